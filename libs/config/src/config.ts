@@ -1,0 +1,239 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+export type DatabaseType = 'sqlite' | 'redis';
+export type KeySelection = 'least-busy' | 'round-robin' | 'random';
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/** One validated configuration, the same names for every app (API.md "Configuration"). */
+export interface AppConfig {
+  nodeEnv: string;
+  geminiBaseUrl: string;
+  databaseType: DatabaseType;
+  dataDir: string;
+  redisUrl: string;
+  redisNamespace: string;
+  jwtSecret: string;
+  keyHashSecret: string;
+  encryptionKey: Buffer;
+  adminUsername: string;
+  /** null: generate one on first start and print it once */
+  adminPassword: string | null;
+  geminiApiKeys: string[];
+  requestTimeoutMs: number;
+  connectTimeoutMs: number;
+  idleTimeoutMs: number;
+  logLevel: LogLevel;
+  gatewayPort: number;
+  adminPort: number;
+  authHttpPort: number;
+  keyPoolHttpPort: number;
+  maxAttempts: number;
+  keyMaxFailures: number;
+  keySelection: KeySelection;
+  /** 0: unlimited */
+  keyMaxConcurrency: number;
+  healthCheckIntervalMs: number;
+  logRetentionDays: number;
+  bcryptCost: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** how long a gateway trusts a cached user key record */
+  authCacheTtlMs: number;
+  /** where the admin serves the built SPA from */
+  adminUiDir: string;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`${variable}: ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string, fallback: string): string {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? fallback : v.trim();
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function port(env: Env, name: string, fallback: number): number {
+  return int(env, name, fallback, 0, 65535);
+}
+
+function oneOf<T extends string>(env: Env, name: string, fallback: T, allowed: readonly T[]): T {
+  const v = str(env, name, fallback) as T;
+  if (!allowed.includes(v)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${v}"`);
+  return v;
+}
+
+function url(env: Env, name: string, fallback: string, protocols: string[]): string {
+  const v = str(env, name, fallback);
+  let parsed: URL;
+  try {
+    parsed = new URL(v);
+  } catch {
+    throw new ConfigError(name, `is not a valid URL`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
+  }
+  return v.replace(/\/+$/, '');
+}
+
+/** Read a secret from the environment, or from DATA_DIR, generating it there (mode 0600) on first use. */
+function secret(env: Env, name: string, dataDir: string, file: string, production: boolean, bytes: number): string {
+  const v = env[name];
+  if (v !== undefined && v.trim() !== '') {
+    if (Buffer.byteLength(v.trim()) < 32) throw new ConfigError(name, 'must be at least 32 bytes');
+    return v.trim();
+  }
+  if (production) throw new ConfigError(name, 'is required when NODE_ENV=production');
+  const path = join(dataDir, file);
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const generated = randomBytes(bytes).toString('base64url');
+  try {
+    writeFileSync(path, generated + '\n', { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8').trim();
+    throw new ConfigError('DATA_DIR', `cannot write ${path}: ${(e as Error).message}`);
+  }
+  chmodSync(path, 0o600);
+  return generated;
+}
+
+function encryptionKey(env: Env, dataDir: string, production: boolean): Buffer {
+  const raw = env['ENCRYPTION_KEY'];
+  if (raw !== undefined && raw.trim() !== '') {
+    const t = raw.trim();
+    const buf = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
+    if (buf.length !== 32) throw new ConfigError('ENCRYPTION_KEY', 'must be 32 bytes, as 64 hex characters or base64');
+    return buf;
+  }
+  const s = secret(env, 'ENCRYPTION_KEY', dataDir, 'encryption-key', production, 32);
+  return Buffer.from(s, 'base64url');
+}
+
+export function parseKeyList(raw: string | undefined): string[] {
+  if (!raw) return [];
+  return raw
+    .split(/[\s,]+/)
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+}
+
+/** Build and validate the configuration. Throws ConfigError naming the variable. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const nodeEnv = str(env, 'NODE_ENV', 'development');
+  const production = nodeEnv === 'production';
+  const dataDirRaw = str(env, 'DATA_DIR', './data');
+  const dataDir = isAbsolute(dataDirRaw) ? dataDirRaw : resolve(process.cwd(), dataDirRaw);
+  const namespace = str(env, 'REDIS_NAMESPACE', 'gg');
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(namespace)) {
+    throw new ConfigError('REDIS_NAMESPACE', 'must be 1-64 characters of letters, digits, "_", "." or "-"');
+  }
+  const requestTimeoutSeconds = int(env, 'REQUEST_TIMEOUT_SECONDS', 300, 1, 86400);
+  const logLevelRaw = str(env, 'LOG_LEVEL', 'info');
+  const logLevel = oneOf<LogLevel>({ LOG_LEVEL: logLevelRaw }, 'LOG_LEVEL', 'info', [
+    'fatal',
+    'error',
+    'warn',
+    'info',
+    'debug',
+    'trace',
+  ]);
+  const adminPassword = env['ADMIN_PASSWORD'];
+  if (adminPassword !== undefined && adminPassword !== '' && adminPassword.length < 8) {
+    throw new ConfigError('ADMIN_PASSWORD', 'must be at least 8 characters');
+  }
+  return Object.freeze({
+    nodeEnv,
+    geminiBaseUrl: url(env, 'GEMINI_BASE_URL', 'https://generativelanguage.googleapis.com', ['http:', 'https:']),
+    databaseType: oneOf<DatabaseType>(env, 'DATABASE_TYPE', 'sqlite', ['sqlite', 'redis']),
+    dataDir,
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    redisNamespace: namespace,
+    jwtSecret: secret(env, 'JWT_SECRET', dataDir, 'jwt-secret', production, 48),
+    keyHashSecret: secret(env, 'KEY_HASH_SECRET', dataDir, 'key-hash-secret', production, 48),
+    encryptionKey: encryptionKey(env, dataDir, production),
+    adminUsername: str(env, 'ADMIN_USERNAME', 'admin'),
+    adminPassword: adminPassword ? adminPassword : null,
+    geminiApiKeys: parseKeyList(env['GEMINI_API_KEYS']),
+    requestTimeoutMs: requestTimeoutSeconds * 1000,
+    connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
+    idleTimeoutMs: int(env, 'IDLE_TIMEOUT_SECONDS', 120, 1, 86400) * 1000,
+    logLevel,
+    gatewayPort: port(env, 'GATEWAY_PORT', 8080),
+    adminPort: port(env, 'ADMIN_PORT', 8081),
+    authHttpPort: port(env, 'AUTH_HTTP_PORT', 8082),
+    keyPoolHttpPort: port(env, 'KEY_POOL_HTTP_PORT', 8083),
+    maxAttempts: int(env, 'MAX_ATTEMPTS', 3, 1, 20),
+    keyMaxFailures: int(env, 'KEY_MAX_FAILURES', 3, 1, 1000),
+    keySelection: oneOf<KeySelection>(env, 'KEY_SELECTION', 'least-busy', ['least-busy', 'round-robin', 'random']),
+    keyMaxConcurrency: int(env, 'KEY_MAX_CONCURRENCY', 0, 0, 100000),
+    healthCheckIntervalMs: int(env, 'HEALTH_CHECK_INTERVAL_SECONDS', 300, 1, 86400) * 1000,
+    logRetentionDays: int(env, 'LOG_RETENTION_DAYS', 7, 1, 3650),
+    bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
+    accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86400),
+    refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 14 * 86400, 60, 365 * 86400),
+    authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_SECONDS', 30, 1, 3600) * 1000,
+    adminUiDir: str(env, 'ADMIN_UI_DIR', resolve(__dirname, '../../../../apps/admin-ui')),
+  });
+}
+
+let cached: AppConfig | undefined;
+
+/** The process-wide configuration (loaded once). */
+export function getConfig(): AppConfig {
+  if (!cached) cached = loadConfig();
+  return cached;
+}
+
+/** Load the configuration or stop the process with one line naming the variable. */
+export function loadConfigOrExit(): AppConfig {
+  try {
+    return getConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`Invalid configuration: ${e.message}\n`);
+      process.exit(1);
+    }
+    throw e;
+  }
+}
+
+/** ioredis options from REDIS_URL. */
+export function redisOptions(redisUrl: string): {
+  host: string;
+  port: number;
+  username?: string;
+  password?: string;
+  db?: number;
+  tls?: Record<string, never>;
+} {
+  const u = new URL(redisUrl);
+  const db = u.pathname && u.pathname.length > 1 ? Number(u.pathname.slice(1)) : undefined;
+  return {
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 6379,
+    ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+    ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    ...(db !== undefined && !Number.isNaN(db) ? { db } : {}),
+    ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
+  };
+}

@@ -1,0 +1,5 @@
+export * from './patterns';
+export * from './types';
+export * from './errors';
+export * from './user-key';
+export * from './rpc';

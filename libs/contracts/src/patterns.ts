@@ -1,0 +1,74 @@
+/**
+ * Message pattern, event and queue names shared by the apps. Apps never import each other: they speak by
+ * these names. Every name is put under REDIS_NAMESPACE on the wire by `nsPattern()`.
+ */
+export const AuthPattern = {
+  /** RPC: verify a user key hash for the gateway -> AuthKeyRecord | null */
+  KeyVerify: 'auth.key.verify',
+  Login: 'auth.login',
+  Refresh: 'auth.refresh',
+  Logout: 'auth.logout',
+  Me: 'auth.me',
+  ChangePassword: 'auth.me.password',
+  UsersList: 'auth.users.list',
+  UsersCreate: 'auth.users.create',
+  UsersUpdate: 'auth.users.update',
+  UsersDelete: 'auth.users.delete',
+  KeysList: 'auth.keys.list',
+  KeysCreate: 'auth.keys.create',
+  KeysUpdate: 'auth.keys.update',
+  KeysRotate: 'auth.keys.rotate',
+  KeysDelete: 'auth.keys.delete',
+  LogsQuery: 'auth.logs.query',
+  Stats: 'auth.stats',
+} as const;
+
+export const AuthEvent = {
+  /** event: a user key changed (deactivated, deleted, rotated, expired); gateways drop it from their cache */
+  KeyChanged: 'auth.key.changed',
+  /** event: new request log rows were stored (for /api/logs/stream) */
+  LogsAppended: 'auth.logs.appended',
+} as const;
+
+export const PoolPattern = {
+  /** RPC: the full pool snapshot (gateway start and periodic reconcile) */
+  Snapshot: 'pool.snapshot',
+  List: 'pool.keys.list',
+  Add: 'pool.keys.add',
+  Delete: 'pool.keys.delete',
+  Reset: 'pool.keys.reset',
+  ResetAll: 'pool.keys.reset-all',
+  Check: 'pool.keys.check',
+} as const;
+
+export const PoolEvent = {
+  /** event from key-pool: the snapshot changed (payload: PoolSnapshot) */
+  SnapshotChanged: 'pool.snapshot.changed',
+  /** event from a gateway: outcomes of upstream attempts (payload: PoolOutcomeBatch) */
+  Outcome: 'pool.outcome',
+  /** event from a gateway: its per-key in-flight counts, a lease (payload: InFlightReport) */
+  InFlight: 'pool.inflight',
+} as const;
+
+export const QueueName = {
+  /** usage records from gateways, applied by auth idempotently by request id */
+  Usage: 'usage',
+  /** repeatable pool key health checks, run by key-pool */
+  PoolHealth: 'pool-health',
+  /** repeatable maintenance of auth (log retention) */
+  AuthMaintenance: 'auth-maintenance',
+} as const;
+
+export const JobName = {
+  UsageBatch: 'usage.batch',
+  PoolHealthSweep: 'pool.health.sweep',
+  LogRetention: 'auth.logs.retention',
+} as const;
+
+/** Put a pattern, channel or queue name under the namespace. */
+export function nsPattern(namespace: string, name: string): string {
+  return `${namespace}:${name}`;
+}
+
+/** Default timeout of an RPC over the Redis transport, in milliseconds. */
+export const RPC_TIMEOUT_MS = 5000;

@@ -1,0 +1,224 @@
+/** Types of the admin REST API (API.md) and of the messages between apps. Pure TS: safe in a browser. */
+
+export type Role = 'admin' | 'user';
+
+export interface User {
+  id: string;
+  username: string;
+  role: Role;
+  isActive: boolean;
+  createdAt: string;
+}
+
+export interface LoginResult {
+  access_token: string;
+  token_type: 'bearer';
+  expires_in: number;
+}
+
+export interface Me {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export interface AuthKey {
+  id: string;
+  name: string;
+  prefix: string;
+  isActive: boolean;
+  callCount: number;
+  promptTokens: number;
+  outputTokens: number;
+  createdAt: string;
+  lastUsedAt: string | null;
+  expiresAt: string | null;
+}
+
+export type AuthKeyWithSecret = AuthKey & { key: string };
+
+export type PoolKeyStatus = 'active' | 'cooldown' | 'disabled';
+
+export interface ModelCooldown {
+  model: string;
+  /** ISO time */
+  until: string;
+  reason: string;
+}
+
+export interface PoolKey {
+  id: string;
+  masked: string;
+  status: PoolKeyStatus;
+  /** requests in flight on this key, summed over every gateway */
+  inUse: number;
+  isInUse: boolean;
+  failureCount: number;
+  cooldownUntil: string | null;
+  cooldowns: ModelCooldown[];
+  lastUsedAt: string | null;
+  lastError: string | null;
+  totalRequests: number;
+}
+
+export interface AddPoolKeysResult {
+  added: PoolKey[];
+  duplicates: number;
+  invalid: number;
+}
+
+export interface KeyCheckResult {
+  ok: boolean;
+  status: number;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface RequestLog {
+  id: string;
+  at: string;
+  userId: string;
+  authKeyId: string;
+  poolKeyId: string | null;
+  method: string;
+  model: string | null;
+  stream: boolean;
+  status: number;
+  attempts: number;
+  latencyMs: number;
+  ttfbMs: number | null;
+  promptTokens: number;
+  outputTokens: number;
+  error?: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export interface LogQuery {
+  limit?: number;
+  cursor?: string;
+  status?: number;
+  model?: string;
+  authKeyId?: string;
+  since?: string;
+  /** set by admin from the caller: restricts to one user (always set for non-admins) */
+  userId?: string;
+}
+
+export type StatsWindow = '1h' | '24h' | '7d';
+
+export interface StatsPoint {
+  t: string;
+  requests: number;
+  errors: number;
+  promptTokens: number;
+  outputTokens: number;
+}
+
+export interface Stats {
+  window: StatsWindow;
+  bucketSeconds: number;
+  series: StatsPoint[];
+  topKeys: { authKeyId: string; name: string; requests: number }[];
+}
+
+/* ---------- gateway <-> auth ---------- */
+
+/** What the gateway caches per user key hash. */
+export interface AuthKeyRecord {
+  id: string;
+  userId: string;
+  isActive: boolean;
+  /** epoch ms, or null */
+  expiresAt: number | null;
+}
+
+export interface KeyVerifyRequest {
+  /** keyed hash (hex) of the presented user key */
+  hash: string;
+}
+
+export interface KeyChangedEvent {
+  /** hashes to drop from the cache; empty means drop everything */
+  hashes: string[];
+}
+
+/** One client request, as counted. Exactly one per authenticated request; `requestId` makes it idempotent. */
+export interface UsageRecord {
+  requestId: string;
+  at: string;
+  userId: string;
+  authKeyId: string;
+  poolKeyId: string | null;
+  method: string;
+  model: string | null;
+  stream: boolean;
+  status: number;
+  attempts: number;
+  latencyMs: number;
+  ttfbMs: number | null;
+  promptTokens: number;
+  outputTokens: number;
+  error?: string;
+}
+
+export interface UsageBatchJob {
+  records: UsageRecord[];
+}
+
+/* ---------- gateway <-> key-pool ---------- */
+
+/** A pool key as the gateway holds it: the secret plus the state that selection needs. */
+export interface SnapshotKey {
+  id: string;
+  secret: string;
+  status: PoolKeyStatus;
+  /** epoch ms until which the whole key rests, or 0 */
+  cooldownUntil: number;
+  /** model -> epoch ms until which the key rests for that model */
+  modelCooldowns: Record<string, number>;
+}
+
+export interface PoolSnapshot {
+  /** grows with each change; a gateway ignores a snapshot older than the one it has */
+  version: number;
+  /** epoch ms until which the whole pool pauses (Google throttling the server), or 0 */
+  pausedUntil: number;
+  keys: SnapshotKey[];
+}
+
+export type OutcomeKind = 'success' | 'rate_limited' | 'invalid' | 'transient' | 'affinity' | 'client_error';
+
+export interface AttemptOutcome {
+  keyId: string;
+  model: string | null;
+  kind: OutcomeKind;
+  status: number;
+  /** from RetryInfo.retryDelay or Retry-After, in ms */
+  retryDelayMs?: number;
+  /** short reason, never a secret */
+  reason?: string;
+  at: number;
+}
+
+export interface PoolOutcomeBatch {
+  gatewayId: string;
+  outcomes: AttemptOutcome[];
+}
+
+export interface InFlightReport {
+  gatewayId: string;
+  /** keyId -> requests in flight on that gateway */
+  inFlight: Record<string, number>;
+  /** the report is valid until this epoch ms (lease) */
+  expiresAt: number;
+}
+
+/** Pool key ids are bound to files, uploads and cached contents they created. */
+export interface AffinityRecord {
+  resource: string;
+  keyId: string;
+}

@@ -1,0 +1,64 @@
+import { getConfig } from '@gg/config';
+import { LoggerModule } from 'nestjs-pino';
+import pino, { type Logger } from 'pino';
+import { randomUUID } from 'node:crypto';
+import type { DynamicModule } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+
+/** Paths redacted from every log line: secrets never reach a log. */
+export const REDACT_PATHS = [
+  'req.headers.authorization',
+  'req.headers["x-goog-api-key"]',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'req.query.key',
+  '*.password',
+  '*.currentPassword',
+  '*.newPassword',
+  '*.passwordHash',
+  '*.secret',
+  '*.key',
+  '*.keys',
+  '*.token',
+  '*.access_token',
+  '*.refreshToken',
+  '*.apiKey',
+];
+
+/** A sane client request id: reused when it looks harmless, otherwise a fresh UUID. */
+export function requestIdFrom(header: string | string[] | undefined): string {
+  const v = Array.isArray(header) ? header[0] : header;
+  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : randomUUID();
+}
+
+/** The app's pino logger: JSON lines, `app` on every line, secrets redacted by path. */
+export function createLogger(app: string): Logger {
+  const config = getConfig();
+  return pino({
+    level: config.logLevel,
+    base: { app, pid: process.pid },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}
+
+/** nestjs-pino for an HTTP app: request id from `x-request-id` on every line, echoed in the response. */
+export function loggerModule(app: string): DynamicModule {
+  const logger = createLogger(app);
+  return LoggerModule.forRoot({
+    pinoHttp: {
+      logger,
+      genReqId: (req: IncomingMessage, res) => {
+        const id = requestIdFrom(req.headers['x-request-id']);
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+      customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'debug'),
+      autoLogging: { ignore: (req) => /^\/(healthz|readyz|metrics)/.test(req.url ?? '') },
+      serializers: {
+        req: (req: { id: string; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url?.replace(/([?&]key=)[^&]*/g, '$1[redacted]') }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    },
+  });
+}
