@@ -5,8 +5,9 @@ import {
   type ExceptionFilter,
   HttpException,
   Logger,
+  type RpcExceptionFilter,
 } from '@nestjs/common';
-import { type RpcExceptionFilter } from '@nestjs/microservices';
+
 import { ERROR_HTTP_STATUS, ErrorCode, type RpcErrorPayload } from '@gg/contracts';
 import type { Request, Response } from 'express';
 import { Observable, throwError } from 'rxjs';

@@ -2,7 +2,7 @@ import { getConfig } from '@gg/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, LoggerService } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 
 /** Paths redacted from every log line: secrets never reach a log. */
@@ -61,4 +61,24 @@ export function loggerModule(app: string): DynamicModule {
       },
     },
   });
+}
+
+/** A Nest LoggerService writing through pino, for apps without an HTTP framework (the gateway). */
+export class PinoNestLogger implements LoggerService {
+  constructor(private readonly pino: Logger) {}
+  log(message: unknown, context?: string): void {
+    this.pino.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string): void {
+    this.pino.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string): void {
+    this.pino.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string): void {
+    this.pino.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string): void {
+    this.pino.trace({ context }, String(message));
+  }
 }

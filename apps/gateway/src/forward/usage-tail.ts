@@ -1,0 +1,45 @@
+/**
+ * Reads token counts from the end of a response without buffering it: keeps the last few KB of the bytes
+ * relayed and finds the last `usageMetadata` counters there (cumulative in a stream, so the last one counts).
+ */
+const TAIL_BYTES = 8192;
+
+export class UsageTail {
+  private chunks: Buffer[] = [];
+  private bytes = 0;
+
+  push(chunk: Buffer): void {
+    this.chunks.push(chunk);
+    this.bytes += chunk.length;
+    while (this.chunks.length > 1 && this.bytes - this.chunks[0].length >= TAIL_BYTES) {
+      this.bytes -= this.chunks[0].length;
+      this.chunks.shift();
+    }
+  }
+
+  text(): string {
+    const buf = this.chunks.length === 1 ? this.chunks[0] : Buffer.concat(this.chunks);
+    return buf.subarray(Math.max(0, buf.length - TAIL_BYTES)).toString('latin1');
+  }
+
+  /** prompt and output (candidates + thoughts) tokens of the last usageMetadata, or zeros */
+  tokens(): { promptTokens: number; outputTokens: number } {
+    return parseUsage(this.text());
+  }
+}
+
+export function parseUsage(text: string): { promptTokens: number; outputTokens: number } {
+  const at = text.lastIndexOf('"usageMetadata"');
+  if (at === -1) return { promptTokens: 0, outputTokens: 0 };
+  const end = text.indexOf('}', at);
+  const part = text.slice(at, end === -1 ? undefined : end);
+  return {
+    promptTokens: num(part, 'promptTokenCount') + num(part, 'toolUsePromptTokenCount'),
+    outputTokens: num(part, 'candidatesTokenCount') + num(part, 'thoughtsTokenCount'),
+  };
+}
+
+function num(text: string, field: string): number {
+  const m = new RegExp(`"${field}"\\s*:\\s*(\\d+)`).exec(text);
+  return m ? Number(m[1]) : 0;
+}

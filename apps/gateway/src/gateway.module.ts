@@ -1,0 +1,33 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@gg/config';
+import { RpcClient } from '@gg/nest-common';
+import { AuthCacheService } from './auth/auth-cache.service';
+import { EventsController } from './events.controller';
+import { AffinityService } from './forward/affinity.service';
+import { ForwardService } from './forward/forward.service';
+import { UpstreamService } from './forward/upstream.service';
+import { GatewayMetrics } from './http/gateway-metrics';
+import { GatewayServer } from './http/gateway-server';
+import { RedisHealth } from './http/redis-health';
+import { PoolReporterService } from './pool/pool-reporter.service';
+import { PoolSnapshotService } from './pool/pool-snapshot.service';
+import { UsageReporterService } from './usage/usage-reporter.service';
+
+@Module({
+  imports: [ConfigModule],
+  controllers: [EventsController],
+  providers: [
+    RpcClient,
+    AuthCacheService,
+    PoolSnapshotService,
+    PoolReporterService,
+    UsageReporterService,
+    UpstreamService,
+    AffinityService,
+    ForwardService,
+    GatewayMetrics,
+    RedisHealth,
+    GatewayServer,
+  ],
+})
+export class GatewayModule {}

@@ -1,0 +1,109 @@
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { requestIdFrom } from '@gg/nest-common';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { ForwardService } from '../forward/forward.service';
+import { PoolReporterService } from '../pool/pool-reporter.service';
+import { PoolSnapshotService } from '../pool/pool-snapshot.service';
+import { UsageReporterService } from '../usage/usage-reporter.service';
+import { GatewayMetrics } from './gateway-metrics';
+import { writeGoogleError } from './google-error';
+import { RedisHealth } from './redis-health';
+
+const NATIVE = /^\/(?:upload\/)?v1(?:beta|alpha)?\//;
+
+/**
+ * The gateway's HTTP server: plain Node `http`, no framework between the client socket and the upstream socket.
+ * On SIGTERM it stops accepting, lets requests in flight finish (up to the request deadline), then flushes.
+ */
+@Injectable()
+export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('Gateway');
+  private server?: Server;
+  private open = 0;
+  private draining = false;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly forward: ForwardService,
+    private readonly pool: PoolSnapshotService,
+    private readonly reporter: PoolReporterService,
+    private readonly usage: UsageReporterService,
+    private readonly metrics: GatewayMetrics,
+    private readonly redis: RedisHealth,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0, headersTimeout: 60_000 }, (req, res) =>
+      this.onRequest(req, res),
+    );
+    this.server.maxHeadersCount = 200;
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(this.config.gatewayPort, '0.0.0.0', () => resolve());
+    });
+    const addr = this.server.address();
+    const port = typeof addr === 'object' && addr ? addr.port : this.config.gatewayPort;
+    this.logger.log(`gateway ready on http://127.0.0.1:${port}`);
+  }
+
+  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+    const startedAtPerf = performance.now();
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    res.setHeader('x-request-id', requestId);
+    const url = req.url ?? '/';
+    if (NATIVE.test(url)) {
+      if (this.draining) res.setHeader('connection', 'close');
+      this.open++;
+      this.metrics.open.inc();
+      res.once('close', () => {
+        this.open--;
+        this.metrics.open.dec();
+      });
+      this.forward.handle(req, res, requestId, Date.now(), startedAtPerf);
+      return;
+    }
+    const path = url.split('?')[0];
+    if (path === '/healthz') return json(res, 200, { status: 'ok' });
+    if (path === '/readyz') {
+      void this.redis.ping().then((redis) => {
+        const checks = { redis, pool: this.pool.ready, draining: !this.draining };
+        const ok = redis && this.pool.ready && !this.draining;
+        json(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks });
+      });
+      return;
+    }
+    if (path === '/metrics') {
+      void this.metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+        res.end(text);
+      });
+      return;
+    }
+    writeGoogleError(res, 404, 'NOT_FOUND', `No route for ${req.method} ${path}.`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.draining = true;
+    const server = this.server;
+    if (!server) return;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const deadline = Date.now() + this.config.requestTimeoutMs;
+    while (this.open > 0 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      server.closeIdleConnections();
+    }
+    server.closeAllConnections();
+    await closed;
+    this.reporter.close();
+    await this.usage.flush();
+    this.logger.log('gateway drained');
+  }
+}
+
+function json(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}

@@ -1,0 +1,73 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { PoolEvent, type AttemptOutcome, type InFlightReport, type PoolOutcomeBatch } from '@gg/contracts';
+import { RpcClient } from '@gg/nest-common';
+import { randomUUID } from 'node:crypto';
+import { PoolSnapshotService } from './pool-snapshot.service';
+
+const FLUSH_MS = 100;
+const INFLIGHT_MS = 500;
+const LEASE_MS = 3_000;
+
+/**
+ * Reports to key-pool by event, never waiting for it: attempt outcomes (failures at once, successes in small
+ * batches) and this gateway's in-flight counts per key as a lease that expires if the gateway dies.
+ */
+@Injectable()
+export class PoolReporterService implements OnModuleInit {
+  readonly gatewayId = randomUUID();
+  private outcomes: AttemptOutcome[] = [];
+  private flushTimer?: NodeJS.Timeout;
+  private inFlightTimer?: NodeJS.Timeout;
+  private lastReportedVersion = -1;
+  private lastReportAt = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) readonly config: AppConfig,
+    private readonly rpc: RpcClient,
+    private readonly pool: PoolSnapshotService,
+  ) {}
+
+  onModuleInit(): void {
+    this.inFlightTimer = setInterval(() => this.reportInFlight(), INFLIGHT_MS / 2);
+    this.inFlightTimer.unref();
+  }
+
+  report(outcome: AttemptOutcome): void {
+    this.outcomes.push(outcome);
+    if (outcome.kind !== 'success' && outcome.kind !== 'client_error') {
+      this.flush();
+    } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  flush(): void {
+    if (this.flushTimer) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+    }
+    if (this.outcomes.length === 0) return;
+    const batch: PoolOutcomeBatch = { gatewayId: this.gatewayId, outcomes: this.outcomes };
+    this.outcomes = [];
+    this.rpc.emit(PoolEvent.Outcome, batch);
+  }
+
+  private reportInFlight(): void {
+    const now = Date.now();
+    const changed = this.pool.inFlightVersion !== this.lastReportedVersion;
+    if (!changed && now - this.lastReportAt < LEASE_MS / 3) return;
+    this.lastReportedVersion = this.pool.inFlightVersion;
+    this.lastReportAt = now;
+    const report: InFlightReport = { gatewayId: this.gatewayId, inFlight: this.pool.inFlightCounts(), expiresAt: now + LEASE_MS };
+    this.rpc.emit(PoolEvent.InFlight, report);
+  }
+
+  /** Called by the server once it has drained: last outcomes, and no key left in use by this gateway. */
+  close(): void {
+    clearInterval(this.inFlightTimer);
+    this.flush();
+    this.rpc.emit(PoolEvent.InFlight, { gatewayId: this.gatewayId, inFlight: {}, expiresAt: Date.now() } satisfies InFlightReport);
+  }
+}

@@ -1,0 +1,108 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { PoolPattern, type AttemptOutcome, type PoolSnapshot, type SnapshotKey } from '@gg/contracts';
+import { applyOutcomeToSnapshot, defaultKeyPolicy, earliestAvailableAt, KeySelector, type KeyPolicy } from '@gg/key-state';
+import { RpcClient } from '@gg/nest-common';
+
+const RECONCILE_MS = 5_000;
+
+/**
+ * The gateway's copy of the pool: pushed by key-pool on every change, reconciled every few seconds, and updated
+ * locally at once with each attempt's outcome (so the next request already avoids a key that just failed).
+ * Selection happens here, in memory, per request.
+ */
+@Injectable()
+export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(PoolSnapshotService.name);
+  private snapshot: PoolSnapshot = { version: -1, pausedUntil: 0, keys: [] };
+  private readonly inFlight = new Map<string, number>();
+  private readonly selector: KeySelector;
+  private readonly policy: KeyPolicy;
+  private reconcileTimer?: NodeJS.Timeout;
+  private readonly inFlightOf = (id: string): number => this.inFlight.get(id) ?? 0;
+  /** bumped when the local in-flight map changes, for the reporter */
+  inFlightVersion = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly rpc: RpcClient,
+  ) {
+    this.selector = new KeySelector(config.keySelection, config.keyMaxConcurrency);
+    this.policy = defaultKeyPolicy(config.keyMaxFailures);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.reconcile();
+    this.reconcileTimer = setInterval(() => void this.reconcile(), RECONCILE_MS);
+    this.reconcileTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.reconcileTimer);
+  }
+
+  get ready(): boolean {
+    return this.snapshot.version >= 0;
+  }
+
+  get keys(): readonly SnapshotKey[] {
+    return this.snapshot.keys;
+  }
+
+  /** Take a pushed or fetched snapshot unless it is older than the one held. */
+  accept(snapshot: PoolSnapshot): void {
+    if (!snapshot || !Array.isArray(snapshot.keys)) return;
+    if (snapshot.version < this.snapshot.version && this.snapshot.version - snapshot.version < 1_000_000) return;
+    this.snapshot = snapshot;
+  }
+
+  /** Pick a key for the model, or null. */
+  pick(model: string | null, now: number, exclude?: ReadonlySet<string>): SnapshotKey | null {
+    if (this.snapshot.pausedUntil > now) return null;
+    return this.selector.pick(this.snapshot.keys as SnapshotKey[], model, now, this.inFlightOf, exclude);
+  }
+
+  /** Epoch ms when a key should be usable for the model again (for Retry-After). */
+  nextAvailableAt(model: string | null, now: number): number {
+    const at = earliestAvailableAt(this.snapshot.keys as SnapshotKey[], model, now);
+    return Math.max(at, this.snapshot.pausedUntil);
+  }
+
+  acquire(keyId: string): void {
+    this.inFlight.set(keyId, (this.inFlight.get(keyId) ?? 0) + 1);
+    this.inFlightVersion++;
+  }
+
+  release(keyId: string): void {
+    const n = (this.inFlight.get(keyId) ?? 1) - 1;
+    if (n <= 0) this.inFlight.delete(keyId);
+    else this.inFlight.set(keyId, n);
+    this.inFlightVersion++;
+  }
+
+  inFlightCounts(): Record<string, number> {
+    return Object.fromEntries(this.inFlight);
+  }
+
+  /** Apply an attempt's outcome to the local copy at once; key-pool's next push is authoritative. */
+  applyLocal(outcome: AttemptOutcome): void {
+    if (outcome.kind === 'success' || outcome.kind === 'client_error' || outcome.kind === 'affinity') return;
+    const keys = this.snapshot.keys;
+    for (let i = 0; i < keys.length; i++) {
+      if (keys[i].id === outcome.keyId) {
+        const next = keys.slice();
+        next[i] = applyOutcomeToSnapshot(keys[i], outcome, outcome.at, this.policy);
+        this.snapshot = { ...this.snapshot, keys: next };
+        return;
+      }
+    }
+  }
+
+  private async reconcile(): Promise<void> {
+    try {
+      this.accept(await this.rpc.send<PoolSnapshot>(PoolPattern.Snapshot, {}, 3000));
+    } catch (e) {
+      if (!this.ready) this.logger.warn(`pool snapshot not available yet: ${(e as Error).message}`);
+    }
+  }
+}

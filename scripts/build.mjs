@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+// Build everything `npm start` runs: the four NestJS apps (tsc, path aliases rewritten) and the Svelte admin UI.
+// Usage: node scripts/build.mjs [--apps-only|--ui-only]
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = (name) => join(root, 'node_modules', '.bin', name);
+const args = new Set(process.argv.slice(2));
+
+function run(cmd, cmdArgs, opts = {}) {
+  const r = spawnSync(cmd, cmdArgs, { cwd: root, stdio: 'inherit', ...opts });
+  if (r.status !== 0) {
+    console.error(`build failed: ${cmd} ${cmdArgs.join(' ')}`);
+    process.exit(r.status ?? 1);
+  }
+}
+
+if (!args.has('--ui-only')) {
+  rmSync(join(root, 'dist/out-tsc'), { recursive: true, force: true });
+  run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  run(bin('tsc-alias'), ['-p', 'tsconfig.build.json']);
+}
+if (!args.has('--apps-only')) {
+  const ui = join(root, 'apps/admin-ui');
+  if (existsSync(join(ui, 'svelte.config.js'))) {
+    run(bin('svelte-kit'), ['sync'], { cwd: ui });
+    run(bin('vite'), ['build', '--logLevel', 'warn'], { cwd: ui });
+  }
+}

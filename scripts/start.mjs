@@ -1,0 +1,170 @@
+#!/usr/bin/env node
+// `npm start`: everything on one machine. Installs what is missing, builds when the sources changed, finds the
+// Redis at REDIS_URL or starts a local redis-server, starts auth, key-pool, gateway and admin, prints the URLs.
+// Ctrl-C stops everything it started.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const env = { ...process.env };
+const redisUrl = new URL(env.REDIS_URL || 'redis://127.0.0.1:6379');
+const dataDir = env.DATA_DIR || join(root, 'data');
+const children = [];
+let stopping = false;
+
+const say = (msg) => process.stdout.write(`[start] ${msg}\n`);
+
+function newestMtime(dir) {
+  let newest = 0;
+  if (!existsSync(dir)) return 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+function ensureInstalled() {
+  if (existsSync(join(root, 'node_modules/.package-lock.json'))) return;
+  say('installing dependencies (npm ci)…');
+  const r = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function ensureBuilt() {
+  const marker = join(root, 'dist/out-tsc/apps/gateway/src/main.js');
+  const uiMarker = join(root, 'dist/apps/admin-ui/index.html');
+  const built = existsSync(marker) && existsSync(uiMarker) ? Math.min(statSync(marker).mtimeMs, statSync(uiMarker).mtimeMs) : 0;
+  const sources = Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'libs')));
+  if (built > sources) return;
+  say('building…');
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
+
+function redisAnswers() {
+  return new Promise((resolve) => {
+    const sock = createConnection({ host: redisUrl.hostname, port: Number(redisUrl.port || 6379) });
+    const done = (ok) => {
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(1000, () => done(false));
+    sock.once('error', () => done(false));
+    sock.once('connect', () => sock.write('PING\r\n'));
+    sock.once('data', (d) => done(d.toString().startsWith('+PONG') || d.toString().startsWith('-NOAUTH')));
+  });
+}
+
+function which(cmd) {
+  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
+}
+
+async function ensureRedis() {
+  if (await redisAnswers()) return say(`using Redis at ${redisUrl.host}`);
+  const local = ['127.0.0.1', 'localhost', '::1'].includes(redisUrl.hostname);
+  if (!local) {
+    console.error(`Redis at ${redisUrl.host} does not answer: start it or set REDIS_URL.`);
+    process.exit(1);
+  }
+  if (!which('redis-server')) {
+    if (process.getuid?.() === 0 && which('apt-get')) {
+      say('installing redis-server (apt-get)…');
+      spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
+      const r = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
+      if (r.status !== 0) process.exit(1);
+    } else {
+      console.error('Redis is not running and redis-server is not installed: install it (e.g. "sudo apt-get install redis-server") or set REDIS_URL.');
+      process.exit(1);
+    }
+  }
+  const dir = join(dataDir, 'redis');
+  mkdirSync(dir, { recursive: true });
+  const port = redisUrl.port || '6379';
+  say(`starting redis-server on port ${port} (data in ${dir})`);
+  const child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push({ name: 'redis', child, last: true });
+  for (let i = 0; i < 100 && !(await redisAnswers()); i++) await new Promise((r) => setTimeout(r, 100));
+}
+
+const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+
+function pretty(name, line) {
+  if (!line.startsWith('{')) return `[${name}] ${line}`;
+  try {
+    const o = JSON.parse(line);
+    const extra = o.err ? ` ${o.err.message ?? ''}` : '';
+    return `[${name}] ${LEVELS[o.level] ?? o.level} ${o.msg ?? ''}${extra}`;
+  } catch {
+    return `[${name}] ${line}`;
+  }
+}
+
+function startApp(name) {
+  const child = spawn(process.execPath, [join(root, `dist/out-tsc/apps/${name}/src/main.js`)], {
+    cwd: root,
+    env: { ...env, DATA_DIR: dataDir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  for (const stream of [child.stdout, child.stderr]) {
+    let buf = '';
+    stream.on('data', (d) => {
+      buf += d.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) !== -1) {
+        process.stdout.write(pretty(name, buf.slice(0, nl)) + '\n');
+        buf = buf.slice(nl + 1);
+      }
+    });
+  }
+  child.on('exit', (code) => {
+    if (!stopping) {
+      console.error(`[start] ${name} exited (${code}); stopping everything`);
+      void stop(1);
+    }
+  });
+  children.push({ name, child });
+}
+
+async function waitReady(name, port) {
+  for (let i = 0; i < 300; i++) {
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${name} did not become ready on port ${port}`);
+}
+
+async function stop(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  say('stopping…');
+  const apps = children.filter((c) => !c.last);
+  await Promise.all(apps.map(({ child }) => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM'))))));
+  for (const { child } of children.filter((c) => c.last)) child.kill('SIGTERM');
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+
+ensureInstalled();
+ensureBuilt();
+await ensureRedis();
+startApp('auth');
+startApp('key-pool');
+await Promise.all([waitReady('auth', env.AUTH_HTTP_PORT || 8082), waitReady('key-pool', env.KEY_POOL_HTTP_PORT || 8083)]);
+startApp('gateway');
+startApp('admin');
+const gatewayPort = env.GATEWAY_PORT || 8080;
+const adminPort = env.ADMIN_PORT || 8081;
+await Promise.all([waitReady('gateway', gatewayPort), waitReady('admin', adminPort)]);
+say(`gateway: http://127.0.0.1:${gatewayPort}   (Gemini API: /v1beta/…, OpenAI: /v1/chat/completions)`);
+say(`admin:   http://127.0.0.1:${adminPort}   (log in as ${env.ADMIN_USERNAME || 'admin'})`);
+say('Ctrl-C stops everything.');
