@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AttemptOutcome, AuthKeyRecord, SnapshotKey } from '@gg/contracts';
-import { classifyUpstream } from '@gg/key-state';
+import { classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
 import { AuthCacheService, type AuthResult } from '../auth/auth-cache.service';
@@ -16,6 +16,7 @@ import { BodyTooLargeError, readBody } from './read-body';
 import { Relay } from './relay';
 import { UpstreamService } from './upstream.service';
 
+const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
 const MAX_BODY_BYTES = 128 * 1024 * 1024;
 const MAX_ERROR_BODY = 256 * 1024;
 
@@ -125,7 +126,7 @@ export class ForwardService {
   }
 
   private async forward(ex: Exchange, body: Buffer[]): Promise<void> {
-    const { req, res, target } = ex;
+    const { req, target } = ex;
     const refs = this.affinity.referencesOf(req.url ?? '', body.length > 0 ? body : null);
     const pinned = refs.length > 0 ? await this.affinity.ownerOf(refs) : null;
     const exclude = new Set<string>();
@@ -156,7 +157,7 @@ export class ForwardService {
         this.pool.release(key.id);
         if (ex.deadlineHit) return this.fail(ex, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer before the deadline.');
         if (ex.abort.signal.aborted) return;
-        this.outcome(key.id, target.model, { kind: 'transient', reason: networkReason(e) }, 0);
+        this.outcome(key.id, target.model, classifyUpstream(0, networkReason(e)), 0);
         ex.error = networkReason(e);
         failure = null;
         continue;
@@ -164,20 +165,24 @@ export class ForwardService {
       ex.upstreamWaitMs += performance.now() - sentAt;
 
       if (up.statusCode < 400) {
-        this.outcome(key.id, target.model, { kind: 'success', reason: 'ok' }, up.statusCode);
+        this.outcome(key.id, target.model, SUCCESS, up.statusCode);
         const relay = new Relay(ex, up, this.config, this.affinity, key.id, this.metrics);
         relay.start(() => this.pool.release(key.id), (reason) => {
-          this.outcome(key.id, target.model, { kind: 'transient', reason }, 0);
+          this.outcome(key.id, target.model, classifyUpstream(0, reason), 0);
         });
         return;
       }
 
       const errBody = await readCapped(up.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
       this.pool.release(key.id);
-      const c = classifyUpstream(up.statusCode, errBody.toString('utf8'), up.headers);
+      const c = classifyUpstream(up.statusCode, errBody.toString('utf8'), up.headers, Date.now());
       this.outcome(key.id, target.model, c, up.statusCode);
-      failure = { status: up.statusCode, headers: up.headers, body: errBody };
       ex.error = c.reason;
+      if (c.proxyBug) {
+        this.logger.error(`upstream saw no key (request ${ex.requestId}): the gateway did not inject the pool key`);
+        return this.fail(ex, 502, 'UNAVAILABLE', 'The gateway could not authenticate upstream.');
+      }
+      failure = { status: up.statusCode, headers: up.headers, body: errBody };
       const retryable = c.kind === 'rate_limited' || c.kind === 'invalid' || c.kind === 'transient';
       if (!retryable || pinned) break;
     }
@@ -205,8 +210,8 @@ export class ForwardService {
     return this.pool.pick(model, now, exclude);
   }
 
-  private outcome(keyId: string, model: string | null, c: { kind: AttemptOutcome['kind']; reason?: string; retryDelayMs?: number }, status: number): void {
-    const o: AttemptOutcome = { keyId, model, kind: c.kind, status, at: Date.now(), reason: c.reason, ...(c.retryDelayMs !== undefined ? { retryDelayMs: c.retryDelayMs } : {}) };
+  private outcome(keyId: string, model: string | null, c: UpstreamClassification, status: number): void {
+    const o: AttemptOutcome = toAttemptOutcome(keyId, model, status, c, Date.now());
     this.pool.applyLocal(o);
     this.reporter.report(o);
     this.metrics.attempts.inc({ outcome: c.kind });

@@ -38,11 +38,12 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
       this.onRequest(req, res),
     );
     this.server.maxHeadersCount = 200;
+    const server = this.server;
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(this.config.gatewayPort, '0.0.0.0', () => resolve());
+      server.once('error', reject);
+      server.listen(this.config.gatewayPort, '0.0.0.0', () => resolve());
     });
-    const addr = this.server.address();
+    const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.config.gatewayPort;
     this.logger.log(`gateway ready on http://127.0.0.1:${port}`);
   }

@@ -1,0 +1,84 @@
+/** Backoff arithmetic of the pool: exponential, capped, jittered; and the per-day quota reset time. */
+
+export interface KeyPolicy {
+  /** consecutive transient failures (5xx, network, timeout) before a key-wide cooldown */
+  maxFailures: number;
+  /** first key-wide cooldown after maxFailures transient failures; doubles each time */
+  baseBackoffMs: number;
+  maxBackoffMs: number;
+  /** first per-model cooldown after a 429 that carries no retry delay; doubles each time */
+  rateLimitBaseMs: number;
+  rateLimitMaxMs: number;
+  /** relative jitter of computed backoffs: 0.1 = ±10% */
+  jitter: number;
+}
+
+export function defaultKeyPolicy(maxFailures = 3): KeyPolicy {
+  return {
+    maxFailures,
+    baseBackoffMs: 30_000,
+    maxBackoffMs: 30 * 60_000,
+    rateLimitBaseMs: 30_000,
+    rateLimitMaxMs: 30 * 60_000,
+    jitter: 0.1,
+  };
+}
+
+/** Explicit delays from upstream are trusted up to this (a per-day quota resets within 24 h). */
+export const MAX_EXPLICIT_DELAY_MS = 25 * 3_600_000;
+
+const DAY_MS = 86_400_000;
+/**
+ * Google resets per-day quotas at midnight America/Los_Angeles. We approximate that zone with a fixed UTC-8
+ * (PST): during daylight saving time (UTC-7) the cooldown ends one hour after the real reset, which only costs
+ * an hour of a key that was exhausted for the day anyway.
+ */
+const PACIFIC_OFFSET_MS = 8 * 3_600_000;
+
+/** Epoch ms of the next midnight in US Pacific time (approximated as UTC-8), strictly after `now`. */
+export function nextPacificMidnight(now: number): number {
+  const local = now - PACIFIC_OFFSET_MS;
+  return Math.floor(local / DAY_MS) * DAY_MS + DAY_MS + PACIFIC_OFFSET_MS;
+}
+
+/**
+ * Backoff for the `level`-th consecutive time (level >= 1): base * 2^(level-1), capped at max, then jittered by
+ * ±jitter and capped again (so it never exceeds max). `random` returns [0, 1).
+ */
+export function backoffMs(level: number, baseMs: number, maxMs: number, jitter: number, random: () => number): number {
+  const exponent = Math.min(Math.max(level, 1) - 1, 40);
+  const raw = Math.min(maxMs, baseMs * 2 ** exponent);
+  const factor = 1 + jitter * (2 * random() - 1);
+  return Math.max(0, Math.min(maxMs, Math.round(raw * factor)));
+}
+
+/** Clamps an upstream retry delay to something sane; undefined/0/negative/NaN mean "no delay given". */
+export function explicitDelay(retryDelayMs: number | undefined): number | undefined {
+  if (retryDelayMs === undefined || !Number.isFinite(retryDelayMs) || retryDelayMs <= 0) return undefined;
+  return Math.min(retryDelayMs, MAX_EXPLICIT_DELAY_MS);
+}
+
+const PER_DAY = /PerDay/i;
+
+/** The reason of a 429 on a per-day quota names the quotaId (see classifyUpstream). */
+export function isPerDayReason(reason: string | undefined): boolean {
+  return !!reason && PER_DAY.test(reason);
+}
+
+/**
+ * When a key rests for a model after a 429: the upstream delay if any, else the backoff of this level; for a
+ * per-day quota at least until the next Pacific midnight.
+ */
+export function rateLimitUntil(
+  now: number,
+  level: number,
+  retryDelayMs: number | undefined,
+  perDay: boolean,
+  policy: KeyPolicy,
+  random: () => number,
+): number {
+  const explicit = explicitDelay(retryDelayMs);
+  const delay = explicit ?? backoffMs(level, policy.rateLimitBaseMs, policy.rateLimitMaxMs, policy.jitter, random);
+  const until = now + delay;
+  return perDay ? Math.max(until, nextPacificMidnight(now)) : until;
+}

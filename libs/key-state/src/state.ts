@@ -1,0 +1,190 @@
+/**
+ * The state machine of one pool key, as key-pool (its single writer) keeps it. Pure: every function takes the time
+ * as a parameter and returns a new state.
+ */
+import type { AttemptOutcome, PoolKeyStatus } from '@gg/contracts';
+import { ALL_MODELS, normalizeModel } from './model';
+import { backoffMs, isPerDayReason, rateLimitUntil, type KeyPolicy } from './policy';
+
+export interface ModelCooldownState {
+  /** epoch ms */
+  until: number;
+  reason: string;
+  /** consecutive 429s on this model since its last success (drives the backoff when no delay is given) */
+  level: number;
+}
+
+export interface KeyState {
+  disabled: boolean;
+  disabledReason: string | null;
+  /** consecutive transient failures since the last success */
+  consecutiveFailures: number;
+  /** how many key-wide cooldowns in a row (drives their backoff); 0 after a success */
+  backoffLevel: number;
+  /** epoch ms until which the whole key rests, 0 when it doesn't */
+  cooldownUntil: number;
+  /** model (bare name, or '*' for all models) -> cooldown */
+  modelCooldowns: Record<string, ModelCooldownState>;
+  lastError: string | null;
+  /** epoch ms */
+  lastUsedAt: number | null;
+  totalRequests: number;
+  totalFailures: number;
+}
+
+export function initialKeyState(): KeyState {
+  return {
+    disabled: false,
+    disabledReason: null,
+    consecutiveFailures: 0,
+    backoffLevel: 0,
+    cooldownUntil: 0,
+    modelCooldowns: {},
+    lastError: null,
+    lastUsedAt: null,
+    totalRequests: 0,
+    totalFailures: 0,
+  };
+}
+
+function outcomeReason(outcome: AttemptOutcome): string {
+  return outcome.reason || `HTTP ${outcome.status}`;
+}
+
+function onSuccess(state: KeyState, model: string, now: number): KeyState {
+  const next: KeyState = { ...state, consecutiveFailures: 0, backoffLevel: 0 };
+  const cd = state.modelCooldowns[model];
+  if (cd) {
+    const modelCooldowns = { ...state.modelCooldowns };
+    // the model answers again: forget its backoff level; an unexpired cooldown (a late report) still runs out
+    if (cd.until > now) modelCooldowns[model] = { ...cd, level: 0 };
+    else delete modelCooldowns[model];
+    next.modelCooldowns = modelCooldowns;
+  }
+  return next;
+}
+
+function onRateLimited(
+  state: KeyState,
+  model: string,
+  outcome: AttemptOutcome,
+  now: number,
+  policy: KeyPolicy,
+  random: () => number,
+): KeyState {
+  const reason = outcomeReason(outcome);
+  const prev = state.modelCooldowns[model];
+  // a 429 of a request sent before the model went to rest doesn't raise the level again
+  const level = prev && prev.until > now ? Math.max(prev.level, 1) : (prev?.level ?? 0) + 1;
+  let until = rateLimitUntil(now, level, outcome.retryDelayMs, isPerDayReason(outcome.reason), policy, random);
+  if (prev && prev.until > until) until = prev.until;
+  return {
+    ...state,
+    totalFailures: state.totalFailures + 1,
+    lastError: reason,
+    modelCooldowns: { ...state.modelCooldowns, [model]: { until, reason, level } },
+  };
+}
+
+function onTransient(state: KeyState, outcome: AttemptOutcome, now: number, policy: KeyPolicy, random: () => number): KeyState {
+  const next: KeyState = {
+    ...state,
+    consecutiveFailures: state.consecutiveFailures + 1,
+    totalFailures: state.totalFailures + 1,
+    lastError: outcomeReason(outcome),
+  };
+  // failures of requests already in flight when the key went to rest don't stretch the rest
+  if (next.consecutiveFailures >= policy.maxFailures && state.cooldownUntil <= now) {
+    next.backoffLevel = state.backoffLevel + 1;
+    next.cooldownUntil = now + backoffMs(next.backoffLevel, policy.baseBackoffMs, policy.maxBackoffMs, policy.jitter, random);
+  }
+  return next;
+}
+
+/**
+ * Applies one attempt's outcome. Every outcome counts a request and the last use; failures of the key
+ * (rate_limited, invalid, transient) count a failure and set lastError; affinity and client_error leave the key
+ * as it was. `random` ([0, 1)) is the jitter source.
+ */
+export function applyOutcome(
+  state: KeyState,
+  outcome: AttemptOutcome,
+  now: number,
+  policy: KeyPolicy,
+  random: () => number = Math.random,
+): KeyState {
+  const counted: KeyState = { ...state, totalRequests: state.totalRequests + 1, lastUsedAt: now };
+  const model = normalizeModel(outcome.model) ?? ALL_MODELS;
+  switch (outcome.kind) {
+    case 'success':
+      return onSuccess(counted, model, now);
+    case 'rate_limited':
+      return onRateLimited(counted, model, outcome, now, policy, random);
+    case 'invalid': {
+      const reason = outcomeReason(outcome);
+      return {
+        ...counted,
+        disabled: true,
+        // the first reason a key was disabled for is the informative one
+        disabledReason: state.disabled ? state.disabledReason : reason,
+        totalFailures: counted.totalFailures + 1,
+        lastError: reason,
+      };
+    }
+    case 'transient':
+      return onTransient(counted, outcome, now, policy, random);
+    case 'affinity':
+    case 'client_error':
+      return counted;
+  }
+}
+
+function hasActiveModelCooldown(state: KeyState, now: number): boolean {
+  for (const model in state.modelCooldowns) {
+    if (state.modelCooldowns[model].until > now) return true;
+  }
+  return false;
+}
+
+/** 'disabled'; 'cooldown' while a key-wide or any model cooldown runs; else 'active'. */
+export function statusOf(state: KeyState, now: number): PoolKeyStatus {
+  if (state.disabled) return 'disabled';
+  if (state.cooldownUntil > now || hasActiveModelCooldown(state, now)) return 'cooldown';
+  return 'active';
+}
+
+/** Back to active (the admin's "reset" or a passing health check): failures and cooldowns cleared, totals kept. */
+export function resetState(state: KeyState): KeyState {
+  return {
+    ...state,
+    disabled: false,
+    disabledReason: null,
+    consecutiveFailures: 0,
+    backoffLevel: 0,
+    cooldownUntil: 0,
+    modelCooldowns: {},
+    lastError: null,
+  };
+}
+
+/**
+ * Drops cooldowns that have run out. A model cooldown is kept for `keepLevelMs` after it ends (default 30 min) so
+ * that a new 429 soon after still backs off further; after that its level is forgotten. Returns the same object
+ * when nothing changed.
+ */
+export function pruneExpired(state: KeyState, now: number, keepLevelMs = 30 * 60_000): KeyState {
+  let modelCooldowns: Record<string, ModelCooldownState> | null = null;
+  for (const model in state.modelCooldowns) {
+    if (state.modelCooldowns[model].until + keepLevelMs <= now) {
+      modelCooldowns ??= { ...state.modelCooldowns };
+      delete modelCooldowns[model];
+    }
+  }
+  const cooldownExpired = state.cooldownUntil !== 0 && state.cooldownUntil <= now;
+  if (!modelCooldowns && !cooldownExpired) return state;
+  return {
+    ...state,
+    cooldownUntil: cooldownExpired ? 0 : state.cooldownUntil,
+    modelCooldowns: modelCooldowns ?? state.modelCooldowns,
+  };
+}
