@@ -16,7 +16,7 @@ export interface Target {
   sse: boolean;
 }
 
-const MODEL_RE = /\/(?:models|tunedModels)\/([^/:]+)(?:(?::|%3A)([A-Za-z]+))?$/i;
+const MODEL_RE = /\/(?:models|tunedModels)\/((?:[^/:%]|%(?!3A))+)(?:(?::|%3A)([A-Za-z]+))?$/i;
 
 export function parseTarget(url: string): Target {
   const q = url.indexOf('?');
