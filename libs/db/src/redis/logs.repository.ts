@@ -1,0 +1,180 @@
+import type {
+  LogQuery,
+  Page,
+  RequestLog,
+  Stats,
+  StatsWindow,
+} from "@gg/contracts";
+import type { LogsRepository } from "../db-manager";
+import {
+  clampLimit,
+  decodeCursor,
+  encodeCursor,
+  normalizeIso,
+} from "../shared/cursor";
+import { emptySeries, topKeys, windowLayout } from "../shared/stats-window";
+import { AUTH_KEY_FIELDS, LOG_FIELDS } from "./codec";
+import type { RedisKeys } from "./keys";
+import { loadRows } from "./rows";
+import { execAll, scriptedPipeline, type ScriptedRedis } from "./scripts";
+
+const SCAN_CHUNK = 200;
+const PURGE_CHUNK = 500;
+
+export class RedisLogsRepository implements LogsRepository {
+  constructor(
+    private readonly redis: ScriptedRedis,
+    private readonly keys: RedisKeys,
+  ) {}
+
+  /**
+   * Walks the most selective sorted set (the key's, the user's or all logs) newest first from the cursor,
+   * checking the other filters on the rows, until a page and one more row are found.
+   */
+  async query(q: LogQuery): Promise<Page<RequestLog>> {
+    const limit = clampLimit(q.limit);
+    const zset =
+      q.authKeyId !== undefined
+        ? this.keys.logsOfKey(q.authKeyId)
+        : q.userId !== undefined
+          ? this.keys.logsOfUser(q.userId)
+          : this.keys.logs();
+    const cursor = decodeCursor(q.cursor);
+    const cursorMs = cursor ? Date.parse(cursor.at) : null;
+    const min =
+      q.since !== undefined
+        ? String(Date.parse(normalizeIso(q.since)))
+        : "-inf";
+    let anchor = cursorMs !== null ? String(cursorMs) : "+inf";
+    let offset = 0;
+    const found: RequestLog[] = [];
+    while (found.length <= limit) {
+      const flat = await this.redis.zrevrangebyscore(
+        zset,
+        anchor,
+        min,
+        "WITHSCORES",
+        "LIMIT",
+        offset,
+        SCAN_CHUNK,
+      );
+      const entries: { id: string; score: number }[] = [];
+      for (let i = 0; i < flat.length; i += 2)
+        entries.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
+      if (entries.length === 0) break;
+      const candidates = entries.filter(
+        (e) => !(cursor && e.score === cursorMs && e.id >= cursor.id),
+      );
+      const rows = await loadRows<RequestLog>(
+        this.redis,
+        candidates.map((e) => this.keys.log(e.id)),
+        LOG_FIELDS,
+      );
+      for (const row of rows) {
+        if (matches(row, q)) found.push(row);
+        if (found.length > limit) break;
+      }
+      const last = entries[entries.length - 1] as { score: number };
+      const sameAsLast = entries.filter((e) => e.score === last.score).length;
+      if (String(last.score) === anchor) offset += entries.length;
+      else {
+        anchor = String(last.score);
+        offset = sameAsLast;
+      }
+      if (entries.length < SCAN_CHUNK) break;
+    }
+    const items = found.slice(0, limit);
+    const tail = items[items.length - 1];
+    return {
+      items,
+      nextCursor:
+        found.length > limit && tail
+          ? encodeCursor({ at: tail.at, id: tail.id })
+          : null,
+    };
+  }
+
+  async purgeBefore(isoTime: string): Promise<number> {
+    const max = `(${Date.parse(normalizeIso(isoTime))}`;
+    let total = 0;
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(
+        this.keys.logs(),
+        "-inf",
+        max,
+        "LIMIT",
+        0,
+        PURGE_CHUNK,
+      );
+      if (ids.length === 0) break;
+      const read = scriptedPipeline(this.redis);
+      ids.forEach((id) => read.hmget(this.keys.log(id), "userId", "authKeyId"));
+      const owners = (await execAll(read)) as (string | null)[][];
+      const indexes = new Set<string>();
+      for (const [userId, authKeyId] of owners) {
+        if (userId) indexes.add(this.keys.logsOfUser(userId));
+        if (authKeyId) indexes.add(this.keys.logsOfKey(authKeyId));
+      }
+      const write = scriptedPipeline(this.redis, true);
+      write.del(...ids.map((id) => this.keys.log(id)));
+      write.zrem(this.keys.logs(), ...ids);
+      indexes.forEach((key) => write.zremrangebyscore(key, "-inf", max));
+      const res = await execAll(write);
+      total += Number(res[1]);
+    }
+    return total;
+  }
+
+  /** Sums the buckets pre-aggregated by usage.apply. */
+  async stats(window: StatsWindow, now: Date, userId?: string): Promise<Stats> {
+    const layout = windowLayout(window, now);
+    const b = layout.bucketSeconds;
+    const p = scriptedPipeline(this.redis);
+    for (const start of layout.starts) {
+      p.hgetall(
+        userId !== undefined
+          ? this.keys.userStatsBucket(userId, b, start)
+          : this.keys.statsBucket(b, start),
+      );
+    }
+    const buckets = (await execAll(p)) as Record<string, string>[];
+    const series = emptySeries(layout);
+    const counts = new Map<string, number>();
+    buckets.forEach((h, i) => {
+      const point = series[i];
+      if (!point) return;
+      point.requests = Number(h["req"] ?? 0);
+      point.errors = Number(h["err"] ?? 0);
+      point.promptTokens = Number(h["pt"] ?? 0);
+      point.outputTokens = Number(h["ot"] ?? 0);
+      for (const [field, v] of Object.entries(h)) {
+        if (field.startsWith("k:"))
+          counts.set(
+            field.slice(2),
+            (counts.get(field.slice(2)) ?? 0) + Number(v),
+          );
+      }
+    });
+    const top = topKeys(counts, new Map());
+    const keyRows = await loadRows(
+      this.redis,
+      top.map((t) => this.keys.authKey(t.authKeyId)),
+      AUTH_KEY_FIELDS,
+    );
+    const names = new Map(keyRows.map((k) => [k.id, k.name]));
+    return {
+      window,
+      bucketSeconds: b,
+      series,
+      topKeys: top.map((t) => ({ ...t, name: names.get(t.authKeyId) ?? "" })),
+    };
+  }
+}
+
+function matches(row: RequestLog, q: LogQuery): boolean {
+  if (q.userId !== undefined && row.userId !== q.userId) return false;
+  if (q.authKeyId !== undefined && row.authKeyId !== q.authKeyId) return false;
+  if (q.status !== undefined && row.status !== q.status) return false;
+  if (q.model !== undefined && row.model !== q.model) return false;
+  return true;
+}

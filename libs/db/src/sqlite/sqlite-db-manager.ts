@@ -1,0 +1,67 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { DataSource } from "typeorm";
+import type { DbManager, DbManagerOptions } from "../db-manager";
+import { SqliteAuthKeysRepository } from "./auth-keys.repository";
+import { ALL_ENTITIES } from "./entities";
+import { SqliteKvRepository } from "./kv.repository";
+import { SqliteLogsRepository } from "./logs.repository";
+import { Mutex } from "./mutex";
+import { SqlitePoolKeysRepository } from "./pool-keys.repository";
+import { SqliteUsageRepository } from "./usage.repository";
+import { SqliteUsersRepository } from "./users.repository";
+
+const BUSY_TIMEOUT_MS = 5000;
+
+/** SQLite driver: one file per service, `${dataDir}/${service}.sqlite`, in WAL mode. */
+export class SqliteDbManager implements DbManager {
+  readonly type = "sqlite" as const;
+  private readonly lock = new Mutex();
+  readonly users: SqliteUsersRepository;
+  readonly authKeys: SqliteAuthKeysRepository;
+  readonly usage: SqliteUsageRepository;
+  readonly logs: SqliteLogsRepository;
+  readonly poolKeys: SqlitePoolKeysRepository;
+  readonly kv: SqliteKvRepository;
+
+  private constructor(private readonly ds: DataSource) {
+    this.users = new SqliteUsersRepository(ds, this.lock);
+    this.authKeys = new SqliteAuthKeysRepository(ds, this.lock);
+    this.usage = new SqliteUsageRepository(ds, this.lock);
+    this.logs = new SqliteLogsRepository(ds, this.lock);
+    this.poolKeys = new SqlitePoolKeysRepository(ds, this.lock);
+    this.kv = new SqliteKvRepository(ds, this.lock);
+  }
+
+  static async open(
+    opts: Pick<DbManagerOptions, "dataDir" | "service">,
+  ): Promise<SqliteDbManager> {
+    if (!/^[A-Za-z0-9_-]+$/.test(opts.service))
+      throw new Error(`invalid service name: ${opts.service}`);
+    mkdirSync(opts.dataDir, { recursive: true });
+    const ds = new DataSource({
+      type: "sqlite",
+      database: join(opts.dataDir, `${opts.service}.sqlite`),
+      entities: ALL_ENTITIES,
+      synchronize: true,
+      enableWAL: true,
+      busyTimeout: BUSY_TIMEOUT_MS,
+      logging: false,
+    });
+    await ds.initialize();
+    return new SqliteDbManager(ds);
+  }
+
+  async ping(): Promise<boolean> {
+    try {
+      await this.ds.query("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ds.isInitialized) await this.lock.run(() => this.ds.destroy());
+  }
+}
