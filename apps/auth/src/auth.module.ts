@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@gg/config';
+import { DbModule } from '@gg/db';
+import { loggerModule, ProbesModule } from '@gg/nest-common';
+import { KeysModule } from './keys/keys.module';
+import { LogsModule } from './logs/logs.module';
+import { SessionsModule } from './sessions/sessions.module';
+import { UsageModule } from './usage/usage.module';
+import { UsersModule } from './users/users.module';
+
+/** auth: the single writer of users, user keys, call counts and the request log. */
+@Module({
+  imports: [
+    ConfigModule,
+    loggerModule('auth'),
+    ProbesModule.forRoot(),
+    DbModule.forService('auth'),
+    UsersModule,
+    SessionsModule,
+    KeysModule,
+    UsageModule,
+    LogsModule,
+  ],
+})
+export class AuthModule {}

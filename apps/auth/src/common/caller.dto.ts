@@ -1,0 +1,32 @@
+import { Type } from 'class-transformer';
+import { IsDefined, IsIn, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import type { Caller, Role } from '@gg/contracts';
+
+export const ROLES: readonly Role[] = ['admin', 'user'];
+
+/** Who is calling, as the admin's JWT guard established it. */
+export class CallerDto implements Caller {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  userId: string;
+
+  @IsIn(ROLES)
+  role: Role;
+}
+
+/** Base of every request made on behalf of a logged-in user. */
+export class CallerRequestDto {
+  @IsDefined()
+  @ValidateNested()
+  @Type(() => CallerDto)
+  caller: CallerDto;
+}
+
+/** `{caller, id}`: the object an RPC acts on. */
+export class IdRequestDto extends CallerRequestDto {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  id: string;
+}

@@ -1,0 +1,40 @@
+import { Controller, UseGuards } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { type AuthKey, type AuthKeyWithSecret, AuthPattern } from '@gg/contracts';
+import { NsMessagePattern } from '@gg/nest-common';
+import { IdRequestDto } from '../common/caller.dto';
+import { CallerGuard } from '../common/caller.guard';
+import { CreateKeyDto, ListKeysDto, RotateKeyDto, UpdateKeyDto } from './keys.dto';
+import { KeysService } from './keys.service';
+
+/** Key management on behalf of a logged-in user (the admin forwards the caller). */
+@Controller()
+@UseGuards(CallerGuard)
+export class KeysController {
+  constructor(private readonly keys: KeysService) {}
+
+  @NsMessagePattern(AuthPattern.KeysList)
+  list(@Payload() req: ListKeysDto): Promise<AuthKey[]> {
+    return this.keys.list(req.caller, req.userId);
+  }
+
+  @NsMessagePattern(AuthPattern.KeysCreate)
+  create(@Payload() req: CreateKeyDto): Promise<AuthKeyWithSecret> {
+    return this.keys.create(req.caller, req.name, req.expiresAt);
+  }
+
+  @NsMessagePattern(AuthPattern.KeysUpdate)
+  update(@Payload() req: UpdateKeyDto): Promise<AuthKey> {
+    return this.keys.update(req.caller, req.id, { name: req.name, isActive: req.isActive });
+  }
+
+  @NsMessagePattern(AuthPattern.KeysRotate)
+  rotate(@Payload() req: RotateKeyDto): Promise<AuthKeyWithSecret> {
+    return this.keys.rotate(req.caller, req.id);
+  }
+
+  @NsMessagePattern(AuthPattern.KeysDelete)
+  delete(@Payload() req: IdRequestDto): Promise<null> {
+    return this.keys.delete(req.caller, req.id);
+  }
+}

@@ -1,0 +1,26 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { AuthPattern, type SessionTokens } from '@gg/contracts';
+import { NsMessagePattern } from '@gg/nest-common';
+import { LoginDto, LogoutDto, RefreshDto } from './sessions.dto';
+import { SessionsService } from './sessions.service';
+
+@Controller()
+export class SessionsController {
+  constructor(private readonly sessions: SessionsService) {}
+
+  @NsMessagePattern(AuthPattern.Login)
+  login(@Payload() req: LoginDto): Promise<SessionTokens> {
+    return this.sessions.login(req.username, req.password, req.ip);
+  }
+
+  @NsMessagePattern(AuthPattern.Refresh)
+  refresh(@Payload() req: RefreshDto): Promise<SessionTokens> {
+    return this.sessions.refresh(req.refreshToken, req.ip);
+  }
+
+  @NsMessagePattern(AuthPattern.Logout)
+  logout(@Payload() req: LogoutDto): Promise<null> {
+    return this.sessions.logout(req.refreshToken);
+  }
+}

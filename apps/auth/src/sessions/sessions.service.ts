@@ -1,0 +1,93 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import type { SessionTokens } from '@gg/contracts';
+import { DB_MANAGER, type DbManager, type UserRow } from '@gg/db';
+import { DomainError } from '@gg/nest-common';
+import { KeyedMutex } from '../common/mutex';
+import { PasswordService } from '../common/password.service';
+import { RefreshTokenStore, refreshTokenHash } from './refresh-token.store';
+
+export const JWT_ISSUER = 'gemini-gateway';
+export const JWT_AUDIENCE = 'gemini-gateway-admin';
+
+/** Claims of the admin access token. */
+export interface AccessClaims {
+  sub: string;
+  username: string;
+  role: UserRow['role'];
+  /** the user's tokenVersion when the token was issued */
+  tv: number;
+}
+
+const BAD_CREDENTIALS = 'invalid username or password';
+const BAD_REFRESH = 'invalid or expired refresh token; please log in again';
+
+/** Login, refresh (rotating, with reuse detection) and logout. */
+@Injectable()
+export class SessionsService {
+  private readonly logger = new Logger(SessionsService.name);
+  /** refreshes of one token run one at a time, so a token is never rotated twice */
+  private readonly mutex = new KeyedMutex();
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(DB_MANAGER) private readonly db: DbManager,
+    private readonly jwt: JwtService,
+    private readonly passwords: PasswordService,
+    private readonly refreshTokens: RefreshTokenStore,
+  ) {}
+
+  /** Unknown user, inactive user and wrong password all answer the same UNAUTHORIZED. */
+  async login(username: string, password: string, ip?: string): Promise<SessionTokens> {
+    const user = await this.db.users.findByUsername(username);
+    const ok = await this.passwords.verify(password, user?.passwordHash ?? null);
+    if (!user || !ok || !user.isActive) {
+      this.logger.warn({ ip }, 'failed login');
+      throw DomainError.unauthorized(BAD_CREDENTIALS);
+    }
+    this.logger.log({ userId: user.id, ip }, 'login');
+    return this.issue(user);
+  }
+
+  refresh(refreshToken: string, ip?: string): Promise<SessionTokens> {
+    return this.mutex.run(refreshTokenHash(refreshToken), async () => {
+      const record = await this.refreshTokens.find(refreshToken);
+      if (!record) throw DomainError.unauthorized(BAD_REFRESH);
+      if (await this.refreshTokens.isFamilyRevoked(record.family)) throw DomainError.unauthorized(BAD_REFRESH);
+      if (record.used) {
+        await this.refreshTokens.revokeFamily(record.family);
+        this.logger.warn({ userId: record.userId, ip }, 'refresh token reused: session family revoked');
+        throw DomainError.unauthorized(BAD_REFRESH);
+      }
+      await this.refreshTokens.markUsed(refreshToken, record);
+      const user = await this.db.users.findById(record.userId);
+      if (!user || !user.isActive || user.tokenVersion !== record.tokenVersion) {
+        throw DomainError.unauthorized(BAD_REFRESH);
+      }
+      return this.issue(user, record.family);
+    });
+  }
+
+  async logout(refreshToken?: string): Promise<null> {
+    if (refreshToken) await this.refreshTokens.delete(refreshToken);
+    return null;
+  }
+
+  private async issue(user: UserRow, family?: string): Promise<SessionTokens> {
+    const claims: AccessClaims = { sub: user.id, username: user.username, role: user.role, tv: user.tokenVersion };
+    const accessToken = await this.jwt.signAsync(claims, {
+      algorithm: 'HS256',
+      issuer: JWT_ISSUER,
+      audience: JWT_AUDIENCE,
+      expiresIn: this.config.accessTokenTtlSeconds,
+    });
+    const refresh = await this.refreshTokens.issue(user.id, user.tokenVersion, family);
+    return {
+      accessToken,
+      expiresIn: this.config.accessTokenTtlSeconds,
+      refreshToken: refresh.token,
+      refreshExpiresIn: refresh.expiresIn,
+    };
+  }
+}

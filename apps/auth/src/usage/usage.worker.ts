@@ -1,0 +1,47 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Worker, type Job } from 'bullmq';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { JobName, QueueName, type UsageBatchJob } from '@gg/contracts';
+import { bullConnection, bullPrefix } from '../common/bullmq';
+import { UsageService } from './usage.service';
+
+/** Consumes `QueueName.Usage`, one job at a time. On shutdown the current job finishes first. */
+@Injectable()
+export class UsageWorker implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly logger = new Logger(UsageWorker.name);
+  private worker: Worker<UsageBatchJob, number> | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly usage: UsageService,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<UsageBatchJob, number>(QueueName.Usage, (job) => this.process(job), {
+      connection: bullConnection(this.config),
+      prefix: bullPrefix(this.config),
+      concurrency: 1,
+    });
+    this.worker.on('failed', (job, err) => this.logger.error({ jobId: job?.id, err }, 'usage job failed'));
+    this.worker.on('error', (err) => this.logger.warn({ err: err.message }, 'usage worker connection error'));
+  }
+
+  /** The worker's Redis answers (readiness). */
+  async ping(): Promise<boolean> {
+    if (!this.worker) return false;
+    // BullMQ types its connection narrowly; it is an ioredis client.
+    const client = (await this.worker.client) as unknown as { ping(): Promise<string> };
+    return (await client.ping()) === 'PONG';
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.worker?.close();
+  }
+
+  private async process(job: Job<UsageBatchJob, number>): Promise<number> {
+    if (job.name !== JobName.UsageBatch) {
+      this.logger.warn({ jobId: job.id, name: job.name }, `usage job not named ${JobName.UsageBatch}; applied anyway`);
+    }
+    return this.usage.applyBatch(job.data);
+  }
+}
