@@ -21,12 +21,14 @@ export const AuthPattern = {
   KeysDelete: 'auth.keys.delete',
   LogsQuery: 'auth.logs.query',
   Stats: 'auth.stats',
+  /** RPC: liveness of the auth service for the admin's readiness probe; payload `{}`, answer anything (`{ ok: true }`) */
+  Ping: 'auth.ping',
 } as const;
 
 export const AuthEvent = {
   /** event: a user key changed (deactivated, deleted, rotated, expired); gateways drop it from their cache */
   KeyChanged: 'auth.key.changed',
-  /** event: new request log rows were stored (for /api/logs/stream) */
+  /** event: new request log rows were stored (for /api/logs/stream); payload `RequestLog[]` */
   LogsAppended: 'auth.logs.appended',
 } as const;
 
@@ -39,6 +41,8 @@ export const PoolPattern = {
   Reset: 'pool.keys.reset',
   ResetAll: 'pool.keys.reset-all',
   Check: 'pool.keys.check',
+  /** RPC: liveness of the key-pool service for readiness probes; payload `{}`, answer anything (`{ ok: true }`) */
+  Ping: 'pool.ping',
 } as const;
 
 export const PoolEvent = {

@@ -1,0 +1,43 @@
+import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { PassportModule } from '@nestjs/passport';
+import { ConfigModule } from '@gg/config';
+import { loggerModule, ProbesModule, RpcClient } from '@gg/nest-common';
+import { AuthKeysController } from './auth-keys/auth-keys.controller';
+import { ReadinessChecks } from './health/readiness.service';
+import { KeysController } from './keys/keys.controller';
+import { LogStreamService } from './logs/log-stream.service';
+import { LogsEventsController } from './logs/logs-events.controller';
+import { LogsController } from './logs/logs.controller';
+import { JwtAuthGuard } from './security/jwt-auth.guard';
+import { JwtStrategy } from './security/jwt.strategy';
+import { RolesGuard } from './security/roles.guard';
+import { SessionController } from './session/session.controller';
+import { SessionService } from './session/session.service';
+import { StatsController } from './stats/stats.controller';
+import { UsersController } from './users/users.controller';
+
+/** The admin owns no data: every route is an RPC to auth or key-pool. */
+@Module({
+  imports: [ConfigModule, loggerModule('admin'), PassportModule, ProbesModule.forRoot()],
+  controllers: [
+    SessionController,
+    UsersController,
+    AuthKeysController,
+    KeysController,
+    LogsController,
+    LogsEventsController,
+    StatsController,
+  ],
+  providers: [
+    RpcClient,
+    JwtStrategy,
+    SessionService,
+    LogStreamService,
+    ReadinessChecks,
+    // Order matters: authenticate first (401), then check the role (403).
+    { provide: APP_GUARD, useClass: JwtAuthGuard },
+    { provide: APP_GUARD, useClass: RolesGuard },
+  ],
+})
+export class AdminModule {}

@@ -1,0 +1,76 @@
+import { Injectable, type OnModuleDestroy } from '@nestjs/common';
+import type { Caller, RequestLog } from '@gg/contracts';
+import { ProbesService } from '@gg/nest-common';
+import type { Request, Response } from 'express';
+import { Gauge } from 'prom-client';
+import { filter, Subject } from 'rxjs';
+
+const HEARTBEAT_MS = 15_000;
+/** A client that lets this much pile up unread is cut off (its EventSource reconnects). */
+const MAX_BUFFERED_BYTES = 1024 * 1024;
+
+/** Which logs a caller may see: admins every one, users their own. */
+export function visibleTo(caller: Caller): (log: RequestLog) => boolean {
+  return (log) => caller.role === 'admin' || log.userId === caller.userId;
+}
+
+/** The payload of `auth.logs.appended` is `RequestLog[]`; anything that is not a log is dropped. */
+export function logsOf(payload: unknown): RequestLog[] {
+  const items = Array.isArray(payload) ? payload : [payload];
+  return items.filter(
+    (l): l is RequestLog => typeof l === 'object' && l !== null && typeof (l as RequestLog).userId === 'string',
+  );
+}
+
+/** Fans the logs auth announces out to the open `/api/logs/stream` responses of this replica. */
+@Injectable()
+export class LogStreamService implements OnModuleDestroy {
+  private readonly logs$ = new Subject<RequestLog>();
+  private readonly open = new Set<() => void>();
+  private readonly clients: Gauge;
+
+  constructor(probes: ProbesService) {
+    this.clients = new Gauge({ name: 'admin_log_stream_clients', help: 'open /api/logs/stream responses', registers: [probes.registry] });
+  }
+
+  publish(payload: unknown): void {
+    for (const log of logsOf(payload)) this.logs$.next(log);
+  }
+
+  /** Turn the raw response into an event stream of the logs the caller may see, until the client goes. */
+  stream(caller: Caller, req: Request, res: Response): void {
+    res.status(200);
+    res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+    res.setHeader('Cache-Control', 'no-cache, no-transform');
+    res.setHeader('X-Accel-Buffering', 'no');
+    res.flushHeaders();
+    res.write('retry: 3000\n\n');
+
+    let closed = false;
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(heartbeat);
+      subscription.unsubscribe();
+      this.open.delete(close);
+      this.clients.dec();
+      res.end();
+    };
+    const send = (chunk: string): void => {
+      if (closed) return;
+      res.write(chunk);
+      if (res.writableLength > MAX_BUFFERED_BYTES) close();
+    };
+    const subscription = this.logs$.pipe(filter(visibleTo(caller))).subscribe((log) => send(`data: ${JSON.stringify(log)}\n\n`));
+    const heartbeat = setInterval(() => send(': ping\n\n'), HEARTBEAT_MS);
+    this.open.add(close);
+    this.clients.inc();
+    req.on('close', close);
+    res.on('close', close);
+  }
+
+  /** End every stream so the HTTP server can close. */
+  onModuleDestroy(): void {
+    for (const close of [...this.open]) close();
+  }
+}

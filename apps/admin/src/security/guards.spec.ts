@@ -1,0 +1,99 @@
+import { type ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { AppConfig } from '@gg/config';
+import { ProbesController } from '@gg/nest-common';
+import jwt from 'jsonwebtoken';
+import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from './auth-user';
+import { Public, Roles } from './decorators';
+import { JwtAuthGuard } from './jwt-auth.guard';
+import { JwtStrategy } from './jwt.strategy';
+import { RolesGuard } from './roles.guard';
+
+const SECRET = 'unit-test-secret-unit-test-secret-0123456789';
+
+class Routes {
+  @Public()
+  open(): void {}
+  closed(): void {}
+  @Roles('admin')
+  adminOnly(): void {}
+}
+
+type FakeReq = { headers: Record<string, string>; user?: unknown };
+
+function http(req: FakeReq, handler: keyof Routes, cls: object = Routes): ExecutionContext {
+  return {
+    getType: () => 'http',
+    getClass: () => cls,
+    getHandler: () => Routes.prototype[handler],
+    switchToHttp: () => ({ getRequest: () => req, getResponse: () => ({}), getNext: () => undefined }),
+    getArgs: () => [req, {}],
+    getArgByIndex: (i: number) => [req, {}][i],
+  } as unknown as ExecutionContext;
+}
+
+function sign(claims: object, options: jwt.SignOptions = {}, secret = SECRET): string {
+  return jwt.sign(claims, secret, {
+    algorithm: 'HS256',
+    issuer: ACCESS_TOKEN_ISSUER,
+    audience: ACCESS_TOKEN_AUDIENCE,
+    expiresIn: 60,
+    ...options,
+  });
+}
+
+const alice = { sub: 'u-1', username: 'alice', role: 'user', tv: 1 };
+
+describe('JwtAuthGuard', () => {
+  new JwtStrategy({ jwtSecret: SECRET } as AppConfig); // registers the 'jwt' passport strategy
+  const guard = new JwtAuthGuard(new Reflector());
+
+  async function attempt(token: string | undefined, handler: keyof Routes = 'closed'): Promise<FakeReq> {
+    const req: FakeReq = { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } };
+    await guard.canActivate(http(req, handler));
+    return req;
+  }
+
+  it('lets a valid token through and puts the caller on the request', async () => {
+    const req = await attempt(sign(alice));
+    expect(req.user).toEqual({ userId: 'u-1', role: 'user', username: 'alice' });
+  });
+
+  it('opens @Public() routes, the probes and non-HTTP handlers without a token', async () => {
+    await expect(attempt(undefined, 'open')).resolves.toBeDefined();
+    expect(await guard.canActivate(http({ headers: {} }, 'closed', ProbesController))).toBe(true);
+    expect(await guard.canActivate({ getType: () => 'rpc' } as unknown as ExecutionContext)).toBe(true);
+  });
+
+  it.each([
+    ['no token', undefined],
+    ['alg none', jwt.sign(alice, '', { algorithm: 'none', issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE })],
+    ['another secret', sign(alice, {}, 'another-secret-another-secret-0123456789')],
+    ['HS512', sign(alice, { algorithm: 'HS512' })],
+    ['wrong audience', sign(alice, { audience: 'gemini-gateway' })],
+    ['wrong issuer', sign(alice, { issuer: 'someone-else' })],
+    ['an unknown role', sign({ ...alice, role: 'root' })],
+    ['no subject', sign({ username: 'alice', role: 'user', tv: 1 })],
+  ])('refuses %s with 401', async (_name, token) => {
+    await expect(attempt(token)).rejects.toThrow(new UnauthorizedException('missing or invalid access token'));
+  });
+
+  it('says when the token has expired, so the SPA knows to refresh', async () => {
+    const expired = sign(alice, { expiresIn: -10 });
+    await expect(attempt(expired)).rejects.toThrow(new UnauthorizedException('access token expired'));
+  });
+});
+
+describe('RolesGuard', () => {
+  const guard = new RolesGuard(new Reflector());
+  const as = (role: string): FakeReq => ({ headers: {}, user: { userId: 'u-1', role, username: 'x' } });
+
+  it('lets any authenticated role through a route without @Roles', () => {
+    expect(guard.canActivate(http(as('user'), 'closed'))).toBe(true);
+  });
+
+  it('answers 403 to a user on an admin route and lets an admin through', () => {
+    expect(() => guard.canActivate(http(as('user'), 'adminOnly'))).toThrow(ForbiddenException);
+    expect(guard.canActivate(http(as('admin'), 'adminOnly'))).toBe(true);
+  });
+});
