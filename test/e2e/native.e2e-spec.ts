@@ -111,10 +111,10 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
   it('refuses missing, unknown and forged keys with 401 in Google shape', async () => {
     const url = `${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent`;
     const forged = secret.slice(0, -3) + (secret.endsWith('AAA') ? 'BBB' : 'AAA');
-    for (const headers of [{}, { 'x-goog-api-key': forged }, { 'x-goog-api-key': 'AIzaNotOurs' }]) {
+    for (const headers of [{}, { 'x-goog-api-key': forged }, { 'x-goog-api-key': 'AIzaNotOurs' }] as Record<string, string>[]) {
       const r = await fetch(url, { method: 'POST', headers, body: '{}' });
       expect(r.status).toBe(401);
-      const body = await r.json();
+      const body = (await r.json()) as { error: unknown };
       expect(body.error).toMatchObject({ code: 401, status: 'UNAUTHENTICATED' });
       expect(r.headers.get('x-request-id')).toBeTruthy();
     }
@@ -183,7 +183,7 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
       body: '{"contents":[{"parts":[{"text":"x"}]}]}',
     });
     expect(r.status).toBe(503);
-    expect((await r.json()).error.status).toBe('UNAVAILABLE');
+    expect(((await r.json()) as { error: { status: string } }).error.status).toBe('UNAVAILABLE');
     const retryAfter = Number(r.headers.get('retry-after'));
     expect(retryAfter).toBeGreaterThanOrEqual(1);
     expect(retryAfter).toBeLessThanOrEqual(41);

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gg/config';
 import { DbModule } from '@gg/db';
-import { loggerModule, ProbesModule } from '@gg/nest-common';
+import { AuthPattern } from '@gg/contracts';
+import { loggerModule, pingController, ProbesModule } from '@gg/nest-common';
 import { KeysModule } from './keys/keys.module';
 import { LogsModule } from './logs/logs.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -21,5 +22,6 @@ import { UsersModule } from './users/users.module';
     UsageModule,
     LogsModule,
   ],
+  controllers: [pingController(AuthPattern.Ping)],
 })
 export class AuthModule {}

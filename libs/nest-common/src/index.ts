@@ -5,3 +5,4 @@ export * from './filters';
 export * from './logging';
 export * from './probes';
 export * from './user-key-crypto';
+export * from './ping';

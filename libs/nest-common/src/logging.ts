@@ -2,7 +2,7 @@ import { getConfig } from '@gg/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
-import type { DynamicModule, LoggerService } from '@nestjs/common';
+import { RequestMethod, type DynamicModule, type LoggerService } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 
 /** Paths redacted from every log line: secrets never reach a log. */
@@ -46,6 +46,7 @@ export function createLogger(app: string): Logger {
 export function loggerModule(app: string): DynamicModule {
   const logger = createLogger(app);
   return LoggerModule.forRoot({
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     pinoHttp: {
       logger,
       genReqId: (req: IncomingMessage, res) => {
