@@ -2,9 +2,9 @@ import { type INestApplication, ValidationPipe } from '@nestjs/common';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { DB_MANAGER, type DbManager } from '@gg/db';
-import { ProbesService, redisTransport } from '@gg/nest-common';
+import { ProbesService, redisTransport, TransportErrorFilter } from '@gg/nest-common';
 import { Logger } from 'nestjs-pino';
-import { TransportErrorFilter } from './common/transport-error.filter';
+
 import { UsageWorker } from './usage/usage.worker';
 
 /**

@@ -60,3 +60,18 @@ export class HttpErrorFilter implements ExceptionFilter {
     res.status(500).json({ statusCode: 500, message: 'internal error' });
   }
 }
+
+/**
+ * With `inheritAppConfig` an HTTP app and its Redis microservice share their global filters, so a catch-all filter
+ * sees both transports: this one hands RPC errors to RpcErrorFilter and HTTP errors to HttpErrorFilter.
+ */
+@Catch()
+export class TransportErrorFilter implements ExceptionFilter {
+  private readonly rpc = new RpcErrorFilter();
+  private readonly http = new HttpErrorFilter();
+
+  catch(exception: unknown, host: ArgumentsHost): Observable<unknown> | void {
+    if (host.getType() === 'rpc') return this.rpc.catch(exception);
+    this.http.catch(exception, host);
+  }
+}

@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@gg/config';
+import { DbModule } from '@gg/db';
+import { PoolPattern } from '@gg/contracts';
+import { loggerModule, pingController, ProbesModule, RpcClient } from '@gg/nest-common';
+import { HealthCheckService } from './health/health-check.service';
+import { KeyCheckService } from './keys/key-check.service';
+import { PoolKeysService } from './keys/pool-keys.service';
+import { ReadinessChecks } from './readiness';
+import { PoolController } from './rpc/pool.controller';
+import { CryptoService } from './secrets/crypto.service';
+import { InFlightService } from './state/in-flight.service';
+import { PoolMetrics } from './state/pool-metrics';
+import { PoolStateService } from './state/pool-state.service';
+import { SnapshotPublisher } from './state/snapshot-publisher.service';
+import { StatePersister } from './state/state-persister.service';
+
+/** key-pool: the single writer of pool state. RPCs and events over the Redis transport; probes over HTTP. */
+@Module({
+  imports: [ConfigModule, loggerModule('key-pool'), DbModule.forService('key-pool'), ProbesModule.forRoot()],
+  controllers: [PoolController, pingController(PoolPattern.Ping)],
+  providers: [
+    RpcClient,
+    CryptoService,
+    PoolStateService,
+    StatePersister,
+    SnapshotPublisher,
+    InFlightService,
+    PoolKeysService,
+    KeyCheckService,
+    HealthCheckService,
+    ReadinessChecks,
+    PoolMetrics,
+  ],
+})
+export class KeyPoolModule {}

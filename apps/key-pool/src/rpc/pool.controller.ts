@@ -1,0 +1,66 @@
+import { Controller } from '@nestjs/common';
+import { Payload } from '@nestjs/microservices';
+import { PoolEvent, PoolPattern, type AddPoolKeysResult, type KeyCheckResult, type PoolKey, type PoolSnapshot } from '@gg/contracts';
+import { NsEventPattern, NsMessagePattern } from '@gg/nest-common';
+import { KeyCheckService } from '../keys/key-check.service';
+import { PoolKeysService } from '../keys/pool-keys.service';
+import { InFlightService } from '../state/in-flight.service';
+import { PoolStateService } from '../state/pool-state.service';
+import { AddPoolKeysDto, InFlightReportDto, PoolKeyIdDto, PoolOutcomeBatchDto } from './pool.dto';
+
+/** key-pool's RPCs (admin, gateways) and the events it consumes from gateways. */
+@Controller()
+export class PoolController {
+  constructor(
+    private readonly pool: PoolStateService,
+    private readonly keys: PoolKeysService,
+    private readonly checks: KeyCheckService,
+    private readonly inFlight: InFlightService,
+  ) {}
+
+  @NsMessagePattern(PoolPattern.Snapshot)
+  snapshot(): PoolSnapshot {
+    return this.pool.snapshot();
+  }
+
+  @NsMessagePattern(PoolPattern.List)
+  list(): PoolKey[] {
+    return this.keys.list();
+  }
+
+  @NsMessagePattern(PoolPattern.Add)
+  add(@Payload() dto: AddPoolKeysDto): Promise<AddPoolKeysResult> {
+    return this.keys.add(dto.keys);
+  }
+
+  @NsMessagePattern(PoolPattern.Delete)
+  async delete(@Payload() dto: PoolKeyIdDto): Promise<{ deleted: true }> {
+    await this.keys.delete(dto.id);
+    return { deleted: true };
+  }
+
+  @NsMessagePattern(PoolPattern.Reset)
+  reset(@Payload() dto: PoolKeyIdDto): PoolKey {
+    return this.keys.reset(dto.id);
+  }
+
+  @NsMessagePattern(PoolPattern.ResetAll)
+  resetAll(): PoolKey[] {
+    return this.keys.resetAll();
+  }
+
+  @NsMessagePattern(PoolPattern.Check)
+  check(@Payload() dto: PoolKeyIdDto): Promise<KeyCheckResult> {
+    return this.checks.check(dto.id);
+  }
+
+  @NsEventPattern(PoolEvent.Outcome)
+  outcome(@Payload() batch: PoolOutcomeBatchDto): void {
+    this.pool.applyOutcomes(batch.outcomes);
+  }
+
+  @NsEventPattern(PoolEvent.InFlight)
+  inflight(@Payload() report: InFlightReportDto): void {
+    this.inFlight.record(report);
+  }
+}

@@ -1,0 +1,91 @@
+import { Type } from 'class-transformer';
+import {
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsObject,
+  IsOptional,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateNested,
+} from 'class-validator';
+import type {
+  AddPoolKeysRequest,
+  AttemptOutcome,
+  InFlightReport,
+  OutcomeKind,
+  PoolKeyIdRequest,
+  PoolOutcomeBatch,
+} from '@gg/contracts';
+
+const OUTCOME_KINDS: OutcomeKind[] = ['success', 'rate_limited', 'invalid', 'transient', 'affinity', 'client_error'];
+
+export class AddPoolKeysDto implements AddPoolKeysRequest {
+  /** one string (keys separated by newlines, commas or spaces) or an array of such strings */
+  @IsString({ each: true })
+  @MaxLength(1_000_000, { each: true })
+  keys: string | string[];
+}
+
+export class PoolKeyIdDto implements PoolKeyIdRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(128)
+  id: string;
+}
+
+export class AttemptOutcomeDto implements AttemptOutcome {
+  @IsString()
+  keyId: string;
+
+  @IsOptional()
+  @IsString()
+  model: string | null;
+
+  @IsIn(OUTCOME_KINDS)
+  kind: OutcomeKind;
+
+  @IsInt()
+  @Min(0)
+  @Max(999)
+  status: number;
+
+  @IsOptional()
+  @IsNumber()
+  @Min(0)
+  retryDelayMs?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(1000)
+  reason?: string;
+
+  @IsNumber()
+  at: number;
+}
+
+export class PoolOutcomeBatchDto implements PoolOutcomeBatch {
+  @IsString()
+  gatewayId: string;
+
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => AttemptOutcomeDto)
+  outcomes: AttemptOutcomeDto[];
+}
+
+export class InFlightReportDto implements InFlightReport {
+  @IsString()
+  gatewayId: string;
+
+  /** keyId -> count; entries that are not positive numbers are ignored */
+  @IsObject()
+  inFlight: Record<string, number>;
+
+  @IsNumber()
+  expiresAt: number;
+}

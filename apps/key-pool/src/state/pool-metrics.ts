@@ -1,0 +1,46 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { statusOf } from '@gg/key-state';
+import { ProbesService } from '@gg/nest-common';
+import { Counter, Gauge } from 'prom-client';
+import { InFlightService } from './in-flight.service';
+import { PoolStateService } from './pool-state.service';
+
+/** Pool figures on `/metrics`. Labels never carry a key or a secret: only statuses and outcome kinds. */
+@Injectable()
+export class PoolMetrics implements OnModuleInit {
+  constructor(
+    private readonly probes: ProbesService,
+    private readonly pool: PoolStateService,
+    private readonly inFlight: InFlightService,
+  ) {}
+
+  onModuleInit(): void {
+    const registers = [this.probes.registry];
+    const pool = this.pool;
+    const inFlight = this.inFlight;
+    new Gauge({
+      name: 'gg_pool_keys',
+      help: 'Pool keys by status',
+      labelNames: ['status'],
+      registers,
+      collect() {
+        const now = Date.now();
+        const counts = { active: 0, cooldown: 0, disabled: 0 };
+        for (const e of pool.all()) counts[statusOf(e.state, now)]++;
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    });
+    new Gauge({
+      name: 'gg_pool_in_flight',
+      help: 'Requests in flight on pool keys, summed over every gateway',
+      registers,
+      collect() {
+        let total = 0;
+        for (const n of inFlight.totals().values()) total += n;
+        this.set(total);
+      },
+    });
+    const outcomes = new Counter({ name: 'gg_pool_outcomes_total', help: 'Attempt outcomes reported by gateways', labelNames: ['kind'], registers });
+    this.pool.onOutcome((kind) => outcomes.inc({ kind }));
+  }
+}

@@ -1,0 +1,165 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import type { AttemptOutcome, OutcomeKind, PoolSnapshot } from '@gg/contracts';
+import { DB_MANAGER, type DbManager } from '@gg/db';
+import {
+  applyOutcome,
+  defaultKeyPolicy,
+  parseState,
+  PoolPauseDetector,
+  pruneExpired,
+  toSnapshotKey,
+  type KeyPolicy,
+  type KeyState,
+} from '@gg/key-state';
+import { CryptoService } from '../secrets/crypto.service';
+import type { PoolEntry } from './pool-entry';
+
+/** Called with the ids whose state changed (empty: the pool itself changed, e.g. a key was added or removed). */
+export type PoolChangeListener = (changedIds: string[]) => void;
+
+/**
+ * The single writer of pool state, in memory: every key with its decrypted secret and state machine state
+ * (libs/key-state). Loads from the db at start; persisting and publishing are done by listeners of its changes
+ * (StatePersister, SnapshotPublisher), so this class knows neither.
+ */
+@Injectable()
+export class PoolStateService implements OnModuleInit {
+  private readonly logger = new Logger(PoolStateService.name);
+  private readonly entries = new Map<string, PoolEntry>();
+  private readonly listeners: PoolChangeListener[] = [];
+  private readonly outcomeListeners: ((kind: OutcomeKind) => void)[] = [];
+  private readonly policy: KeyPolicy;
+  private readonly pause = new PoolPauseDetector();
+  /** epoch-ms based so that it keeps growing across restarts of key-pool (gateways ignore older snapshots) */
+  private version = Date.now();
+
+  constructor(
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(DB_MANAGER) private readonly db: DbManager,
+    private readonly crypto: CryptoService,
+  ) {
+    this.policy = defaultKeyPolicy(config.keyMaxFailures);
+  }
+
+  async onModuleInit(): Promise<void> {
+    const rows = await this.db.poolKeys.list();
+    for (const row of rows) {
+      try {
+        const secret = this.crypto.decrypt(row.secretEnc);
+        this.entries.set(row.id, { ...row, secret, state: parseState(row.state) });
+      } catch (e) {
+        // kept in the db untouched; the admin can delete it, or restore the right ENCRYPTION_KEY
+        this.logger.error({ keyId: row.id, err: (e as Error).message }, 'pool key skipped: its secret cannot be read');
+      }
+    }
+    this.logger.log({ keys: this.entries.size }, 'pool loaded');
+  }
+
+  onChange(listener: PoolChangeListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Called with the kind of every outcome applied (for metrics). */
+  onOutcome(listener: (kind: OutcomeKind) => void): void {
+    this.outcomeListeners.push(listener);
+  }
+
+  all(): PoolEntry[] {
+    return [...this.entries.values()];
+  }
+
+  get(id: string): PoolEntry | undefined {
+    return this.entries.get(id);
+  }
+
+  hasFingerprint(fingerprint: string): boolean {
+    for (const e of this.entries.values()) if (e.fingerprint === fingerprint) return true;
+    return false;
+  }
+
+  add(entries: PoolEntry[]): void {
+    for (const e of entries) this.entries.set(e.id, e);
+    if (entries.length > 0) this.changed([]);
+  }
+
+  remove(id: string): boolean {
+    const had = this.entries.delete(id);
+    if (had) this.changed([]);
+    return had;
+  }
+
+  /** Replaces the state of the given keys with `fn(state)`; unknown ids are skipped. Returns the ids updated. */
+  update(ids: string[], fn: (state: KeyState, now: number) => KeyState, now = Date.now()): string[] {
+    const updated: string[] = [];
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      entry.state = fn(entry.state, now);
+      updated.push(id);
+    }
+    if (updated.length > 0) this.changed(updated);
+    return updated;
+  }
+
+  /** Applies attempt outcomes reported by a gateway; outcomes of unknown (deleted) keys are dropped. */
+  applyOutcomes(outcomes: AttemptOutcome[], now = Date.now()): void {
+    const changed = new Set<string>();
+    const wasPaused = this.pause.pausedUntil(now);
+    for (const outcome of outcomes) {
+      const entry = this.entries.get(outcome.keyId);
+      if (!entry) continue;
+      entry.state = applyOutcome(entry.state, outcome, now, this.policy);
+      changed.add(entry.id);
+      for (const listener of this.outcomeListeners) listener(outcome.kind);
+      this.pause.record(entry.id, outcome.kind, now, this.usableKeyCount(), outcome.retryDelayMs);
+    }
+    const pausedUntil = this.pause.pausedUntil(now);
+    if (pausedUntil > wasPaused) {
+      this.logger.warn({ pausedUntil: new Date(pausedUntil).toISOString() }, 'most keys are rate limited: the pool pauses');
+    }
+    if (changed.size > 0) this.changed([...changed]);
+  }
+
+  /** Forgets cooldowns that ran out (called periodically); returns the ids whose state changed. */
+  prune(now = Date.now()): string[] {
+    const changed: string[] = [];
+    for (const entry of this.entries.values()) {
+      const next = pruneExpired(entry.state, now);
+      if (next !== entry.state) {
+        entry.state = next;
+        changed.push(entry.id);
+      }
+    }
+    if (changed.length > 0) this.changed(changed);
+    return changed;
+  }
+
+  /** Ends a pool-wide pause (the admin reset every key). */
+  clearPause(): void {
+    this.pause.reset();
+  }
+
+  currentVersion(): number {
+    return this.version;
+  }
+
+  snapshot(now = Date.now()): PoolSnapshot {
+    return {
+      version: this.version,
+      pausedUntil: this.pause.pausedUntil(now),
+      keys: this.all().map((e) => toSnapshotKey(e.id, e.secret, e.state, now)),
+    };
+  }
+
+  private usableKeyCount(): number {
+    let n = 0;
+    for (const e of this.entries.values()) if (!e.state.disabled) n++;
+    return n;
+  }
+
+  private changed(ids: string[]): void {
+    this.version = Math.max(this.version + 1, Date.now());
+    for (const listener of this.listeners) listener(ids);
+  }
+}
