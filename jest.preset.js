@@ -13,4 +13,5 @@ module.exports = {
     '^@gg/(config|contracts|db|key-state|testing|nest-common)$': '<rootDir>/libs/$1/src/index.ts',
   },
   rootDir: __dirname,
+  setupFiles: ['<rootDir>/tools/jest/undici-global.js'],
 };
