@@ -1,0 +1,3 @@
+export * from './mock-gemini';
+export * from './stack/stack';
+export * from './stack/ports';

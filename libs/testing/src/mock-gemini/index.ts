@@ -1,0 +1,2 @@
+export { startMockGemini } from './server';
+export type { MockGemini, MockGeminiOptions, MockMethod, RecordedRequest, ScriptBehaviour, ScriptRule } from './types';

@@ -1,0 +1,105 @@
+/** Public types of the scripted Gemini upstream. */
+
+export interface MockGeminiOptions {
+  /** 0 (default) = a random free port */
+  port?: number;
+  /** default 127.0.0.1 */
+  host?: string;
+  /** keys accepted; default: any key starting with "AIza" (plus those given to addKeys) */
+  validKeys?: string[];
+  /**
+   * Record every request in `requests` (default true). The benchmark turns this off so that a long run does not
+   * grow memory.
+   */
+  record?: boolean;
+}
+
+/** The API method a request was routed to; what `ScriptRule.method` matches. */
+export type MockMethod =
+  | 'generateContent'
+  | 'streamGenerateContent'
+  | 'countTokens'
+  | 'embedContent'
+  | 'batchEmbedContents'
+  | 'predict'
+  | 'models.list'
+  | 'models.get'
+  | 'upload'
+  | 'files.list'
+  | 'files.get'
+  | 'files.delete'
+  | 'files.download'
+  | 'cachedContents.create'
+  | 'cachedContents.list'
+  | 'cachedContents.get'
+  | 'cachedContents.patch'
+  | 'cachedContents.delete'
+  | 'openai'
+  | 'unknown';
+
+export interface RecordedRequest {
+  method: string;
+  /** path without the query string, as received */
+  path: string;
+  query: Record<string, string>;
+  headers: Record<string, string | string[] | undefined>;
+  /** the API key seen (x-goog-api-key, ?key= or, on /v1beta/openai/*, Authorization: Bearer); '' when none */
+  key: string;
+  /** the body as UTF-8 text, capped at 1 MB */
+  bodyText: string;
+  /** total body size in bytes (not capped) */
+  bodyBytes: number;
+  /** Date.now() when the request arrived */
+  at: number;
+  /** the routed API method, e.g. 'generateContent', 'models.list', 'upload' */
+  apiMethod: MockMethod;
+  /** the model id from the path (without "models/"), '' when none */
+  model: string;
+}
+
+export type ScriptBehaviour =
+  /** 429 RESOURCE_EXHAUSTED with QuotaFailure + Help + RetryInfo */
+  | { type: 'rateLimit'; retryDelay?: string; quotaId?: string }
+  /** 400 INVALID_ARGUMENT API_KEY_INVALID */
+  | { type: 'invalidKey' }
+  /** 403 PERMISSION_DENIED CONSUMER_SUSPENDED */
+  | { type: 'suspended' }
+  /** any Google error; statusText defaults from the code (503 → UNAVAILABLE …), message from the code too */
+  | { type: 'error'; status: number; statusText?: string; message?: string }
+  /** destroy the socket (TCP reset) before any header */
+  | { type: 'reset' }
+  /** send the headers and n chunks (unary: headers and half the body), then close the socket mid-body */
+  | { type: 'resetMidStream'; afterChunks: number }
+  /** streams only: n chunks, then a bare {"error": …} object (SSE) / an error element (array), then end */
+  | { type: 'errorMidStream'; afterChunks: number }
+  /** wait before the first byte, then behave normally */
+  | { type: 'delay'; firstByteMs: number }
+  /** streams only: these texts as chunks, one every intervalMs (first one right after the headers) */
+  | { type: 'stream'; chunks: string[]; intervalMs?: number };
+
+export type ScriptRule = ScriptBehaviour & {
+  /** only requests carrying this API key */
+  key?: string;
+  /** only this model ("gemini-2.5-flash" or "models/gemini-2.5-flash") */
+  model?: string;
+  /** only this API method; a prefix before a dot also matches ("files" matches "files.get") */
+  method?: MockMethod | 'files' | 'cachedContents' | 'models';
+  /** how many requests the rule answers; default 1, Infinity allowed */
+  times?: number;
+};
+
+export interface MockGemini {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  port: number;
+  /** every request received, oldest first (same array for the mock's lifetime) */
+  requests: RecordedRequest[];
+  clearRequests(): void;
+  /** accept these keys too */
+  addKeys(...keys: string[]): void;
+  /** queue a behaviour override; rules are tried in the order they were added */
+  script(rule: ScriptRule): void;
+  /** clear scripts, recorded requests, files, upload sessions and cached contents */
+  reset(): void;
+  close(): Promise<void>;
+}
