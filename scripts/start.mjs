@@ -94,11 +94,15 @@ async function ensureRedis() {
 }
 
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+// Nest's own start-up chatter: kept in the JSON logs, left out of this console view (LOG_LEVEL=debug shows it)
+const QUIET = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'NestMicroservice', 'Server', 'ServerRedis']);
+const verbose = (env.LOG_LEVEL || 'info') === 'debug' || env.LOG_LEVEL === 'trace';
 
 function pretty(name, line) {
   if (!line.startsWith('{')) return `[${name}] ${line}`;
   try {
     const o = JSON.parse(line);
+    if (!verbose && o.level <= 30 && (QUIET.has(o.context) || /^(Connected to Redis|Nest (application|microservice) successfully started)/.test(o.msg ?? ''))) return null;
     const extra = o.err ? ` ${o.err.message ?? ''}` : '';
     return `[${name}] ${LEVELS[o.level] ?? o.level} ${o.msg ?? ''}${extra}`;
   } catch {
@@ -118,7 +122,8 @@ function startApp(name) {
       buf += d.toString();
       let nl;
       while ((nl = buf.indexOf('\n')) !== -1) {
-        process.stdout.write(pretty(name, buf.slice(0, nl)) + '\n');
+        const text = pretty(name, buf.slice(0, nl));
+        if (text !== null) process.stdout.write(text + '\n');
         buf = buf.slice(nl + 1);
       }
     });
@@ -165,6 +170,6 @@ startApp('admin');
 const gatewayPort = env.GATEWAY_PORT || 8080;
 const adminPort = env.ADMIN_PORT || 8081;
 await Promise.all([waitReady('gateway', gatewayPort), waitReady('admin', adminPort)]);
-say(`gateway: http://127.0.0.1:${gatewayPort}   (Gemini API: /v1beta/…, OpenAI: /v1/chat/completions)`);
+say(`gateway: http://127.0.0.1:${gatewayPort}   (Gemini API: /v1beta/… and /v1/…)`);
 say(`admin:   http://127.0.0.1:${adminPort}   (log in as ${env.ADMIN_USERNAME || 'admin'})`);
 say('Ctrl-C stops everything.');
