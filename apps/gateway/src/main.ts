@@ -1,11 +1,12 @@
 import 'reflect-metadata';
-import { NestFactory } from '@nestjs/core';
 import { loadConfigOrExit } from '@gg/config';
-import { createLogger, PinoNestLogger, redisTransport } from '@gg/nest-common';
-import { GatewayModule } from './gateway.module';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
+  // Loaded after the configuration is known to be valid: event patterns read it when their modules load.
+  const { NestFactory } = await import('@nestjs/core');
+  const { createLogger, PinoNestLogger, redisTransport } = await import('@gg/nest-common');
+  const { GatewayModule } = await import('./gateway.module');
   const logger = new PinoNestLogger(createLogger('gateway'));
   const app = await NestFactory.createMicroservice(GatewayModule, { ...redisTransport(config), logger });
   app.enableShutdownHooks();

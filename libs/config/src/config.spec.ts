@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig, parseKeyList, redisOptions } from './config';
+
+const dir = () => mkdtempSync(join(tmpdir(), 'gg-config-'));
+
+describe('loadConfig', () => {
+  it('has the defaults of API.md and generates secrets into DATA_DIR with mode 0600', () => {
+    const dataDir = dir();
+    const c = loadConfig({ DATA_DIR: dataDir });
+    expect(c).toMatchObject({
+      geminiBaseUrl: 'https://generativelanguage.googleapis.com',
+      databaseType: 'sqlite',
+      redisUrl: 'redis://127.0.0.1:6379',
+      redisNamespace: 'gg',
+      adminUsername: 'admin',
+      adminPassword: null,
+      geminiApiKeys: [],
+      requestTimeoutMs: 300_000,
+      logLevel: 'info',
+      gatewayPort: 8080,
+      adminPort: 8081,
+      authHttpPort: 8082,
+      keyPoolHttpPort: 8083,
+      maxAttempts: 3,
+    });
+    expect(statSync(join(dataDir, 'jwt-secret')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(dataDir, 'jwt-secret'), 'utf8').trim()).toBe(c.jwtSecret);
+    expect(c.encryptionKey).toHaveLength(32);
+    // a second app on the same DATA_DIR reads the same secrets
+    const again = loadConfig({ DATA_DIR: dataDir });
+    expect(again.jwtSecret).toBe(c.jwtSecret);
+    expect(again.keyHashSecret).toBe(c.keyHashSecret);
+    expect(again.encryptionKey.equals(c.encryptionKey)).toBe(true);
+  });
+
+  it.each([
+    [{ DATABASE_TYPE: 'mysql' }, 'DATABASE_TYPE'],
+    [{ GATEWAY_PORT: 'eighty' }, 'GATEWAY_PORT'],
+    [{ GATEWAY_PORT: '70000' }, 'GATEWAY_PORT'],
+    [{ REDIS_URL: 'http://x' }, 'REDIS_URL'],
+    [{ GEMINI_BASE_URL: 'not a url' }, 'GEMINI_BASE_URL'],
+    [{ REDIS_NAMESPACE: 'a b' }, 'REDIS_NAMESPACE'],
+    [{ JWT_SECRET: 'short' }, 'JWT_SECRET'],
+    [{ ENCRYPTION_KEY: 'abcd' }, 'ENCRYPTION_KEY'],
+    [{ LOG_LEVEL: 'loud' }, 'LOG_LEVEL'],
+    [{ KEY_SELECTION: 'best' }, 'KEY_SELECTION'],
+    [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
+    [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
+  ])('refuses %j naming %s', (env, variable) => {
+    const run = () => loadConfig({ DATA_DIR: dir(), ...env });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('splits GEMINI_API_KEYS on commas and newlines', () => {
+    expect(parseKeyList('a, b\nc,,\n')).toEqual(['a', 'b', 'c']);
+    expect(loadConfig({ DATA_DIR: dir(), GEMINI_API_KEYS: 'k1,k2' }).geminiApiKeys).toEqual(['k1', 'k2']);
+  });
+
+  it('reads REDIS_URL credentials and database', () => {
+    expect(redisOptions('redis://user:p%40ss@redis.example:6380/2')).toEqual({ host: 'redis.example', port: 6380, username: 'user', password: 'p@ss', db: 2 });
+  });
+});
