@@ -4,7 +4,9 @@ import { RpcClient } from '@gg/nest-common';
 import { AuthCacheService } from './auth/auth-cache.service';
 import { EventsController } from './events.controller';
 import { AffinityService } from './forward/affinity.service';
-import { ForwardService } from './forward/forward.service';
+import { AttemptRunner } from './forward/attempt-runner.service';
+import { NativeRoute } from './forward/native.route';
+import { GatewayPipeline } from './forward/pipeline.service';
 import { UpstreamService } from './forward/upstream.service';
 import { GatewayMetrics } from './http/gateway-metrics';
 import { GatewayServer } from './http/gateway-server';
@@ -24,7 +26,9 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     UsageReporterService,
     UpstreamService,
     AffinityService,
-    ForwardService,
+    GatewayPipeline,
+    AttemptRunner,
+    NativeRoute,
     GatewayMetrics,
     RedisHealth,
     GatewayServer,

@@ -3,7 +3,7 @@ import type { Dispatcher } from 'undici';
 import { downstreamHeaders } from '../http/request-parts';
 import type { GatewayMetrics } from '../http/gateway-metrics';
 import type { AffinityService } from './affinity.service';
-import type { Exchange } from './forward.service';
+import type { Exchange } from './exchange';
 import { UsageTail } from './usage-tail';
 
 const CAPTURE_MAX = 64 * 1024;
@@ -38,7 +38,7 @@ export class Relay {
     this.metrics.overhead.observe(overheadMs / 1000);
     ex.status = up.statusCode;
     res.writeHead(up.statusCode, headers);
-    if (typeof res.flushHeaders === 'function' && ex.target.method === 'streamGenerateContent') res.flushHeaders();
+    if (ex.stream) res.flushHeaders();
 
     let released = false;
     const done = (): void => {
@@ -83,7 +83,7 @@ export class Relay {
 
   /** Upload starts, finalizes and cachedContents creation tell us which key owns what. */
   private wantsCapture(): boolean {
-    const p = this.ex.target.path;
+    const p = (this.ex.req.url ?? '').split('?')[0];
     return p.startsWith('/upload/') || (this.ex.req.method === 'POST' && /\/cachedContents$/.test(p));
   }
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { requestIdFrom } from '@gg/nest-common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { ForwardService } from '../forward/forward.service';
+import { NativeRoute } from '../forward/native.route';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
@@ -25,7 +25,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly forward: ForwardService,
+    private readonly native: NativeRoute,
     private readonly pool: PoolSnapshotService,
     private readonly reporter: PoolReporterService,
     private readonly usage: UsageReporterService,
@@ -61,7 +61,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
         this.open--;
         this.metrics.open.dec();
       });
-      this.forward.handle(req, res, requestId, Date.now(), startedAtPerf);
+      this.native.handle(req, res, requestId, Date.now(), startedAtPerf);
       return;
     }
     const path = url.split('?')[0];

@@ -35,20 +35,16 @@ describe('credentialOf', () => {
 });
 
 describe('headers', () => {
-  it('never forwards the client credentials and injects the pool key', () => {
+  it('never forwards the client credentials', () => {
     const h = upstreamHeaders(
       { 'x-goog-api-key': 'gg-user', authorization: 'Bearer gg-user', cookie: 'c', 'content-type': 'application/json', 'x-goog-api-client': 'sdk', connection: 'keep-alive', host: 'gw' },
-      'AIzaPOOL',
-      12,
       'rid',
     );
     expect(h).toEqual({
       'content-type': 'application/json',
       'x-goog-api-client': 'sdk',
-      'x-goog-api-key': 'AIzaPOOL',
       'accept-encoding': 'identity',
       'x-request-id': 'rid',
-      'content-length': '12',
     });
   });
 

@@ -87,25 +87,16 @@ const DROP_UPSTREAM = new Set([
   'expect',
 ]);
 
-/** End-to-end request headers to forward, plus the pool key. */
-export function upstreamHeaders(
-  headers: IncomingHttpHeaders,
-  poolKey: string,
-  contentLength: number,
-  requestId: string,
-): Record<string, string | string[]> {
+/** End-to-end request headers to forward (the pool key and content-length are added per attempt). */
+export function upstreamHeaders(headers: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     if (DROP_UPSTREAM.has(name)) continue;
     const v = headers[name];
     if (v !== undefined) out[name] = v;
   }
-  out['x-goog-api-key'] = poolKey;
   out['accept-encoding'] = 'identity';
   out['x-request-id'] = requestId;
-  if (contentLength > 0 || headers['content-length'] !== undefined || headers['transfer-encoding'] !== undefined) {
-    out['content-length'] = String(contentLength);
-  }
   return out;
 }
 

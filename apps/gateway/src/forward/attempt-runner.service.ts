@@ -1,0 +1,153 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import type { AttemptOutcome, SnapshotKey } from '@gg/contracts';
+import { classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
+import type { Dispatcher } from 'undici';
+import { GatewayMetrics } from '../http/gateway-metrics';
+import { PoolReporterService } from '../pool/pool-reporter.service';
+import { PoolSnapshotService } from '../pool/pool-snapshot.service';
+import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
+import { UpstreamService } from './upstream.service';
+
+const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
+const MAX_ERROR_BODY = 256 * 1024;
+
+/**
+ * Tries one upstream call on up to MAX_ATTEMPTS pool keys: a key failing for a key reason (429, invalid, 5xx,
+ * network) is reported and the next key tried, as long as nothing has reached the client. Every attempt's
+ * outcome goes to the local pool copy at once and to key-pool by event.
+ */
+@Injectable()
+export class AttemptRunner {
+  private readonly logger = new Logger(AttemptRunner.name);
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly pool: PoolSnapshotService,
+    private readonly reporter: PoolReporterService,
+    private readonly upstream: UpstreamService,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  async run(ex: Exchange, call: UpstreamCall, responder: Responder): Promise<void> {
+    const exclude = new Set<string>();
+    const length = call.body.reduce((n, c) => n + c.length, 0);
+    let failure: UpstreamFailure | null = null;
+
+    while (ex.attempts < this.config.maxAttempts && !ex.abort.signal.aborted) {
+      const key = this.choose(call.pinned, ex.model, Date.now(), exclude);
+      if (!key) break;
+      exclude.add(key.id);
+      ex.attempts++;
+      ex.poolKeyId = key.id;
+      this.pool.acquire(key.id);
+      const sentAt = performance.now();
+      let up: Dispatcher.ResponseData;
+      try {
+        up = await this.upstream.request({
+          method: call.method,
+          path: call.path,
+          headers: { ...call.headers, 'x-goog-api-key': key.secret, ...(length > 0 || call.method !== 'GET' ? { 'content-length': String(length) } : {}) },
+          body: call.body,
+          signal: ex.abort.signal,
+        });
+      } catch (e) {
+        ex.upstreamWaitMs += performance.now() - sentAt;
+        this.pool.release(key.id);
+        if (ex.deadlineHit) return this.deadline(ex, responder);
+        if (ex.abort.signal.aborted) return;
+        const reason = networkReason(e);
+        this.report(key.id, ex.model, classifyUpstream(0, reason), 0);
+        ex.error = reason;
+        failure = null;
+        continue;
+      }
+      ex.upstreamWaitMs += performance.now() - sentAt;
+
+      if (up.statusCode < 400) {
+        this.report(key.id, ex.model, SUCCESS, up.statusCode);
+        responder.success(ex, up, key.id, () => this.pool.release(key.id), (reason) =>
+          this.report(key.id, ex.model, classifyUpstream(0, reason), 0),
+        );
+        return;
+      }
+
+      const body = await readCapped(up.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
+      this.pool.release(key.id);
+      const c = classifyUpstream(up.statusCode, body.toString('utf8'), up.headers, Date.now());
+      this.report(key.id, ex.model, c, up.statusCode);
+      ex.error = c.reason;
+      if (c.proxyBug) {
+        this.logger.error(`upstream saw no key (request ${ex.requestId}): the gateway did not inject the pool key`);
+        ex.status = 502;
+        return responder.errors(ex.res, 502, 'UNAVAILABLE', 'The gateway could not authenticate upstream.');
+      }
+      failure = { status: up.statusCode, headers: up.headers, body };
+      const retryable = c.kind === 'rate_limited' || c.kind === 'invalid' || c.kind === 'transient';
+      if (!retryable || call.pinned) break;
+    }
+
+    if (ex.abort.signal.aborted) {
+      if (ex.deadlineHit) this.deadline(ex, responder);
+      return;
+    }
+    if (failure) {
+      ex.status = failure.status;
+      return responder.upstreamError(ex, failure);
+    }
+    if (ex.attempts > 0) {
+      ex.status = 502;
+      return responder.errors(ex.res, 502, 'UNAVAILABLE', 'The upstream could not be reached.');
+    }
+    const now = Date.now();
+    const wait = Math.ceil((this.pool.nextAvailableAt(ex.model, now) - now) / 1000);
+    const retryAfter = Number.isFinite(wait) ? Math.max(1, wait) : 60;
+    ex.error = 'no pool key available';
+    ex.status = 503;
+    responder.errors(ex.res, 503, 'UNAVAILABLE', 'No Gemini key can serve this request now; retry later.', { 'retry-after': String(retryAfter) });
+  }
+
+  /** The pinned key when it is in the pool and not disabled, else the selector's choice. */
+  private choose(pinned: string | null, model: string | null, now: number, exclude: Set<string>): SnapshotKey | null {
+    if (pinned) {
+      if (exclude.has(pinned)) return null;
+      const k = this.pool.keys.find((x) => x.id === pinned);
+      if (k && k.status !== 'disabled') return k;
+    }
+    return this.pool.pick(model, now, exclude);
+  }
+
+  private deadline(ex: Exchange, responder: Responder): void {
+    ex.status = 504;
+    ex.error = 'deadline exceeded';
+    responder.errors(ex.res, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer before the deadline.');
+  }
+
+  private report(keyId: string, model: string | null, c: UpstreamClassification, status: number): void {
+    const o: AttemptOutcome = toAttemptOutcome(keyId, model, status, c, Date.now());
+    this.pool.applyLocal(o);
+    this.reporter.report(o);
+    this.metrics.attempts.inc({ outcome: c.kind });
+  }
+}
+
+function networkReason(e: unknown): string {
+  const code = (e as { code?: string }).code;
+  return code ? `network error ${code}` : 'network error';
+}
+
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    const b = c as Buffer;
+    if (n + b.length > max) {
+      chunks.push(b.subarray(0, max - n));
+      body.destroy();
+      break;
+    }
+    chunks.push(b);
+    n += b.length;
+  }
+  return Buffer.concat(chunks);
+}

@@ -1,0 +1,129 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '@gg/config';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AuthCacheService, type AuthResult } from '../auth/auth-cache.service';
+import { GatewayMetrics } from '../http/gateway-metrics';
+import { credentialOf } from '../http/request-parts';
+import { UsageReporterService } from '../usage/usage-reporter.service';
+import type { ErrorWriter, Exchange } from './exchange';
+import { BodyTooLargeError, readBody } from './read-body';
+
+const MAX_BODY_BYTES = 128 * 1024 * 1024;
+
+const AUTH_MESSAGES: Record<Exclude<AuthResult, { ok: true }>['reason'], string> = {
+  missing:
+    "Method doesn't allow unregistered callers. Please use an API key from the gateway (x-goog-api-key header, key parameter or Authorization: Bearer).",
+  malformed: 'API key not valid. Please pass a valid API key.',
+  unknown: 'API key not valid. Please pass a valid API key.',
+  inactive: 'API key is deactivated.',
+  expired: 'API key expired. Please renew the API key.',
+  unavailable: 'The authentication service is unavailable; try again shortly.',
+};
+
+export interface ExchangeStart {
+  req: IncomingMessage;
+  res: ServerResponse;
+  requestId: string;
+  startedAt: number;
+  startedAtPerf: number;
+  method: string;
+  model: string | null;
+  stream: boolean;
+  /** the `key` query parameter, if any */
+  queryKey: string | null;
+  errors: ErrorWriter;
+}
+
+/**
+ * What every data-plane route does around the upstream call: authenticate from memory, arm the deadline, read the
+ * body, free everything when the client goes, and count the request exactly once.
+ */
+@Injectable()
+export class GatewayPipeline {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly auth: AuthCacheService,
+    private readonly usage: UsageReporterService,
+    private readonly metrics: GatewayMetrics,
+  ) {}
+
+  /** Authenticate and read the body, then call `next`; answers the client itself when it cannot go on. */
+  start(s: ExchangeStart, next: (ex: Exchange, body: Buffer[]) => void): void {
+    const ex: Exchange = {
+      req: s.req,
+      res: s.res,
+      requestId: s.requestId,
+      startedAt: s.startedAt,
+      startedAtPerf: s.startedAtPerf,
+      method: s.method,
+      model: s.model,
+      stream: s.stream,
+      attempts: 0,
+      poolKeyId: null,
+      upstreamWaitMs: 0,
+      ttfbMs: null,
+      status: 0,
+      promptTokens: 0,
+      outputTokens: 0,
+      abort: new AbortController(),
+      deadlineHit: false,
+    };
+    const result = this.auth.authenticate(credentialOf(s.req.headers, s.queryKey), s.startedAt);
+    if (result instanceof Promise) result.then((r) => this.authenticated(ex, r, s.errors, next));
+    else this.authenticated(ex, result, s.errors, next);
+  }
+
+  private authenticated(ex: Exchange, result: AuthResult, errors: ErrorWriter, next: (ex: Exchange, body: Buffer[]) => void): void {
+    if (!result.ok) {
+      if (result.reason === 'unavailable') errors(ex.res, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, { 'retry-after': '1' });
+      else errors(ex.res, 401, 'UNAUTHENTICATED', AUTH_MESSAGES[result.reason]);
+      this.metrics.requests.inc({ status: ex.res.statusCode });
+      return;
+    }
+    ex.record = result.record;
+    const deadline = setTimeout(() => {
+      ex.deadlineHit = true;
+      ex.abort.abort();
+    }, this.config.requestTimeoutMs);
+    deadline.unref();
+    ex.res.once('close', () => {
+      clearTimeout(deadline);
+      if (!ex.res.writableFinished) {
+        ex.abort.abort();
+        if (!ex.error) ex.error = 'client closed the connection';
+      }
+      this.finish(ex);
+    });
+    readBody(ex.req, MAX_BODY_BYTES).then(
+      (body) => next(ex, body.chunks),
+      (e) => {
+        if (e instanceof BodyTooLargeError) errors(ex.res, 413, 'INVALID_ARGUMENT', e.message);
+        else ex.res.destroy();
+      },
+    );
+  }
+
+  /** One usage record per authenticated request, whatever its outcome. */
+  private finish(ex: Exchange): void {
+    if (!ex.record) return;
+    const status = ex.status || ex.res.statusCode || 499;
+    this.metrics.requests.inc({ status });
+    this.usage.record({
+      requestId: ex.requestId,
+      at: new Date(ex.startedAt).toISOString(),
+      userId: ex.record.userId,
+      authKeyId: ex.record.id,
+      poolKeyId: ex.poolKeyId,
+      method: ex.method,
+      model: ex.model,
+      stream: ex.stream,
+      status,
+      attempts: ex.attempts,
+      latencyMs: Date.now() - ex.startedAt,
+      ttfbMs: ex.ttfbMs,
+      promptTokens: ex.promptTokens,
+      outputTokens: ex.outputTokens,
+      ...(ex.error && status >= 400 ? { error: ex.error.slice(0, 300) } : {}),
+    });
+  }
+}
