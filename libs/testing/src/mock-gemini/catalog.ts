@@ -10,7 +10,8 @@ export const MODELS: readonly Record<string, unknown>[] = [
     name: 'models/gemini-2.5-flash',
     version: '001',
     displayName: 'Gemini 2.5 Flash',
-    description: 'Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to 1 million tokens.',
+    description:
+      'Stable version of Gemini 2.5 Flash, our mid-size multimodal model that supports up to 1 million tokens.',
     inputTokenLimit: 1048576,
     outputTokenLimit: 65536,
     supportedGenerationMethods: GENERATE,
@@ -69,7 +70,9 @@ export const MODELS: readonly Record<string, unknown>[] = [
 ];
 
 const MODEL_IDS = new Set(MODELS.map((m) => (m['name'] as string).slice('models/'.length)));
-const GET_BODIES = new Map(MODELS.map((m) => [(m['name'] as string).slice('models/'.length), new Prepared(200, pretty(m) + '\n')]));
+const GET_BODIES = new Map(
+  MODELS.map((m) => [(m['name'] as string).slice('models/'.length), new Prepared(200, pretty(m) + '\n')]),
+);
 const LIST_CACHE = new Map<string, Prepared | GoogleError>();
 
 export function isKnownModel(id: string): boolean {

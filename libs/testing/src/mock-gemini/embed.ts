@@ -37,7 +37,8 @@ export function vector(text: string, dimension: number): number[] {
 function dimension(req: Json): number | GoogleError {
   const d = req['outputDimensionality'] ?? req['output_dimensionality'];
   if (d === undefined || d === null) return 8;
-  if (!Number.isInteger(d) || d < 1 || d > 3072) return invalidArgument('outputDimensionality must be between 1 and 3072.');
+  if (!Number.isInteger(d) || d < 1 || d > 3072)
+    return invalidArgument('outputDimensionality must be between 1 and 3072.');
   return d;
 }
 

@@ -85,12 +85,21 @@ export function rateLimited(model: string, retryDelay = '47s', quotaId?: string)
       {
         '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
         violations: [
-          { quotaMetric: metric, quotaId: id, quotaDimensions: { location: 'global', model: model || 'gemini-2.5-flash' } },
+          {
+            quotaMetric: metric,
+            quotaId: id,
+            quotaDimensions: { location: 'global', model: model || 'gemini-2.5-flash' },
+          },
         ],
       },
       {
         '@type': 'type.googleapis.com/google.rpc.Help',
-        links: [{ description: 'Learn more about Gemini API quotas', url: 'https://ai.google.dev/gemini-api/docs/rate-limits' }],
+        links: [
+          {
+            description: 'Learn more about Gemini API quotas',
+            url: 'https://ai.google.dev/gemini-api/docs/rate-limits',
+          },
+        ],
       },
       { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay },
     ],
@@ -116,7 +125,11 @@ export function suspended(key: string): GoogleError {
 }
 
 export function fileDenied(id: string): GoogleError {
-  return googleError(403, `You do not have permission to access the File ${id} or it may not exist.`, 'PERMISSION_DENIED');
+  return googleError(
+    403,
+    `You do not have permission to access the File ${id} or it may not exist.`,
+    'PERMISSION_DENIED',
+  );
 }
 
 export function cacheDenied(): GoogleError {

@@ -4,6 +4,7 @@ import { constants, gzipSync } from 'node:zlib';
 
 import type { GoogleError } from './errors';
 
+// prettier-ignore
 const COMMON: readonly string[] = [
   'Vary', 'Origin',
   'Vary', 'X-Origin',
@@ -16,6 +17,7 @@ const COMMON: readonly string[] = [
 ];
 
 export const JSON_HEADERS: readonly string[] = ['Content-Type', 'application/json; charset=UTF-8', ...COMMON];
+// prettier-ignore
 export const SSE_HEADERS: readonly string[] = [
   'Content-Type', 'text/event-stream',
   'Content-Disposition', 'attachment',
@@ -54,7 +56,13 @@ export class Prepared {
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, text: string, gzip: boolean, extra?: readonly string[]): void {
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  text: string,
+  gzip: boolean,
+  extra?: readonly string[],
+): void {
   new Prepared(status, text).send(res, gzip, extra);
 }
 
@@ -65,5 +73,7 @@ export function sendError(res: ServerResponse, err: GoogleError, gzip: boolean, 
 }
 
 export function wantsGzip(acceptEncoding: string | undefined): boolean {
-  return acceptEncoding !== undefined && acceptEncoding.includes('gzip') && !/gzip\s*;\s*q=0(?:\.0+)?\b/.test(acceptEncoding);
+  return (
+    acceptEncoding !== undefined && acceptEncoding.includes('gzip') && !/gzip\s*;\s*q=0(?:\.0+)?\b/.test(acceptEncoding)
+  );
 }

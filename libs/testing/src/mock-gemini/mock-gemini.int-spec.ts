@@ -47,12 +47,22 @@ describe('model methods through the official SDK', () => {
     expect(r.usageMetadata).toMatchObject({ promptTokenCount: 3, candidatesTokenCount: 4, totalTokenCount: 7 });
     expect(r.usageMetadata?.thoughtsTokenCount).toBeUndefined();
     expect(mock.requests).toHaveLength(1);
-    expect(mock.requests[0]).toMatchObject({ method: 'POST', path: `${FLASH}:generateContent`, key: KEY, apiMethod: 'generateContent', model: 'gemini-2.5-flash' });
+    expect(mock.requests[0]).toMatchObject({
+      method: 'POST',
+      path: `${FLASH}:generateContent`,
+      key: KEY,
+      apiMethod: 'generateContent',
+      model: 'gemini-2.5-flash',
+    });
   });
 
   it('generateContentStream yields 3 chunks with cumulative usage, one responseId and STOP last', async () => {
     const chunks = [];
-    for await (const c of await sdk().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'count to three' })) chunks.push(c);
+    for await (const c of await sdk().models.generateContentStream({
+      model: 'gemini-2.5-flash',
+      contents: 'count to three',
+    }))
+      chunks.push(c);
     expect(chunks.map((c) => c.text)).toEqual(['echo:', ' count', ' to three']);
     expect(chunks.map((c) => c.usageMetadata?.candidatesTokenCount)).toEqual([1, 2, 4]);
     expect(chunks.map((c) => c.usageMetadata?.promptTokenCount)).toEqual([3, 3, 3]);
@@ -65,19 +75,32 @@ describe('model methods through the official SDK', () => {
     const config = { tools: [{ functionDeclarations: [{ name: 'get_weather', description: 'weather' }] }] };
     const contents = 'please call get_weather {"city":"Paris"}';
     const r = await sdk().models.generateContent({ model: 'gemini-3-flash-preview', contents, config });
-    expect(r.functionCalls).toEqual([{ id: expect.stringMatching(/^[a-z0-9]{8}$/), name: 'get_weather', args: { city: 'Paris' } }]);
+    expect(r.functionCalls).toEqual([
+      { id: expect.stringMatching(/^[a-z0-9]{8}$/), name: 'get_weather', args: { city: 'Paris' } },
+    ]);
     expect(r.candidates?.[0].content?.parts?.[0].thoughtSignature).toEqual(expect.any(String));
     const chunks = [];
-    for await (const c of await sdk().models.generateContentStream({ model: 'gemini-3-flash-preview', contents, config })) chunks.push(c);
+    for await (const c of await sdk().models.generateContentStream({
+      model: 'gemini-3-flash-preview',
+      contents,
+      config,
+    }))
+      chunks.push(c);
     expect(chunks[0].functionCalls?.[0].name).toBe('get_weather');
     expect(chunks[1].candidates?.[0]).toMatchObject({ content: { parts: [{ text: '' }] }, finishReason: 'STOP' });
   });
 
   it('countTokens, embedContent (batchEmbedContents), models.list and models.get', async () => {
     const ai = sdk();
-    expect((await ai.models.countTokens({ model: 'gemini-2.5-flash', contents: 'one two three four' })).totalTokens).toBe(4);
+    expect(
+      (await ai.models.countTokens({ model: 'gemini-2.5-flash', contents: 'one two three four' })).totalTokens,
+    ).toBe(4);
     const e1 = await ai.models.embedContent({ model: 'gemini-embedding-001', contents: ['alpha', 'beta'] });
-    const e2 = await ai.models.embedContent({ model: 'gemini-embedding-001', contents: 'alpha', config: { outputDimensionality: 16 } });
+    const e2 = await ai.models.embedContent({
+      model: 'gemini-embedding-001',
+      contents: 'alpha',
+      config: { outputDimensionality: 16 },
+    });
     expect(e1.embeddings?.map((e) => e.values?.length)).toEqual([8, 8]);
     expect(e1.embeddings?.[0].values).not.toEqual(e1.embeddings?.[1].values);
     expect(e2.embeddings?.[0].values).toHaveLength(16);
@@ -85,7 +108,14 @@ describe('model methods through the official SDK', () => {
 
     const names: string[] = [];
     for await (const m of await ai.models.list({ config: { pageSize: 2 } })) names.push(m.name ?? '');
-    expect(names).toEqual(expect.arrayContaining(['models/gemini-2.5-flash', 'models/gemini-2.5-pro', 'models/gemini-3-flash-preview', 'models/gemini-embedding-001']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'models/gemini-2.5-flash',
+        'models/gemini-2.5-pro',
+        'models/gemini-3-flash-preview',
+        'models/gemini-embedding-001',
+      ]),
+    );
     expect(mock.requests.filter((r) => r.apiMethod === 'models.list').length).toBeGreaterThan(1);
     expect((await ai.models.get({ model: 'gemini-2.5-pro' })).displayName).toBe('Gemini 2.5 Pro');
     expect((await sdkError(ai.models.get({ model: 'gemini-0-nope' }))).status).toBe(404);
@@ -136,7 +166,11 @@ describe('exact wire format', () => {
     const elements = r.text.slice(1, -2).split('\n,\r\n');
     expect(elements).toHaveLength(3);
     for (const el of elements) expect(el).toBe(JSON.stringify(JSON.parse(el), null, 2));
-    expect(JSON.parse(r.text).map((c: { candidates: { content: { parts: { text: string }[] } }[] }) => c.candidates[0].content.parts[0].text).join('')).toBe('echo: hello mock world');
+    expect(
+      JSON.parse(r.text)
+        .map((c: { candidates: { content: { parts: { text: string }[] } }[] }) => c.candidates[0].content.parts[0].text)
+        .join(''),
+    ).toBe('echo: hello mock world');
   });
 
   it('gzip: unary and streams are compressed, streams incrementally (sync flush)', async () => {
@@ -156,7 +190,8 @@ describe('exact wire format', () => {
     let firstEventBeforeEnd = '';
     for await (const part of res.body) {
       received.push(part as Buffer);
-      if (!firstEventBeforeEnd) firstEventBeforeEnd = gunzipSync(Buffer.concat(received), { finishFlush: constants.Z_SYNC_FLUSH }).toString();
+      if (!firstEventBeforeEnd)
+        firstEventBeforeEnd = gunzipSync(Buffer.concat(received), { finishFlush: constants.Z_SYNC_FLUSH }).toString();
     }
     expect(firstEventBeforeEnd).toMatch(/^data: .*"text": "one".*\r\n\r\n$/);
     expect(gunzipSync(Buffer.concat(received)).toString().split('\r\n\r\n')).toHaveLength(4);
@@ -171,17 +206,25 @@ describe('authentication', () => {
     const bad = await sdkError(sdk('not-a-key').models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' }));
     expect(bad.status).toBe(400);
     const badBody = JSON.parse((await raw(`${FLASH}:generateContent`, hello, { 'x-goog-api-key': 'nope' })).text);
-    expect(badBody.error.details.map((d: { reason?: string; '@type': string }) => d.reason ?? d['@type'])).toEqual(['API_KEY_INVALID', 'type.googleapis.com/google.rpc.LocalizedMessage']);
+    expect(badBody.error.details.map((d: { reason?: string; '@type': string }) => d.reason ?? d['@type'])).toEqual([
+      'API_KEY_INVALID',
+      'type.googleapis.com/google.rpc.LocalizedMessage',
+    ]);
     expect((await raw(`${FLASH}:generateContent?key=${KEY}`, hello, { 'x-goog-api-key': '' })).status).toBe(200);
     expect(mock.requests.at(-1)?.key).toBe(KEY);
-    expect((await raw('/v1beta/openai/models', undefined, { 'x-goog-api-key': '', authorization: `Bearer ${KEY}` })).status).toBe(404);
+    expect(
+      (await raw('/v1beta/openai/models', undefined, { 'x-goog-api-key': '', authorization: `Bearer ${KEY}` })).status,
+    ).toBe(404);
     expect((await raw('/v1beta/openai/models', undefined, { 'x-goog-api-key': '' })).status).toBe(403);
   });
 
   it('validKeys restricts the accepted keys; addKeys extends them', async () => {
     const strict = await startMockGemini({ validKeys: ['k1'] });
     try {
-      const call = (key: string) => request(`${strict.url}/v1/models`, { headers: { 'x-goog-api-key': key } }).then(async (r) => (await r.body.dump(), r.statusCode));
+      const call = (key: string) =>
+        request(`${strict.url}/v1/models`, { headers: { 'x-goog-api-key': key } }).then(
+          async (r) => (await r.body.dump(), r.statusCode),
+        );
       expect([await call('k1'), await call(KEY), await call('k2')]).toEqual([200, 400, 400]);
       strict.addKeys('k2');
       expect(await call('k2')).toBe(200);
@@ -200,11 +243,20 @@ describe('scripted failures', () => {
     expect(first.text).toBe(JSON.stringify(JSON.parse(first.text), null, 2) + '\n');
     const error = JSON.parse(first.text).error;
     expect(error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED' });
-    expect(error.details.map((d: { '@type': string }) => d['@type'].split('.').pop())).toEqual(['QuotaFailure', 'Help', 'RetryInfo']);
-    expect(error.details[0].violations[0]).toMatchObject({ quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier', quotaDimensions: { model: 'gemini-2.5-flash' } });
+    expect(error.details.map((d: { '@type': string }) => d['@type'].split('.').pop())).toEqual([
+      'QuotaFailure',
+      'Help',
+      'RetryInfo',
+    ]);
+    expect(error.details[0].violations[0]).toMatchObject({
+      quotaId: 'GenerateRequestsPerMinutePerProjectPerModel-FreeTier',
+      quotaDimensions: { model: 'gemini-2.5-flash' },
+    });
     expect(error.details[2].retryDelay).toBe('12s');
     expect((await raw(`${FLASH}:generateContent`, hello, { 'x-goog-api-key': OTHER })).status).toBe(200);
-    expect((await sdkError(sdk().models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' }))).status).toBe(429);
+    expect((await sdkError(sdk().models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' }))).status).toBe(
+      429,
+    );
     expect((await raw(`${FLASH}:generateContent`, hello)).status).toBe(200);
   });
 
@@ -214,12 +266,27 @@ describe('scripted failures', () => {
     mock.script({ type: 'error', status: 503 });
     mock.script({ type: 'error', status: 500, message: 'boom' });
     const invalid = JSON.parse((await raw(`${FLASH}:countTokens`, hello)).text).error;
-    expect(invalid).toMatchObject({ code: 400, status: 'INVALID_ARGUMENT', message: 'API key not valid. Please pass a valid API key.' });
+    expect(invalid).toMatchObject({
+      code: 400,
+      status: 'INVALID_ARGUMENT',
+      message: 'API key not valid. Please pass a valid API key.',
+    });
     const susp = JSON.parse((await raw('/v1beta/models/gemini-2.5-pro:generateContent', hello)).text).error;
-    expect(susp).toMatchObject({ code: 403, status: 'PERMISSION_DENIED', details: [{ reason: 'CONSUMER_SUSPENDED' }, expect.anything()] });
+    expect(susp).toMatchObject({
+      code: 403,
+      status: 'PERMISSION_DENIED',
+      details: [{ reason: 'CONSUMER_SUSPENDED' }, expect.anything()],
+    });
     const overloaded = await raw(`${FLASH}:generateContent`, hello);
-    expect([overloaded.status, JSON.parse(overloaded.text).error.message]).toEqual([503, 'The model is overloaded. Please try again later.']);
-    expect(JSON.parse((await raw('/v1beta/models', undefined)).text).error).toEqual({ code: 500, message: 'boom', status: 'INTERNAL' });
+    expect([overloaded.status, JSON.parse(overloaded.text).error.message]).toEqual([
+      503,
+      'The model is overloaded. Please try again later.',
+    ]);
+    expect(JSON.parse((await raw('/v1beta/models', undefined)).text).error).toEqual({
+      code: 500,
+      message: 'boom',
+      status: 'INTERNAL',
+    });
   });
 
   it('no-alt stream errors come array-wrapped', async () => {
@@ -239,7 +306,11 @@ describe('scripted failures', () => {
     mock.script({ type: 'resetMidStream', afterChunks: 2 });
     const seen: string[] = [];
     const iterate = async () => {
-      for await (const c of await sdk().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'a b c d' })) seen.push(c.text ?? '');
+      for await (const c of await sdk().models.generateContentStream({
+        model: 'gemini-2.5-flash',
+        contents: 'a b c d',
+      }))
+        seen.push(c.text ?? '');
     };
     await expect(iterate()).rejects.toThrow();
     expect(seen).toEqual(['echo:', ' a b']);
@@ -251,12 +322,15 @@ describe('scripted failures', () => {
     mock.script({ type: 'errorMidStream', afterChunks: 1 });
     const r = await raw(`${FLASH}:streamGenerateContent?alt=sse`, hello);
     expect(r.status).toBe(200);
-    expect(r.text).toMatch(/^data: [^\r\n]+\r\n\r\n\{"error": \{"code": 500, "message": "Internal error", "status": "INTERNAL"\}\}$/);
+    expect(r.text).toMatch(
+      /^data: [^\r\n]+\r\n\r\n\{"error": \{"code": 500, "message": "Internal error", "status": "INTERNAL"\}\}$/,
+    );
     mock.script({ type: 'errorMidStream', afterChunks: 1 });
     const seen: string[] = [];
     const err = await sdkError(
       (async () => {
-        for await (const c of await sdk().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'x y' })) seen.push(c.text ?? '');
+        for await (const c of await sdk().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'x y' }))
+          seen.push(c.text ?? '');
       })(),
     );
     expect([seen, err.status]).toEqual([['echo:'], 500]);
@@ -271,7 +345,8 @@ describe('scripted failures', () => {
     mock.script({ type: 'stream', chunks: ['a', 'b', 'c'], intervalMs: 100, times: Infinity });
     for (let i = 0; i < 2; i++) {
       const chunks = [];
-      for await (const c of await sdk().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'x' })) chunks.push(c);
+      for await (const c of await sdk().models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'x' }))
+        chunks.push(c);
       expect(chunks.map((c) => c.text)).toEqual(['a', 'b', 'c']);
     }
     const res = await request(`${mock.url}${FLASH}:streamGenerateContent?alt=sse`, {
@@ -282,7 +357,8 @@ describe('scripted failures', () => {
     const arrivals: { sentAt: number; at: number }[] = [];
     for await (const part of res.body) {
       const at = performance.timeOrigin + performance.now();
-      for (const e of String(part).split('\r\n\r\n').filter(Boolean)) arrivals.push({ sentAt: JSON.parse(e.slice(6)).sentAt, at });
+      for (const e of String(part).split('\r\n\r\n').filter(Boolean))
+        arrivals.push({ sentAt: JSON.parse(e.slice(6)).sentAt, at });
     }
     expect(arrivals).toHaveLength(3);
     expect(arrivals[2].sentAt - arrivals[0].sentAt).toBeGreaterThanOrEqual(195);

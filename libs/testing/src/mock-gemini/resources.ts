@@ -34,7 +34,9 @@ function expiry(body: Json, now: number): string | GoogleError | undefined {
   const ttl = body['ttl'];
   if (ttl === undefined) return undefined;
   const ms = durationMs(ttl);
-  return ms === undefined ? invalidArgument(`Invalid value at 'cached_content.ttl' (type.googleapis.com/google.protobuf.Duration), "${ttl}"`) : new Date(now + ms).toISOString();
+  return ms === undefined
+    ? invalidArgument(`Invalid value at 'cached_content.ttl' (type.googleapis.com/google.protobuf.Duration), "${ttl}"`)
+    : new Date(now + ms).toISOString();
 }
 
 export function handleCaches(ctx: RequestContext, store: Store): Reply {
@@ -79,7 +81,10 @@ function create(ctx: RequestContext, store: Store): Reply {
   if (expireTime instanceof GoogleError) return expireTime;
   const id = newId();
   const tokens = promptWords(body);
-  const cache: Json = { name: `cachedContents/${id}`, model: body['model'].startsWith('models/') ? body['model'] : `models/${body['model']}` };
+  const cache: Json = {
+    name: `cachedContents/${id}`,
+    model: body['model'].startsWith('models/') ? body['model'] : `models/${body['model']}`,
+  };
   const displayName = body['displayName'] ?? body['display_name'];
   if (displayName) cache['displayName'] = displayName;
   Object.assign(cache, {

@@ -59,10 +59,16 @@ function models(httpMethod: string, version: string, rest: string | undefined): 
   return { apiMethod: known ? (method as MockMethod) : 'unknown', version, model, id: '' };
 }
 
-function resource(httpMethod: string, version: string, rest: string | undefined, kind: 'files' | 'cachedContents'): Route {
+function resource(
+  httpMethod: string,
+  version: string,
+  rest: string | undefined,
+  kind: 'files' | 'cachedContents',
+): Route {
   if (rest === undefined || rest === '') {
     if (httpMethod === 'GET') return { apiMethod: `${kind}.list`, version, model: '', id: '' };
-    if (httpMethod === 'POST' && kind === 'cachedContents') return { apiMethod: 'cachedContents.create', version, model: '', id: '' };
+    if (httpMethod === 'POST' && kind === 'cachedContents')
+      return { apiMethod: 'cachedContents.create', version, model: '', id: '' };
     return { ...UNKNOWN, version };
   }
   if (kind === 'files' && rest.endsWith(':download') && httpMethod === 'GET') {

@@ -67,7 +67,8 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
         query: query === EMPTY_QUERY ? {} : query,
         headers,
         key,
-        bodyText: body.length > BODY_TEXT_CAP ? body.subarray(0, BODY_TEXT_CAP).toString('utf8') : body.toString('utf8'),
+        bodyText:
+          body.length > BODY_TEXT_CAP ? body.subarray(0, BODY_TEXT_CAP).toString('utf8') : body.toString('utf8'),
         bodyBytes: body.length,
         at: Date.now(),
         apiMethod: r.apiMethod,
@@ -93,10 +94,13 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
     const rule = ctx.rule;
     if (rule?.type === 'delay') {
       const pending: Stoppable = { stop: () => clearTimeout(timer) };
-      const timer = setTimeout(() => {
-        live.delete(pending);
-        respond(ctx);
-      }, Math.max(0, rule.firstByteMs));
+      const timer = setTimeout(
+        () => {
+          live.delete(pending);
+          respond(ctx);
+        },
+        Math.max(0, rule.firstByteMs),
+      );
       live.add(pending);
       return;
     }
@@ -188,7 +192,9 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
       chunks.push(c);
       size += c.length;
     });
-    req.on('end', () => handle(req, res, size === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)));
+    req.on('end', () =>
+      handle(req, res, size === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)),
+    );
   });
   server.keepAliveTimeout = 75_000;
   server.headersTimeout = 76_000;

@@ -31,7 +31,10 @@ const FILE_REF = /(?:^|\/)files\/([A-Za-z0-9_-]+)/;
 const CACHE_REF = /(?:^|\/)cachedContents\/([A-Za-z0-9_-]+)/;
 
 export function newId(): string {
-  return BigInt('0x' + randomBytes(8).toString('hex')).toString(36).padStart(12, '0').slice(0, 12);
+  return BigInt('0x' + randomBytes(8).toString('hex'))
+    .toString(36)
+    .padStart(12, '0')
+    .slice(0, 12);
 }
 
 export class Store {
@@ -52,7 +55,14 @@ export class Store {
   }
 
   /** Create an ACTIVE file (gemini-wire.md §2.7 "File resource"). */
-  addFile(owner: string, version: string, mimeType: string, size: number, sha256Hex: string, displayName?: string): Json {
+  addFile(
+    owner: string,
+    version: string,
+    mimeType: string,
+    size: number,
+    sha256Hex: string,
+    displayName?: string,
+  ): Json {
     const id = newId();
     const now = Date.now();
     const file: Json = { name: `files/${id}` };
@@ -102,7 +112,14 @@ export class Store {
 }
 
 /** `{items, nextPageToken}` paging with an opaque token (base64url of the next index). */
-export function page<T>(items: T[], field: string, pageSize: string | undefined, token: string | undefined, def: number, max: number): Json {
+export function page<T>(
+  items: T[],
+  field: string,
+  pageSize: string | undefined,
+  token: string | undefined,
+  def: number,
+  max: number,
+): Json {
   const size = Math.min(max, Number(pageSize) > 0 ? Math.floor(Number(pageSize)) : def);
   const start = token ? Number(Buffer.from(token, 'base64url').toString('utf8')) || 0 : 0;
   const slice = items.slice(start, start + size);

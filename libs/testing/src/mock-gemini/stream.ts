@@ -33,7 +33,10 @@ const ARRAY_ERROR = pretty({ error: { code: 500, message: 'Internal error', stat
 class Sink {
   private readonly gz: Gzip | undefined;
 
-  constructor(private readonly res: ServerResponse, gzip: boolean) {
+  constructor(
+    private readonly res: ServerResponse,
+    gzip: boolean,
+  ) {
     if (!gzip) return;
     this.gz = createGzip({ level: constants.Z_BEST_SPEED, windowBits: 12, memLevel: 6 });
     this.gz.on('data', (d: Buffer) => res.write(d));
@@ -83,7 +86,7 @@ export class StreamSession implements Stoppable {
   private readonly next = (): void => this.tick();
 
   constructor(
-    private readonly res: ServerResponse,
+    res: ServerResponse,
     private readonly sse: boolean,
     gzip: boolean,
     private readonly plan: StreamPlan,
@@ -159,10 +162,13 @@ export class StreamSession implements Stoppable {
       return;
     }
     // Its own network chunk, a little later, so that SDKs that JSON.parse each raw chunk recognise it.
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.sse) this.sink.end(MID_STREAM_ERROR);
-      else this.sink.end(`${this.index ? '\n,\r\n' : '['}${ARRAY_ERROR}\n]`);
-    }, Math.max(20, this.plan.intervalMs));
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.sse) this.sink.end(MID_STREAM_ERROR);
+        else this.sink.end(`${this.index ? '\n,\r\n' : '['}${ARRAY_ERROR}\n]`);
+      },
+      Math.max(20, this.plan.intervalMs),
+    );
   }
 }

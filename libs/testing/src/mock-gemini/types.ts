@@ -74,7 +74,7 @@ export type ScriptBehaviour =
   | { type: 'errorMidStream'; afterChunks: number }
   /** wait before the first byte, then behave normally */
   | { type: 'delay'; firstByteMs: number }
-  /** streams only: these texts as chunks, one every intervalMs (first one right after the headers) */
+  /** streams only: these texts as chunks, one every intervalMs (the first right after the headers), each with sentAt */
   | { type: 'stream'; chunks: string[]; intervalMs?: number };
 
 export type ScriptRule = ScriptBehaviour & {

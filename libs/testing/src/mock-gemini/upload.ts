@@ -40,10 +40,14 @@ function start(ctx: RequestContext, store: Store): Reply {
   const body = parseBody(ctx);
   if (body instanceof GoogleError) return body;
   const meta: Json = body?.['file'] ?? {};
-  const mimeType = meta['mimeType'] ?? meta['mime_type'] ?? (header(ctx, 'x-goog-upload-header-content-type') || 'application/octet-stream');
+  const mimeType =
+    meta['mimeType'] ??
+    meta['mime_type'] ??
+    (header(ctx, 'x-goog-upload-header-content-type') || 'application/octet-stream');
   const id = store.startSession(ctx.key, ctx.version, mimeType, meta['displayName'] ?? meta['display_name']);
   const keyEcho = ctx.keyFromQuery ? `key=${encodeURIComponent(ctx.key)}&` : '';
   const url = `${ctx.baseUrl}/upload/${ctx.version}/files?${keyEcho}upload_id=${id}&upload_protocol=resumable`;
+  // prettier-ignore
   return {
     json: null,
     headers: [
@@ -63,7 +67,10 @@ function chunk(ctx: RequestContext, store: Store): Reply {
   if (ctx.key && ctx.key !== session.owner) {
     return googleError(403, 'The caller does not have permission to use this upload session.', 'PERMISSION_DENIED');
   }
-  const commands = header(ctx, 'x-goog-upload-command').toLowerCase().split(',').map((c) => c.trim());
+  const commands = header(ctx, 'x-goog-upload-command')
+    .toLowerCase()
+    .split(',')
+    .map((c) => c.trim());
   const received = (): string[] => ['X-Goog-Upload-Size-Received', String(session.received)];
   if (commands.includes('cancel')) {
     store.sessions.delete(id);
@@ -84,7 +91,9 @@ function chunk(ctx: RequestContext, store: Store): Reply {
   if (!commands.includes('finalize')) return { json: null, headers: ['X-Goog-Upload-Status', 'active', ...received()] };
   store.sessions.delete(id);
   const hex = session.hash.digest('hex');
-  return fileReply(store.addFile(session.owner, session.version, session.mimeType, session.received, hex, session.displayName));
+  return fileReply(
+    store.addFile(session.owner, session.version, session.mimeType, session.received, hex, session.displayName),
+  );
 }
 
 function raw(ctx: RequestContext, store: Store, contentType: string): Reply {
@@ -108,7 +117,9 @@ function multipart(ctx: RequestContext, store: Store, contentType: string): Repl
   const media = parts[1];
   const mimeType = meta['mimeType'] ?? meta['mime_type'] ?? media.contentType ?? 'application/octet-stream';
   const hex = createHash('sha256').update(media.body).digest('hex');
-  return fileReply(store.addFile(ctx.key, ctx.version, mimeType, media.body.length, hex, meta['displayName'] ?? meta['display_name']));
+  return fileReply(
+    store.addFile(ctx.key, ctx.version, mimeType, media.body.length, hex, meta['displayName'] ?? meta['display_name']),
+  );
 }
 
 function splitMultipart(body: Buffer, boundary: string): { contentType?: string; body: Buffer }[] {

@@ -29,7 +29,8 @@ interface Proc {
 }
 
 const ROOT = resolve(__dirname, '../../../..');
-const DIST = join(ROOT, 'dist/out-tsc/apps');
+/** the built apps: `npm run build` puts them in dist/out-tsc; GG_DIST_DIR points elsewhere (relative to the repo) */
+const DIST = join(resolve(ROOT, process.env.GG_DIST_DIR ?? 'dist/out-tsc'), 'apps');
 
 export function appEntry(name: AppName): string {
   return join(DIST, name, 'src/main.js');
@@ -100,10 +101,21 @@ export class Stack {
   /** Start one app (again) and wait for its /readyz. */
   async spawn(name: AppName, index = 0, extraEnv: Record<string, string> = {}): Promise<void> {
     const port = await freePort();
-    const portVar = { auth: 'AUTH_HTTP_PORT', 'key-pool': 'KEY_POOL_HTTP_PORT', gateway: 'GATEWAY_PORT', admin: 'ADMIN_PORT' }[name];
+    const portVar = {
+      auth: 'AUTH_HTTP_PORT',
+      'key-pool': 'KEY_POOL_HTTP_PORT',
+      gateway: 'GATEWAY_PORT',
+      admin: 'ADMIN_PORT',
+    }[name];
     const child = spawn(process.execPath, [appEntry(name)], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...this.baseEnv, ...extraEnv, [portVar]: String(port) },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/tmp',
+        ...this.baseEnv,
+        ...extraEnv,
+        [portVar]: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const proc: Proc = { name, index, child, port, output: [] };
@@ -118,11 +130,15 @@ export class Stack {
     child.stderr!.on('data', collect);
     this.procs.push(proc);
     try {
-      await waitFor(async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-        const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
-        return r?.status === 200;
-      }, 30_000, `${name} to be ready`);
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+          const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+          return r?.status === 200;
+        },
+        30_000,
+        `${name} to be ready`,
+      );
     } catch (e) {
       throw new Error(`${(e as Error).message}\n--- ${name} output ---\n${proc.output.join('').slice(-4000)}`);
     }
@@ -130,7 +146,10 @@ export class Stack {
 
   /** Everything an app printed so far. */
   output(name: AppName, index = 0): string {
-    return this.procs.filter((p) => p.name === name && p.index === index).flatMap((p) => p.output).join('');
+    return this.procs
+      .filter((p) => p.name === name && p.index === index)
+      .flatMap((p) => p.output)
+      .join('');
   }
 
   /** Send a signal to an app and wait for it to exit (SIGTERM: graceful; SIGKILL: a crash). */
@@ -161,10 +180,18 @@ export class Stack {
   }
 
   /** Call the admin API; returns status and parsed JSON (or null). */
-  async api<T = unknown>(token: string, method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async api<T = unknown>(
+    token: string,
+    method: string,
+    path: string,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }> {
     const r = await fetch(`${this.adminUrl}${path}`, {
       method,
-      headers: { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+      },
       body: body !== undefined ? JSON.stringify(body) : undefined,
     });
     const text = await r.text();
