@@ -132,4 +132,12 @@ describe('gateway resilience and key affinity', () => {
     expect(later.length).toBe(12);
     expect(new Set(later.map((x) => x.key))).toEqual(new Set([owner]));
   });
+  it('never passes a pool key on to the client, even inside an upstream error that echoes it', async () => {
+    mock.script({ type: 'suspended', times: Infinity });
+    const r = await generate('suspended everywhere');
+    expect(r.status).toBe(403);
+    const text = await r.text();
+    expect(text).toContain('CONSUMER_SUSPENDED');
+    for (const k of pool) expect(text).not.toContain(k);
+  });
 });

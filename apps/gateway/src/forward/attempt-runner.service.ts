@@ -72,7 +72,8 @@ export class AttemptRunner {
         return;
       }
 
-      const body = await readCapped(up.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
+      // Google echoes the key in some errors ("Consumer 'api_key:…' has been suspended"): never pass it on
+      const body = scrubSecret(await readCapped(up.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0)), key.secret);
       this.pool.release(key.id);
       const c = classifyUpstream(up.statusCode, body.toString('utf8'), up.headers, Date.now());
       this.report(key.id, ex.model, c, up.statusCode);
@@ -129,6 +130,13 @@ export class AttemptRunner {
     this.reporter.report(o);
     this.metrics.attempts.inc({ outcome: c.kind });
   }
+}
+
+/** The body with every occurrence of the pool key replaced by its mask (same length semantics not needed). */
+export function scrubSecret(body: Buffer, secret: string): Buffer {
+  if (secret.length < 8 || body.indexOf(secret) === -1) return body;
+  const masked = `${secret.slice(0, 4)}…${secret.slice(-4)}`;
+  return Buffer.from(body.toString('utf8').split(secret).join(masked), 'utf8');
 }
 
 function networkReason(e: unknown): string {
