@@ -3,6 +3,8 @@ import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { requestIdFrom } from '@gg/nest-common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { NativeRoute } from '../forward/native.route';
+import { openAiEndpoint } from '../openai/openai-endpoint';
+import { OpenAiRoute } from '../openai/openai.route';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
@@ -26,6 +28,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly native: NativeRoute,
+    private readonly openai: OpenAiRoute,
     private readonly pool: PoolSnapshotService,
     private readonly reporter: PoolReporterService,
     private readonly usage: UsageReporterService,
@@ -61,7 +64,9 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
         this.open--;
         this.metrics.open.dec();
       });
-      this.native.handle(req, res, requestId, Date.now(), startedAtPerf);
+      const openai = url.startsWith('/v1/') ? openAiEndpoint(req.method, url, req.headers) : null;
+      if (openai) this.openai.handle(openai, req, res, requestId, Date.now(), startedAtPerf);
+      else this.native.handle(req, res, requestId, Date.now(), startedAtPerf);
       return;
     }
     const path = url.split('?')[0];

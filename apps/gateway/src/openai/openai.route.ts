@@ -1,0 +1,123 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AffinityService } from '../forward/affinity.service';
+import { AttemptRunner } from '../forward/attempt-runner.service';
+import type { Exchange, Responder, UpstreamCall } from '../forward/exchange';
+import { GatewayPipeline } from '../forward/pipeline.service';
+import type { Json } from './chat-messages';
+import { mapChatRequest } from './chat-request';
+import { countedTokens, toChatCompletion } from './chat-response';
+import { ImageFetcher } from './image-fetcher';
+import { mapEmbeddingsRequest, toEmbeddings, toModelList, toOpenAiModel } from './models-embeddings';
+import { ENDPOINT_METHOD, type OpenAiEndpoint } from './openai-endpoint';
+import { InvalidRequestError, openAiErrorBody, sendOpenAiError, writeInvalidRequest, writeOpenAiError } from './openai-errors';
+import { ChatStreamResponder, JsonResponder } from './responders';
+
+const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/**
+ * The OpenAI-compatible API (`/v1/chat/completions`, `/v1/embeddings`, `/v1/models`) on the native data plane:
+ * the same authentication, deadline, counting and request log (GatewayPipeline), the same pool, retries and key
+ * health (AttemptRunner); only the request is mapped to Gemini and the answer back to OpenAI's shapes.
+ */
+@Injectable()
+export class OpenAiRoute {
+  private readonly logger = new Logger(OpenAiRoute.name);
+  private readonly images = new ImageFetcher();
+
+  constructor(
+    private readonly pipeline: GatewayPipeline,
+    private readonly runner: AttemptRunner,
+    private readonly affinity: AffinityService,
+  ) {}
+
+  handle(endpoint: OpenAiEndpoint, req: IncomingMessage, res: ServerResponse, requestId: string, startedAt: number, startedAtPerf: number): void {
+    if (endpoint.kind === 'method-not-allowed') {
+      req.resume();
+      const body = openAiErrorBody(`Method ${req.method} is not allowed here; use ${endpoint.allow}.`, 'invalid_request_error', 'method_not_allowed');
+      return sendOpenAiError(res, 405, body, { allow: endpoint.allow });
+    }
+    this.pipeline.start(
+      {
+        req,
+        res,
+        requestId,
+        startedAt,
+        startedAtPerf,
+        method: ENDPOINT_METHOD[endpoint.kind],
+        model: endpoint.kind === 'model' ? endpoint.id : null,
+        stream: false,
+        queryKey: null,
+        errors: writeOpenAiError,
+      },
+      (ex, body) =>
+        void this.dispatch(endpoint, ex, body).catch((e: unknown) => {
+          if (e instanceof InvalidRequestError) return this.invalid(ex, e);
+          this.logger.error(`OpenAI route failed (request ${ex.requestId}): ${(e as Error).message}`);
+          ex.status = 500;
+          ex.error = 'internal error';
+          writeOpenAiError(ex.res, 500, 'INTERNAL', 'The gateway failed to handle the request.');
+        }),
+    );
+  }
+
+  private async dispatch(endpoint: OpenAiEndpoint, ex: Exchange, body: Buffer[]): Promise<void> {
+    switch (endpoint.kind) {
+      case 'chat':
+        return this.chat(ex, body);
+      case 'embeddings':
+        return this.embeddings(ex, body);
+      case 'models':
+        return this.run(ex, 'GET', '/v1beta/models?pageSize=1000', null, new JsonResponder((g) => toModelList(g)));
+      case 'model':
+        if (!MODEL_ID.test(endpoint.id.replace(/^models\//, ''))) {
+          ex.status = 404;
+          return writeOpenAiError(ex.res, 404, 'NOT_FOUND', `The model ${endpoint.id} does not exist.`);
+        }
+        return this.run(ex, 'GET', `/v1beta/models/${endpoint.id.replace(/^models\//, '')}`, null, new JsonResponder((g) => toOpenAiModel(g)));
+    }
+  }
+
+  private async chat(ex: Exchange, body: Buffer[]): Promise<void> {
+    const req = await mapChatRequest(parseJson(body), (url, param) => this.images.fetch(url, param, ex.abort.signal));
+    ex.model = req.model;
+    ex.stream = req.stream;
+    if (ex.res.destroyed) return;
+    const pinned = req.cachedContent ? await this.affinity.ownerOf([req.cachedContent]) : null;
+    const path = `/v1beta/models/${req.model}:${req.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
+    const responder = req.stream
+      ? new ChatStreamResponder(req.model, req.includeUsage)
+      : new JsonResponder((g, x) => {
+          Object.assign(x, countedTokens(g['usageMetadata']));
+          return toChatCompletion(g, req.model);
+        });
+    return this.run(ex, 'POST', path, req.body, responder, pinned);
+  }
+
+  private async embeddings(ex: Exchange, body: Buffer[]): Promise<void> {
+    const req = mapEmbeddingsRequest(parseJson(body));
+    ex.model = req.model;
+    return this.run(ex, 'POST', `/v1beta/models/${req.model}:batchEmbedContents`, req.body, new JsonResponder((g) => toEmbeddings(g, req)));
+  }
+
+  private run(ex: Exchange, method: string, path: string, json: Json | null, responder: Responder, pinned: string | null = null): Promise<void> {
+    const headers: Record<string, string> = { 'accept-encoding': 'identity', 'x-request-id': ex.requestId };
+    if (json) headers['content-type'] = 'application/json';
+    const call: UpstreamCall = { method, path, headers, body: json ? [Buffer.from(JSON.stringify(json))] : [], pinned };
+    return this.runner.run(ex, call, responder);
+  }
+
+  private invalid(ex: Exchange, e: InvalidRequestError): void {
+    ex.status = 400;
+    ex.error = e.message;
+    writeInvalidRequest(ex.res, e);
+  }
+}
+
+function parseJson(body: Buffer[]): unknown {
+  try {
+    return JSON.parse(Buffer.concat(body).toString('utf8'));
+  } catch {
+    throw new InvalidRequestError('We could not parse the JSON body of your request: it is not valid JSON.');
+  }
+}

@@ -1,0 +1,171 @@
+import type { Dispatcher } from 'undici';
+import type { Exchange, Responder, UpstreamFailure } from '../forward/exchange';
+import type { Json } from './chat-messages';
+import { countedTokens } from './chat-response';
+import { ChatStreamTranslator, SseEventParser } from './chat-stream';
+import { fromGoogleError, openAiErrorBody, openAiKind, sendOpenAiError, writeOpenAiError } from './openai-errors';
+
+/** What every OpenAI responder shares: the gateway's errors and the upstream's, both in OpenAI's shape. */
+abstract class OpenAiResponder implements Responder {
+  readonly errors = writeOpenAiError;
+
+  abstract success(ex: Exchange, up: Dispatcher.ResponseData, keyId: string, release: () => void, broken: (reason: string) => void): void;
+
+  /** Google's error as OpenAI's, same status; the gateway already tried other keys, so the SDK must not retry. */
+  upstreamError(ex: Exchange, f: UpstreamFailure): void {
+    const { body, retryAfter } = fromGoogleError(f.status, f.body);
+    if (!ex.error) ex.error = body.error.message;
+    sendOpenAiError(ex.res, f.status, body, { 'x-should-retry': 'false', ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}) });
+  }
+}
+
+/** Calls `release` once, whether the body ended, broke or the client left. */
+function once(release: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    release();
+  };
+}
+
+/** A unary upstream JSON answer, read whole and translated into one OpenAI JSON answer. */
+export class JsonResponder extends OpenAiResponder {
+  constructor(private readonly translate: (g: Json, ex: Exchange) => Json) {
+    super();
+  }
+
+  success(ex: Exchange, up: Dispatcher.ResponseData, _keyId: string, release: () => void, broken: (reason: string) => void): void {
+    const finish = once(release);
+    const chunks: Buffer[] = [];
+    ex.res.once('close', () => {
+      if (!up.body.destroyed) up.body.destroy();
+      finish();
+    });
+    up.body.on('data', (c: Buffer) => {
+      if (ex.ttfbMs === null) ex.ttfbMs = Date.now() - ex.startedAt;
+      chunks.push(c);
+    });
+    up.body.once('end', () => {
+      finish();
+      let out: Json;
+      try {
+        out = this.translate(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json, ex);
+      } catch {
+        ex.status = 502;
+        ex.error = 'the upstream answer could not be read';
+        return writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer could not be read.');
+      }
+      ex.status = 200;
+      const text = JSON.stringify(out);
+      ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+      ex.res.end(text);
+    });
+    up.body.once('error', (e: Error & { code?: string }) => {
+      finish();
+      if (ex.deadlineHit) {
+        ex.status = 504;
+        ex.error = 'deadline exceeded';
+        return writeOpenAiError(ex.res, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer before the deadline.');
+      }
+      if (ex.abort.signal.aborted) return;
+      const reason = `upstream stream broke: ${e.code ?? e.name}`;
+      ex.error = reason;
+      ex.status = 502;
+      broken(reason);
+      writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer broke off.');
+    });
+  }
+}
+
+/**
+ * `stream: true`: Gemini's SSE (`:streamGenerateContent?alt=sse`) translated event by event into
+ * `chat.completion.chunk`s as each arrives, with backpressure both ways; nothing is buffered.
+ */
+export class ChatStreamResponder extends OpenAiResponder {
+  constructor(
+    private readonly model: string,
+    private readonly includeUsage: boolean,
+  ) {
+    super();
+  }
+
+  success(ex: Exchange, up: Dispatcher.ResponseData, _keyId: string, release: () => void, broken: (reason: string) => void): void {
+    const { res } = ex;
+    const body = up.body;
+    const finish = once(release);
+    const parser = new SseEventParser();
+    const tr = new ChatStreamTranslator(this.model, this.includeUsage);
+    let stopped = false;
+    ex.status = 200;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    res.flushHeaders();
+
+    const count = (): void => {
+      const t = countedTokens(tr.lastUsage);
+      ex.promptTokens = t.promptTokens;
+      ex.outputTokens = t.outputTokens;
+    };
+    const write = (s: string): void => {
+      if (s && !res.write(s)) body.pause();
+    };
+    /** An error after the first byte: one error chunk the SDK throws on, then the end (never a retry). */
+    const fail = (status: number, message: string, googleStatus?: string): void => {
+      stopped = true;
+      count();
+      const k = openAiKind(status, googleStatus, message);
+      res.end(tr.error(openAiErrorBody(message, k.type, k.code)));
+    };
+    const handle = (payloads: string[]): void => {
+      for (const p of payloads) {
+        if (stopped) return;
+        let g: Json;
+        try {
+          const v = JSON.parse(p) as Json | Json[];
+          g = Array.isArray(v) ? v[0] : v;
+        } catch {
+          continue;
+        }
+        if (g?.['error']) {
+          const err = g['error'] as Json;
+          ex.error = `upstream error mid-stream: ${String(err['message'] ?? '')}`.slice(0, 300);
+          fail(Number(err['code']) || 500, String(err['message'] ?? 'Upstream error.'), err['status']);
+          finish();
+          body.destroy();
+          return;
+        }
+        write(tr.event(g));
+      }
+    };
+
+    res.on('drain', () => body.resume());
+    body.on('data', (c: Buffer) => {
+      if (ex.ttfbMs === null) ex.ttfbMs = Date.now() - ex.startedAt;
+      handle(parser.push(c));
+    });
+    body.once('end', () => {
+      handle(parser.end());
+      finish();
+      if (stopped) return;
+      count();
+      res.end(tr.end());
+    });
+    body.once('error', (e: Error & { code?: string }) => {
+      finish();
+      if (stopped) return;
+      if (ex.deadlineHit) {
+        ex.error = 'deadline exceeded';
+        return fail(504, 'The upstream did not finish before the deadline.');
+      }
+      if (ex.abort.signal.aborted) return;
+      const reason = `upstream stream broke: ${e.code ?? e.name}`;
+      ex.error = reason;
+      broken(reason);
+      fail(502, 'The upstream stream broke off.', 'UNAVAILABLE');
+    });
+    res.once('close', () => {
+      if (!body.destroyed) body.destroy();
+      finish();
+    });
+  }
+}
