@@ -6,6 +6,7 @@ import { HttpErrorFilter, redisTransport } from '@gg/nest-common';
 import cookieParser from 'cookie-parser';
 import { Logger } from 'nestjs-pino';
 import { AdminModule } from './admin.module';
+import { docsCsp, mountApiDocs } from './http/api-docs';
 import { securityHeaders } from './http/security-headers';
 import { spaHandlers } from './http/spa';
 import { streamTokenFromQuery } from './http/stream-token';
@@ -22,6 +23,7 @@ export async function createAdminApp(config: AppConfig): Promise<NestExpressAppl
 
   app.use(streamTokenFromQuery);
   app.use(securityHeaders);
+  app.use(docsCsp);
   app.use(...spaHandlers(config.adminUiDir));
   app.use(cookieParser());
   app.useBodyParser('json', { limit: '1mb' });
@@ -29,6 +31,7 @@ export async function createAdminApp(config: AppConfig): Promise<NestExpressAppl
   app.setGlobalPrefix('api', { exclude: ['healthz', 'readyz', 'metrics'] });
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }));
   app.useGlobalFilters(new HttpErrorFilter());
+  mountApiDocs(app);
   // Events (auth.logs.appended) arrive over the Redis transport.
   app.connectMicroservice(redisTransport(config), { inheritAppConfig: true });
   app.enableShutdownHooks();

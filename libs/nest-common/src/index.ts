@@ -6,3 +6,5 @@ export * from './logging';
 export * from './probes';
 export * from './user-key-crypto';
 export * from './ping';
+export * from './metrics';
+export * from './service-log-sink';

@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { RequestMethod, type DynamicModule, type LoggerService } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { ServiceLogSink } from './service-log-sink';
 
 /** Paths redacted from every log line: secrets never reach a log. */
 export const REDACT_PATHS = [
@@ -31,15 +32,28 @@ export function requestIdFrom(header: string | string[] | undefined): string {
   return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : randomUUID();
 }
 
-/** The app's pino logger: JSON lines, `app` on every line, secrets redacted by path. */
-export function createLogger(app: string): Logger {
+/**
+ * The app's pino logger: JSON lines on stdout, `app` on every line, secrets redacted by path. Each line also
+ * goes, batched and asynchronously, to the capped Redis stream `${REDIS_NAMESPACE}:service-logs` (unless
+ * `serviceLogs: false`).
+ */
+export function createLogger(app: string, opts: { serviceLogs?: boolean } = {}): Logger {
   const config = getConfig();
-  return pino({
+  const options = {
     level: config.logLevel,
     base: { app, pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
-  });
+  };
+  if (opts.serviceLogs === false) return pino(options);
+  const sink = new ServiceLogSink({ redisUrl: config.redisUrl, namespace: config.redisNamespace });
+  return pino(
+    options,
+    pino.multistream([
+      { stream: pino.destination({ dest: 1, sync: true }), level: config.logLevel },
+      { stream: sink, level: config.logLevel },
+    ]),
+  );
 }
 
 /** nestjs-pino for an HTTP app: request id from `x-request-id` on every line, echoed in the response. */

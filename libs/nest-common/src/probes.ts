@@ -1,6 +1,20 @@
-import { Controller, Get, Header, Injectable, Module, Res, type DynamicModule } from '@nestjs/common';
-import type { Response } from 'express';
+import {
+  Controller,
+  Get,
+  Header,
+  Injectable,
+  Module,
+  RequestMethod,
+  Res,
+  type DynamicModule,
+  type MiddlewareConsumer,
+  type NestMiddleware,
+  type NestModule,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Registry } from 'prom-client';
+import { HttpMetrics, RpcMetricsInterceptor } from './metrics';
 
 export type ReadinessCheck = () => Promise<boolean>;
 
@@ -8,6 +22,8 @@ export type ReadinessCheck = () => Promise<boolean>;
 @Injectable()
 export class ProbesService {
   readonly registry = new Registry();
+  /** request counts and latencies by route pattern and status (ProbesModule applies its middleware) */
+  readonly http = new HttpMetrics(this.registry);
   private readonly checks = new Map<string, ReadinessCheck>();
 
   constructor() {
@@ -56,16 +72,36 @@ export class ProbesController {
   }
 }
 
-/** `/healthz`, `/readyz`, `/metrics` on the app's HTTP port. */
+@Injectable()
+export class HttpMetricsMiddleware implements NestMiddleware {
+  constructor(private readonly probes: ProbesService) {}
+
+  use(req: Request, res: Response, next: NextFunction): void {
+    this.probes.http.middleware(req, res, next);
+  }
+}
+
+/**
+ * `/healthz`, `/readyz`, `/metrics` on the app's HTTP port, with HTTP metrics by route pattern and status and
+ * message metrics by pattern on every app that imports it.
+ */
 @Module({})
-export class ProbesModule {
+export class ProbesModule implements NestModule {
   static forRoot(): DynamicModule {
     return {
       module: ProbesModule,
       global: true,
       controllers: [ProbesController],
-      providers: [ProbesService],
+      providers: [
+        ProbesService,
+        HttpMetricsMiddleware,
+        { provide: APP_INTERCEPTOR, useFactory: (probes: ProbesService) => new RpcMetricsInterceptor(probes.registry), inject: [ProbesService] },
+      ],
       exports: [ProbesService],
     };
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
 }

@@ -1,10 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
 
-const STREAM_PATH = /^\/api\/logs\/stream\/?$/i;
+const STREAM_PATH = /^\/api\/(service-)?logs\/stream\/?$/i;
 const PARAM = 'access_token';
 
 /**
- * EventSource cannot send headers, so `GET /api/logs/stream?access_token=` is accepted: the token is moved into
+ * EventSource cannot send headers, so `GET /api/logs/stream?access_token=` (and `/api/service-logs/stream`) is accepted: the token is moved into
  * `Authorization: Bearer` (on that route only) and taken out of the URL on every route, so that no log line
  * ever holds it. Runs before the request logger.
  */

@@ -1,0 +1,24 @@
+import { Controller, Get, Query, Req, Res } from '@nestjs/common';
+import type { ServiceLogLine } from '@gg/contracts';
+import type { Request, Response } from 'express';
+import { Roles } from '../security/decorators';
+import { ServiceLogsQueryDto, ServiceLogsStreamQueryDto } from './service-logs.dto';
+import { ServiceLogsService } from './service-logs.service';
+
+/** `/api/service-logs`: recent lines of every app's log (secrets redacted at the source). Admins only. */
+@Controller('service-logs')
+@Roles('admin')
+export class ServiceLogsController {
+  constructor(private readonly logs: ServiceLogsService) {}
+
+  @Get()
+  async recent(@Query() { level, app, limit }: ServiceLogsQueryDto): Promise<{ items: ServiceLogLine[] }> {
+    return { items: await this.logs.recent({ level, app }, limit ?? 200) };
+  }
+
+  /** `text/event-stream`; the token may come as `?access_token=` here, since EventSource cannot send headers. */
+  @Get('stream')
+  stream(@Query() { level, app }: ServiceLogsStreamQueryDto, @Req() req: Request, @Res() res: Response): void {
+    this.logs.stream({ level, app }, req, res);
+  }
+}
