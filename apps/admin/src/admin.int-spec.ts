@@ -307,7 +307,7 @@ describe('admin authentication and roles', () => {
     const ok = await call('/api/auth/me', { token: (await login('alice')).token });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ id: 'u-alice', username: 'alice', role: 'user' });
-    expect(peer.callsOf('auth.me').at(-1)).toEqual({ caller: { userId: 'u-alice', role: 'user' } });
+    expect(peer.callsOf('auth.me').at(-1)).toEqual({ caller: { userId: 'u-alice', role: 'user', tokenVersion: 0 } });
   });
 
   it('answers 403 to a user on admin-only routes without asking auth or key-pool', async () => {
@@ -332,7 +332,7 @@ describe('admin authentication and roles', () => {
     const { token } = await login('alice');
     expect((await call('/api/auth-keys?userId=u-root', { token })).status).toBe(403);
     expect((await call('/api/auth-keys', { token })).status).toBe(200);
-    expect(peer.callsOf('auth.keys.list').at(-1)).toEqual({ caller: { userId: 'u-alice', role: 'user' }, userId: 'u-alice' });
+    expect(peer.callsOf('auth.keys.list').at(-1)).toEqual({ caller: { userId: 'u-alice', role: 'user', tokenVersion: 0 }, userId: 'u-alice' });
   });
 });
 
@@ -370,7 +370,7 @@ describe('admin validation and forwarding', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ items: [], nextCursor: null });
     expect(peer.callsOf('auth.logs.query').at(-1)).toEqual({
-      caller: { userId: 'u-alice', role: 'user' },
+      caller: { userId: 'u-alice', role: 'user', tokenVersion: 0 },
       query: { limit: 10, status: 429, userId: 'u-alice' },
     });
   });

@@ -12,14 +12,16 @@ import { LogsController } from './logs/logs.controller';
 import { JwtAuthGuard } from './security/jwt-auth.guard';
 import { JwtStrategy } from './security/jwt.strategy';
 import { RolesGuard } from './security/roles.guard';
+import { SessionGuard } from './security/session.guard';
 import { SessionController } from './session/session.controller';
+import { ServiceLogsModule } from './service-logs/service-logs.module';
 import { SessionService } from './session/session.service';
 import { StatsController } from './stats/stats.controller';
 import { UsersController } from './users/users.controller';
 
 /** The admin owns no data: every route is an RPC to auth or key-pool. */
 @Module({
-  imports: [ConfigModule, loggerModule('admin'), PassportModule, ProbesModule.forRoot()],
+  imports: [ConfigModule, loggerModule('admin'), PassportModule, ProbesModule.forRoot(), ServiceLogsModule],
   controllers: [
     SessionController,
     UsersController,
@@ -35,9 +37,10 @@ import { UsersController } from './users/users.controller';
     SessionService,
     LogStreamService,
     ReadinessChecks,
-    // Order matters: authenticate first (401), then check the role (403).
+    // Order matters: authenticate first (401), then check the role (403), then that the session is still live (401).
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },
+    { provide: APP_GUARD, useClass: SessionGuard },
   ],
 })
 export class AdminModule {}

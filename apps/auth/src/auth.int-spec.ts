@@ -134,7 +134,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
       s.rpc.send<SessionTokens>(AuthPattern.Login, { username: 'root', password: ADMIN_PASSWORD }, 1000),
     );
     const claims = new JwtService().decode<{ sub: string }>(tokens.accessToken);
-    admin = { userId: claims.sub, role: 'admin' };
+    admin = { userId: claims.sub, role: 'admin', tokenVersion: 0 };
   });
 
   afterAll(async () => {
@@ -203,7 +203,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
       role: 'user',
     });
     expect(created).toMatchObject({ username: 'alice', role: 'user', isActive: true });
-    alice = { userId: created.id, role: 'user' };
+    alice = { userId: created.id, role: 'user', tokenVersion: 0 };
     expect((await send<User[]>(AuthPattern.UsersList, { caller: admin })).map((u) => u.username)).toEqual(['root', 'alice']);
 
     expect(await failure(send(AuthPattern.UsersList, { caller: alice }))).toMatch(/^FORBIDDEN/);
@@ -211,7 +211,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
       await failure(send(AuthPattern.UsersCreate, { caller: alice, username: 'mallory', password: 'mallory-pass', role: 'admin' })),
     ).toMatch(/^FORBIDDEN/);
     // a caller claiming a role it does not have is refused
-    expect(await failure(send(AuthPattern.UsersList, { caller: { userId: alice.userId, role: 'admin' } }))).toMatch(
+    expect(await failure(send(AuthPattern.UsersList, { caller: { ...alice, role: 'admin' } }))).toMatch(
       /^UNAUTHORIZED/,
     );
     expect(await failure(send(AuthPattern.UsersUpdate, { caller: admin, id: admin.userId, role: 'user' }))).toMatch(
@@ -235,6 +235,8 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
       userId: alice.userId,
       isActive: true,
       expiresAt: null,
+      rateLimitPerMinute: null,
+      allowedModels: null,
     });
     expect(await send(AuthPattern.KeyVerify, { hash: 'f'.repeat(64) })).toBeNull();
 
@@ -316,6 +318,78 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
 
     const stats = await send<{ window: string }>(AuthPattern.Stats, { caller: admin, window: '24h' });
     expect(stats.window).toBe('24h');
+  });
+
+  it('limits and rotation with grace reach the gateway through KeyVerify', async () => {
+    const created = await send<AuthKeyWithSecret>(AuthPattern.KeysCreate, {
+      caller: alice,
+      name: 'limited',
+      rateLimitPerMinute: 3,
+      allowedModels: ['models/gemini-2.5-flash'],
+    });
+    expect(created).toMatchObject({ rateLimitPerMinute: 3, allowedModels: ['gemini-2.5-flash'], previousKeyExpiresAt: null });
+    const oldHash = s.hashUserKey(created.key, s.config.keyHashSecret);
+    expect(await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash: oldHash })).toMatchObject({
+      rateLimitPerMinute: 3,
+      allowedModels: ['gemini-2.5-flash'],
+    });
+    expect(
+      await failure(send(AuthPattern.KeysUpdate, { caller: alice, id: created.id, rateLimitPerMinute: 0 })),
+    ).toMatch(/^BAD_REQUEST: rateLimitPerMinute/);
+
+    keyChanged.length = 0;
+    const rotated = await send<AuthKeyWithSecret>(AuthPattern.KeysRotate, { caller: alice, id: created.id, graceSeconds: 120 });
+    const graceEnd = Date.parse(rotated.previousKeyExpiresAt!);
+    expect(graceEnd - Date.now()).toBeGreaterThan(100_000);
+    const old = await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash: oldHash });
+    expect(old).toMatchObject({ id: created.id, isActive: true, expiresAt: graceEnd, rateLimitPerMinute: 3 });
+    await poll('the rotation event', async () => (keyChanged.some((e) => e.hashes.includes(oldHash)) ? true : undefined), 2000);
+    const again = await send<AuthKeyWithSecret>(AuthPattern.KeysRotate, { caller: alice, id: created.id });
+    expect(again.previousKeyExpiresAt).toBeNull();
+    expect(await send(AuthPattern.KeyVerify, { hash: oldHash })).toBeNull();
+    expect(await send(AuthPattern.KeyVerify, { hash: s.hashUserKey(rotated.key, s.config.keyHashSecret) })).toBeNull();
+    expect(
+      await failure(send(AuthPattern.KeysRotate, { caller: alice, id: created.id, graceSeconds: 31 * 86400 })),
+    ).toMatch(/^BAD_REQUEST: graceSeconds must be at most/);
+  });
+
+  it('refuses a caller whose token version is behind: a password change ends every access token at once', async () => {
+    const bob = await send<User>(AuthPattern.UsersCreate, { caller: admin, username: 'bob', password: 'bob-password', role: 'user' });
+    const bobCaller: Caller = { userId: bob.id, role: 'user', tokenVersion: 0 };
+    expect(await send<Me>(AuthPattern.Me, { caller: bobCaller })).toMatchObject({ username: 'bob' });
+    expect(await failure(send(AuthPattern.Me, { caller: { userId: bob.id, role: 'user' } }))).toMatch(/^UNAUTHORIZED/);
+    await send(AuthPattern.ChangePassword, { caller: bobCaller, currentPassword: 'bob-password', newPassword: 'bob-password-2' });
+    expect(await failure(send(AuthPattern.KeysList, { caller: bobCaller }))).toBe(
+      'UNAUTHORIZED: session is no longer valid; please log in again',
+    );
+    const fresh = await send<SessionTokens>(AuthPattern.Login, { username: 'bob', password: 'bob-password-2' });
+    const tv = new JwtService().decode<{ tv: number }>(fresh.accessToken).tv;
+    expect(tv).toBe(1);
+    expect(await send<AuthKey[]>(AuthPattern.KeysList, { caller: { ...bobCaller, tokenVersion: tv } })).toEqual([]);
+  });
+
+  it('throttles failed logins per username+IP and per IP through Redis, with retryAfter; a success resets', async () => {
+    const attempt = (username: string, password: string, ip: string) =>
+      send<SessionTokens>(AuthPattern.Login, { username, password, ip }).then(
+        () => 'ok',
+        (e: DomainError) => `${e.code}${e.retryAfter !== undefined ? ` ${e.retryAfter}` : ''}`,
+      );
+    // nine failures, then a success: the username counter starts again
+    for (let i = 0; i < 9; i++) expect(await attempt('root', 'wrong-password', '10.1.1.1')).toBe('UNAUTHORIZED');
+    expect(await attempt('root', ADMIN_PASSWORD, '10.1.1.1')).toBe('ok');
+    for (let i = 0; i < 10; i++) expect(await attempt('root', 'wrong-password', '10.1.1.1')).toBe('UNAUTHORIZED');
+    // the 11th try is refused before the password is looked at, even the right one
+    const blocked = await attempt('root', ADMIN_PASSWORD, '10.1.1.1');
+    expect(blocked).toMatch(/^TOO_MANY_REQUESTS \d+$/);
+    const retryAfter = Number(blocked.split(' ')[1]);
+    expect(retryAfter).toBeGreaterThan(800);
+    expect(retryAfter).toBeLessThanOrEqual(900);
+    // another IP may still log in as root; the counters live in Redis under the namespace
+    expect(await attempt('root', ADMIN_PASSWORD, '10.1.1.2')).toBe('ok');
+    expect(await redis.keys(`${ns}:auth:login:*`)).not.toHaveLength(0);
+    // one IP spraying many usernames: 50 failures, then refused for any username
+    for (let i = 0; i < 50; i++) await attempt(`spray${i}`, 'wrong-password', '10.9.9.9');
+    expect(await attempt('root', ADMIN_PASSWORD, '10.9.9.9')).toMatch(/^TOO_MANY_REQUESTS \d+$/);
   });
 
   it('deactivating a user makes their keys inactive for the gateways at once', async () => {

@@ -8,9 +8,11 @@ import { AttemptRunner } from './forward/attempt-runner.service';
 import { NativeRoute } from './forward/native.route';
 import { GatewayPipeline } from './forward/pipeline.service';
 import { UpstreamService } from './forward/upstream.service';
+import { OpenAiRoute } from './openai/openai.route';
 import { GatewayMetrics } from './http/gateway-metrics';
 import { GatewayServer } from './http/gateway-server';
 import { RedisHealth } from './http/redis-health';
+import { RateLimiterService } from './limits/rate-limiter.service';
 import { PoolReporterService } from './pool/pool-reporter.service';
 import { PoolSnapshotService } from './pool/pool-snapshot.service';
 import { UsageReporterService } from './usage/usage-reporter.service';
@@ -27,8 +29,10 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     UpstreamService,
     AffinityService,
     GatewayPipeline,
+    RateLimiterService,
     AttemptRunner,
     NativeRoute,
+    OpenAiRoute,
     GatewayMetrics,
     RedisHealth,
     GatewayServer,

@@ -5,6 +5,9 @@ import type { LogQuery, Role, StatsWindow } from './types';
 export interface Caller {
   userId: string;
   role: Role;
+  /** the `tv` claim of the access token: auth refuses the caller once the user's token version moved on
+   * (password change, deactivation, role change) */
+  tokenVersion: number;
 }
 
 export interface LoginRequest {
@@ -61,15 +64,25 @@ export interface ListKeysRequest extends CallerRequest {
   userId?: string;
 }
 
-export interface CreateKeyRequest extends CallerRequest {
+/** Optional limits of a user key; `null` removes a limit. */
+export interface KeyLimits {
+  /** 1..1,000,000 requests per minute, or null: no limit */
+  rateLimitPerMinute?: number | null;
+  /** 1..100 model ids (`gemini-2.5-flash`; a `models/` prefix is dropped), or null: any model */
+  allowedModels?: string[] | null;
+}
+
+export interface CreateKeyRequest extends CallerRequest, KeyLimits {
   name: string;
   expiresAt?: string | null;
 }
 
-export interface UpdateKeyRequest extends CallerRequest {
+export interface UpdateKeyRequest extends CallerRequest, KeyLimits {
   id: string;
   name?: string;
   isActive?: boolean;
+  /** a new expiry (future ISO time) or null: never */
+  expiresAt?: string | null;
 }
 
 export interface RotateKeyRequest extends CallerRequest {

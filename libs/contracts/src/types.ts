@@ -33,6 +33,12 @@ export interface AuthKey {
   createdAt: string;
   lastUsedAt: string | null;
   expiresAt: string | null;
+  /** requests per minute allowed with this key (exact across gateway replicas), or null: no limit */
+  rateLimitPerMinute: number | null;
+  /** models this key may call (ids like `gemini-2.5-flash`), or null: any model */
+  allowedModels: string[] | null;
+  /** after a rotation with a grace period: until when the previous secret still works, else null */
+  previousKeyExpiresAt: string | null;
 }
 
 export type AuthKeyWithSecret = AuthKey & { key: string };
@@ -134,6 +140,10 @@ export interface AuthKeyRecord {
   isActive: boolean;
   /** epoch ms, or null */
   expiresAt: number | null;
+  /** requests per minute (exact across replicas, one Redis counter per key and minute); null/absent: no limit */
+  rateLimitPerMinute?: number | null;
+  /** model ids this key may call; null/absent: any model */
+  allowedModels?: string[] | null;
 }
 
 export interface KeyVerifyRequest {
@@ -221,4 +231,16 @@ export interface InFlightReport {
 export interface AffinityRecord {
   resource: string;
   keyId: string;
+}
+
+/** One line of an app's log, from the capped `${REDIS_NAMESPACE}:service-logs` stream (secrets redacted). */
+export interface ServiceLogLine {
+  /** stream entry id, increasing */
+  id: string;
+  app: string;
+  level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  time: string;
+  msg: string;
+  /** the rest of the line (request id, context, error, …) */
+  fields: Record<string, unknown>;
 }

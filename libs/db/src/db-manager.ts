@@ -32,7 +32,20 @@ export interface AuthKeyRow {
   createdAt: string;
   lastUsedAt: string | null;
   expiresAt: string | null;
+  /** requests per minute, or null: no limit */
+  rateLimitPerMinute: number | null;
+  /** model ids the key may call, or null: any */
+  allowedModels: string[] | null;
+  /** after a rotation with grace: the hash of the previous secret, still found by findByHash */
+  previousHash: string | null;
+  /** when the previous secret stops working (ISO), or null */
+  previousHashExpiresAt: string | null;
 }
+
+/** The fields of an auth key a plain update may change (a rotation goes through `rotate`). */
+export type AuthKeyPatch = Partial<
+  Pick<AuthKeyRow, "name" | "isActive" | "hash" | "prefix" | "expiresAt" | "rateLimitPerMinute" | "allowedModels">
+>;
 
 export interface PoolKeyRow {
   id: string;
@@ -60,12 +73,16 @@ export interface UsersRepository {
 export interface AuthKeysRepository {
   create(row: AuthKeyRow): Promise<AuthKeyRow>;
   findById(id: string): Promise<AuthKeyRow | null>;
+  /** The key whose current hash, or previous hash (kept after a rotation with grace), is `hash`. */
   findByHash(hash: string): Promise<AuthKeyRow | null>;
   listByUser(userId: string): Promise<AuthKeyRow[]>;
-  update(
-    id: string,
-    patch: Partial<Pick<AuthKeyRow, 'name' | 'isActive' | 'hash' | 'prefix' | 'expiresAt'>>,
-  ): Promise<AuthKeyRow | null>;
+  update(id: string, patch: AuthKeyPatch): Promise<AuthKeyRow | null>;
+  /**
+   * A new secret: `hash`/`prefix` replace the current ones. With `previousUntil` (ISO) the old hash becomes
+   * `previousHash` (still found by findByHash) until then; with null no previous hash is kept. Any older
+   * previous hash is dropped either way. Null when the key does not exist.
+   */
+  rotate(id: string, next: { hash: string; prefix: string }, previousUntil: string | null): Promise<AuthKeyRow | null>;
   delete(id: string): Promise<boolean>;
   deleteByUser(userId: string): Promise<number>;
 }

@@ -12,12 +12,13 @@ import {
 } from '@gg/contracts';
 import { RpcClient } from '@gg/nest-common';
 import { IdParamDto } from '../common/id-param.dto';
-import { AuthCaller } from '../security/decorators';
+import { AuthCaller, CheckedByAuth } from '../security/decorators';
 import { userScope } from '../security/scope';
-import { CreateAuthKeyDto, ListAuthKeysQuery, UpdateAuthKeyDto } from './auth-keys.dto';
+import { CreateAuthKeyDto, ListAuthKeysQuery, RotateAuthKeyDto, UpdateAuthKeyDto } from './auth-keys.dto';
 
 /** `/api/auth-keys`: the caller's own user API keys (auth answers 404 for another user's key). */
 @Controller('auth-keys')
+@CheckedByAuth()
 export class AuthKeysController {
   constructor(private readonly rpc: RpcClient) {}
 
@@ -38,8 +39,8 @@ export class AuthKeysController {
 
   @Post(':id/rotate')
   @HttpCode(200)
-  rotate(@AuthCaller() caller: Caller, @Param() { id }: IdParamDto): Promise<AuthKeyWithSecret> {
-    return this.rpc.send<AuthKeyWithSecret>(AuthPattern.KeysRotate, { caller, id } satisfies RotateKeyRequest);
+  rotate(@AuthCaller() caller: Caller, @Param() { id }: IdParamDto, @Body() body: RotateAuthKeyDto): Promise<AuthKeyWithSecret> {
+    return this.rpc.send<AuthKeyWithSecret>(AuthPattern.KeysRotate, { caller, id, graceSeconds: body?.graceSeconds } satisfies RotateKeyRequest);
   }
 
   @Delete(':id')

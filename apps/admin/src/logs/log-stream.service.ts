@@ -1,11 +1,14 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import type { Caller, RequestLog } from '@gg/contracts';
-import { ProbesService } from '@gg/nest-common';
+import { ErrorCode, type Caller, type RequestLog } from '@gg/contracts';
+import { DomainError, ProbesService, RpcClient } from '@gg/nest-common';
+import { checkSession } from '../security/session.guard';
 import type { Request, Response } from 'express';
 import { Gauge } from 'prom-client';
 import { filter, Subject } from 'rxjs';
 
 const HEARTBEAT_MS = 15_000;
+/** An open stream asks auth this often whether its session is still live (deactivation, password change). */
+const SESSION_RECHECK_MS = 5_000;
 /** A client that lets this much pile up unread is cut off (its EventSource reconnects). */
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
@@ -29,7 +32,10 @@ export class LogStreamService implements OnModuleDestroy {
   private readonly open = new Set<() => void>();
   private readonly clients: Gauge;
 
-  constructor(probes: ProbesService) {
+  constructor(
+    probes: ProbesService,
+    private readonly rpc: RpcClient,
+  ) {
     this.clients = new Gauge({ name: 'admin_log_stream_clients', help: 'open /api/logs/stream responses', registers: [probes.registry] });
   }
 
@@ -51,6 +57,7 @@ export class LogStreamService implements OnModuleDestroy {
       if (closed) return;
       closed = true;
       clearInterval(heartbeat);
+      clearInterval(recheck);
       subscription.unsubscribe();
       this.open.delete(close);
       this.clients.dec();
@@ -63,6 +70,12 @@ export class LogStreamService implements OnModuleDestroy {
     };
     const subscription = this.logs$.pipe(filter(visibleTo(caller))).subscribe((log) => send(`data: ${JSON.stringify(log)}\n\n`));
     const heartbeat = setInterval(() => send(': ping\n\n'), HEARTBEAT_MS);
+    const recheck = setInterval(() => {
+      checkSession(this.rpc, caller).catch((e: unknown) => {
+        // auth said no: the session is over; auth not answering does not end a stream
+        if (e instanceof DomainError && e.code !== ErrorCode.Unavailable) close();
+      });
+    }, SESSION_RECHECK_MS);
     this.open.add(close);
     this.clients.inc();
     req.on('close', close);

@@ -2,7 +2,7 @@ import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import { AuthPattern, type Caller, type LogsQueryRequest, type Page, type RequestLog } from '@gg/contracts';
 import { RpcClient } from '@gg/nest-common';
 import type { Request, Response } from 'express';
-import { AuthCaller } from '../security/decorators';
+import { AuthCaller, CheckedByAuth } from '../security/decorators';
 import { userScope } from '../security/scope';
 import { LogStreamService } from './log-stream.service';
 import { LogsQueryDto } from './logs.dto';
@@ -16,6 +16,7 @@ export class LogsController {
   ) {}
 
   @Get()
+  @CheckedByAuth()
   query(@AuthCaller() caller: Caller, @Query() query: LogsQueryDto): Promise<Page<RequestLog>> {
     return this.rpc.send<Page<RequestLog>>(AuthPattern.LogsQuery, {
       caller,

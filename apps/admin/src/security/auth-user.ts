@@ -27,5 +27,6 @@ export function authUserFromClaims(claims: unknown): AuthUser | null {
   if (typeof c.sub !== 'string' || c.sub.length === 0 || c.sub.length > 64) return null;
   if (typeof c.username !== 'string') return null;
   if (typeof c.role !== 'string' || !ROLES.includes(c.role as Role)) return null;
-  return { userId: c.sub, role: c.role as Role, username: c.username };
+  if (typeof c.tv !== 'number' || !Number.isSafeInteger(c.tv) || c.tv < 0) return null;
+  return { userId: c.sub, role: c.role as Role, tokenVersion: c.tv, username: c.username };
 }

@@ -9,6 +9,14 @@ export const ROLES_KEY = 'gg:roles';
 /** The route needs no access token (login, refresh, logout). */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC_KEY, true);
 
+export const CHECKED_BY_AUTH_KEY = 'gg:checked-by-auth';
+
+/**
+ * Every handler of this route sends the caller to auth, which re-checks the session itself (user active, role
+ * and token version): SessionGuard need not ask auth a second time.
+ */
+export const CheckedByAuth = (): MethodDecorator & ClassDecorator => SetMetadata(CHECKED_BY_AUTH_KEY, true);
+
 /** Only these roles may call the route (checked by RolesGuard after the JWT guard); others get 403. */
 export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);
 
@@ -18,8 +26,8 @@ function authUser(ctx: ExecutionContext): AuthUser {
   return user;
 }
 
-/** The caller as auth expects it in every RPC: exactly `{userId, role}`. */
+/** The caller as auth expects it in every RPC: exactly `{userId, role, tokenVersion}`. */
 export const AuthCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {
-  const { userId, role } = authUser(ctx);
-  return { userId, role };
+  const { userId, role, tokenVersion } = authUser(ctx);
+  return { userId, role, tokenVersion };
 });

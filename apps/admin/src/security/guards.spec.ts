@@ -1,10 +1,11 @@
 import { type ExecutionContext, ForbiddenException, UnauthorizedException } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { AppConfig } from '@gg/config';
-import { ProbesController } from '@gg/nest-common';
+import { DomainError, ProbesController, type RpcClient } from '@gg/nest-common';
 import jwt from 'jsonwebtoken';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from './auth-user';
-import { Public, Roles } from './decorators';
+import { CheckedByAuth, Public, Roles } from './decorators';
+import { SessionGuard } from './session.guard';
 import { JwtAuthGuard } from './jwt-auth.guard';
 import { JwtStrategy } from './jwt.strategy';
 import { RolesGuard } from './roles.guard';
@@ -56,7 +57,7 @@ describe('JwtAuthGuard', () => {
 
   it('lets a valid token through and puts the caller on the request', async () => {
     const req = await attempt(sign(alice));
-    expect(req.user).toEqual({ userId: 'u-1', role: 'user', username: 'alice' });
+    expect(req.user).toEqual({ userId: 'u-1', role: 'user', tokenVersion: 1, username: 'alice' });
   });
 
   it('opens @Public() routes, the probes and non-HTTP handlers without a token', async () => {
@@ -74,6 +75,7 @@ describe('JwtAuthGuard', () => {
     ['wrong issuer', sign(alice, { issuer: 'someone-else' })],
     ['an unknown role', sign({ ...alice, role: 'root' })],
     ['no subject', sign({ username: 'alice', role: 'user', tv: 1 })],
+    ['no token version', sign({ sub: 'u-1', username: 'alice', role: 'user' })],
   ])('refuses %s with 401', async (_name, token) => {
     await expect(attempt(token)).rejects.toThrow(new UnauthorizedException('missing or invalid access token'));
   });
@@ -81,6 +83,46 @@ describe('JwtAuthGuard', () => {
   it('says when the token has expired, so the SPA knows to refresh', async () => {
     const expired = sign(alice, { expiresIn: -10 });
     await expect(attempt(expired)).rejects.toThrow(new UnauthorizedException('access token expired'));
+  });
+});
+
+describe('SessionGuard', () => {
+  class FakeRpc {
+    readonly sent: unknown[] = [];
+    answer: () => Promise<unknown> = async () => ({});
+    send(_pattern: string, data: unknown): Promise<unknown> {
+      this.sent.push(data);
+      return this.answer();
+    }
+  }
+  class Checked {
+    @CheckedByAuth()
+    viaAuth(): void {}
+    direct(): void {}
+  }
+  const ctx = (req: FakeReq, handler: 'viaAuth' | 'direct'): ExecutionContext =>
+    ({
+      getType: () => 'http',
+      getClass: () => Checked,
+      getHandler: () => Checked.prototype[handler],
+      switchToHttp: () => ({ getRequest: () => req }),
+    }) as unknown as ExecutionContext;
+  const user = { userId: 'u-1', role: 'admin', tokenVersion: 3, username: 'root' };
+
+  it('asks auth about the session on routes that do not reach auth, and lets 401 from auth through', async () => {
+    const rpc = new FakeRpc();
+    const guard = new SessionGuard(new Reflector(), rpc as unknown as RpcClient);
+    expect(await guard.canActivate(ctx({ headers: {}, user }, 'direct'))).toBe(true);
+    expect(rpc.sent).toEqual([{ caller: { userId: 'u-1', role: 'admin', tokenVersion: 3 } }]);
+    rpc.answer = () => Promise.reject(DomainError.unauthorized('session is no longer valid; please log in again'));
+    await expect(guard.canActivate(ctx({ headers: {}, user }, 'direct'))).rejects.toThrow('session is no longer valid');
+  });
+
+  it('does not ask twice on routes whose handlers send the caller to auth anyway', async () => {
+    const rpc = new FakeRpc();
+    const guard = new SessionGuard(new Reflector(), rpc as unknown as RpcClient);
+    expect(await guard.canActivate(ctx({ headers: {}, user }, 'viaAuth'))).toBe(true);
+    expect(rpc.sent).toEqual([]);
   });
 });
 

@@ -2,7 +2,7 @@ import { Body, Controller, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/
 import { AuthPattern, type Caller, type ChangePasswordRequest, type CallerRequest, type LoginResult, type Me } from '@gg/contracts';
 import { RpcClient } from '@gg/nest-common';
 import type { Request, Response } from 'express';
-import { AuthCaller, Public } from '../security/decorators';
+import { AuthCaller, CheckedByAuth, Public } from '../security/decorators';
 import { ChangePasswordDto, LoginDto } from './session.dto';
 import { SessionService } from './session.service';
 
@@ -36,12 +36,14 @@ export class SessionController {
   }
 
   @Get('me')
+  @CheckedByAuth()
   me(@AuthCaller() caller: Caller): Promise<Me> {
     return this.rpc.send<Me>(AuthPattern.Me, { caller } satisfies CallerRequest);
   }
 
   @Patch('me/password')
   @HttpCode(204)
+  @CheckedByAuth()
   async changePassword(@AuthCaller() caller: Caller, @Body() body: ChangePasswordDto): Promise<void> {
     await this.rpc.send<unknown>(AuthPattern.ChangePassword, { caller, ...body } satisfies ChangePasswordRequest);
   }

@@ -10,12 +10,13 @@ import {
 } from '@gg/contracts';
 import { RpcClient } from '@gg/nest-common';
 import { IdParamDto } from '../common/id-param.dto';
-import { AuthCaller, Roles } from '../security/decorators';
+import { AuthCaller, CheckedByAuth, Roles } from '../security/decorators';
 import { CreateUserDto, UpdateUserDto } from './users.dto';
 
 /** `/api/users`: admin only. */
 @Controller('users')
 @Roles('admin')
+@CheckedByAuth()
 export class UsersController {
   constructor(private readonly rpc: RpcClient) {}
 

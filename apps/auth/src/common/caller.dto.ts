@@ -1,5 +1,5 @@
 import { Type } from 'class-transformer';
-import { IsDefined, IsIn, IsString, MaxLength, MinLength, ValidateNested } from 'class-validator';
+import { IsDefined, IsIn, IsInt, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
 import type { Caller, Role } from '@gg/contracts';
 
 export const ROLES: readonly Role[] = ['admin', 'user'];
@@ -13,6 +13,12 @@ export class CallerDto implements Caller {
 
   @IsIn(ROLES)
   role: Role;
+
+  /** the token version the access token was issued for; a newer one in the database ends the session */
+  @IsInt()
+  @Min(0)
+  @Max(Number.MAX_SAFE_INTEGER)
+  tokenVersion: number;
 }
 
 /** Base of every request made on behalf of a logged-in user. */

@@ -20,17 +20,28 @@ export class KeysController {
 
   @NsMessagePattern(AuthPattern.KeysCreate)
   create(@Payload() req: CreateKeyDto): Promise<AuthKeyWithSecret> {
-    return this.keys.create(req.caller, req.name, req.expiresAt);
+    return this.keys.create(req.caller, {
+      name: req.name,
+      expiresAt: req.expiresAt,
+      rateLimitPerMinute: req.rateLimitPerMinute,
+      allowedModels: req.allowedModels,
+    });
   }
 
   @NsMessagePattern(AuthPattern.KeysUpdate)
   update(@Payload() req: UpdateKeyDto): Promise<AuthKey> {
-    return this.keys.update(req.caller, req.id, { name: req.name, isActive: req.isActive });
+    return this.keys.update(req.caller, req.id, {
+      name: req.name,
+      isActive: req.isActive,
+      expiresAt: req.expiresAt,
+      rateLimitPerMinute: req.rateLimitPerMinute,
+      allowedModels: req.allowedModels,
+    });
   }
 
   @NsMessagePattern(AuthPattern.KeysRotate)
   rotate(@Payload() req: RotateKeyDto): Promise<AuthKeyWithSecret> {
-    return this.keys.rotate(req.caller, req.id);
+    return this.keys.rotate(req.caller, req.id, req.graceSeconds);
   }
 
   @NsMessagePattern(AuthPattern.KeysDelete)

@@ -1,4 +1,18 @@
-import { IsBoolean, IsInt, IsISO8601, IsOptional, IsString, Matches, MaxLength, Min, MinLength } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsInt,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+  ValidateIf,
+} from 'class-validator';
 import type {
   CreateKeyRequest,
   KeyVerifyRequest,
@@ -9,6 +23,10 @@ import type {
 import { CallerRequestDto, IdRequestDto } from '../common/caller.dto';
 
 export const KEY_NAME_MAX = 100;
+export const RATE_LIMIT_MAX = 1_000_000;
+export const ALLOWED_MODELS_MAX = 100;
+/** the longest grace a rotation may keep the old secret valid: 30 days */
+export const GRACE_SECONDS_MAX = 30 * 86400;
 
 export class ListKeysDto extends CallerRequestDto implements ListKeysRequest {
   @IsOptional()
@@ -18,7 +36,25 @@ export class ListKeysDto extends CallerRequestDto implements ListKeysRequest {
   userId?: string;
 }
 
-export class CreateKeyDto extends CallerRequestDto implements CreateKeyRequest {
+/** `null` clears a limit, so both fields accept null (ValidateIf skips the checks for it). */
+class KeyLimitsDto extends CallerRequestDto {
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsInt({ message: 'rateLimitPerMinute must be an integer or null' })
+  @Min(1, { message: 'rateLimitPerMinute must be at least 1 (null: no limit)' })
+  @Max(RATE_LIMIT_MAX, { message: `rateLimitPerMinute must be at most ${RATE_LIMIT_MAX}` })
+  rateLimitPerMinute?: number | null;
+
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsArray({ message: 'allowedModels must be a list of model ids or null' })
+  @ArrayMaxSize(ALLOWED_MODELS_MAX)
+  @IsString({ each: true })
+  @MaxLength(200, { each: true })
+  allowedModels?: string[] | null;
+}
+
+export class CreateKeyDto extends KeyLimitsDto implements CreateKeyRequest {
   @IsString()
   @MaxLength(KEY_NAME_MAX)
   name: string;
@@ -29,7 +65,12 @@ export class CreateKeyDto extends CallerRequestDto implements CreateKeyRequest {
   expiresAt?: string | null;
 }
 
-export class UpdateKeyDto extends IdRequestDto implements UpdateKeyRequest {
+export class UpdateKeyDto extends KeyLimitsDto implements UpdateKeyRequest {
+  @IsString()
+  @MinLength(1)
+  @MaxLength(64)
+  id: string;
+
   @IsOptional()
   @IsString()
   @MaxLength(KEY_NAME_MAX)
@@ -38,13 +79,19 @@ export class UpdateKeyDto extends IdRequestDto implements UpdateKeyRequest {
   @IsOptional()
   @IsBoolean()
   isActive?: boolean;
+
+  @IsOptional()
+  @ValidateIf((_o, v) => v !== null)
+  @IsISO8601({ strict: true })
+  expiresAt?: string | null;
 }
 
 export class RotateKeyDto extends IdRequestDto implements RotateKeyRequest {
-  /** accepted for the contract; the old secret is revoked at once for now */
+  /** keep the old secret valid this many seconds (0 or absent: it stops at once) */
   @IsOptional()
   @IsInt()
   @Min(0)
+  @Max(GRACE_SECONDS_MAX, { message: `graceSeconds must be at most ${GRACE_SECONDS_MAX} (30 days)` })
   graceSeconds?: number;
 }
 

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { UsersModule } from '../users/users.module';
+import { LoginThrottleService } from './login-throttle.service';
 import { RefreshTokenStore } from './refresh-token.store';
 import { SessionsController } from './sessions.controller';
 import { SessionsService } from './sessions.service';
@@ -15,6 +16,6 @@ import { SessionsService } from './sessions.service';
     }),
   ],
   controllers: [SessionsController],
-  providers: [SessionsService, RefreshTokenStore],
+  providers: [SessionsService, RefreshTokenStore, LoginThrottleService],
 })
 export class SessionsModule {}

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { DomainError } from '@gg/nest-common';
 import { PasswordService } from '../common/password.service';
-import { FakeDb, FakeEvents, testConfig } from '../testing/fakes';
+import { FakeDb, FakeEvents, FakeThrottle, testConfig } from '../testing/fakes';
 import { UsersService } from '../users/users.service';
 import { RefreshTokenStore } from './refresh-token.store';
 import { JWT_AUDIENCE, JWT_ISSUER, SessionsService } from './sessions.service';
@@ -14,10 +14,11 @@ async function setup() {
   const config = testConfig();
   const passwords = new PasswordService(config);
   const jwt = new JwtService({ secret: config.jwtSecret });
-  const sessions = new SessionsService(config, db, jwt, passwords, new RefreshTokenStore(config, db));
+  const throttle = new FakeThrottle();
+  const sessions = new SessionsService(config, db, jwt, passwords, new RefreshTokenStore(config, db), throttle.asService());
   const users = new UsersService(db, passwords, new FakeEvents().asService());
   const alice = await users.create({ username: 'alice', password: 'alice-password', role: 'user' });
-  return { db, config, jwt, sessions, users, alice };
+  return { db, config, jwt, sessions, users, alice, throttle };
 }
 
 async function failure(p: Promise<unknown>): Promise<string> {
@@ -94,10 +95,28 @@ describe('SessionsService', () => {
     await sessions.logout(b.refreshToken);
     expect(await failure(sessions.refresh(b.refreshToken))).toMatch(/^UNAUTHORIZED: /);
 
-    await users.changePassword({ userId: alice.id, role: 'user' }, 'alice-password', 'new-password');
+    await users.changePassword({ userId: alice.id, role: 'user', tokenVersion: 0 }, 'alice-password', 'new-password');
     expect(await failure(sessions.refresh(a.refreshToken))).toMatch(/^UNAUTHORIZED: /);
     const c = await sessions.login('alice', 'new-password');
     expect(await sessions.refresh(c.refreshToken)).toHaveProperty('accessToken');
+  });
+
+  it('counts failed logins with the throttle and refuses, before any password check, while it blocks', async () => {
+    const { sessions, throttle } = await setup();
+    expect(await failure(sessions.login('alice', 'wrong-password', '10.0.0.9'))).toBe('UNAUTHORIZED: invalid username or password');
+    expect(throttle.failures).toEqual(['alice']);
+    throttle.blocked = true;
+    // even the right password is refused while blocked
+    expect(await failure(sessions.login('alice', 'alice-password', '10.0.0.9'))).toBe('TOO_MANY_REQUESTS: too many failed logins');
+  });
+
+  it('logout revokes the whole family: a copy of an earlier token cannot be refreshed either', async () => {
+    const { sessions } = await setup();
+    const first = await sessions.login('alice', 'alice-password');
+    const second = await sessions.refresh(first.refreshToken);
+    await sessions.logout(second.refreshToken);
+    expect(await failure(sessions.refresh(second.refreshToken))).toMatch(/^UNAUTHORIZED: /);
+    expect(await failure(sessions.refresh(first.refreshToken))).toMatch(/^UNAUTHORIZED: /);
   });
 
   it('refuses an expired refresh token', async () => {

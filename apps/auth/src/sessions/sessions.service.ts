@@ -6,6 +6,7 @@ import { DB_MANAGER, type DbManager, type UserRow } from '@gg/db';
 import { DomainError } from '@gg/nest-common';
 import { KeyedMutex } from '../common/mutex';
 import { PasswordService } from '../common/password.service';
+import { LoginThrottleService } from './login-throttle.service';
 import { RefreshTokenStore, refreshTokenHash } from './refresh-token.store';
 
 export const JWT_ISSUER = 'gemini-gateway';
@@ -36,16 +37,23 @@ export class SessionsService {
     private readonly jwt: JwtService,
     private readonly passwords: PasswordService,
     private readonly refreshTokens: RefreshTokenStore,
+    private readonly throttle: LoginThrottleService,
   ) {}
 
-  /** Unknown user, inactive user and wrong password all answer the same UNAUTHORIZED. */
+  /**
+   * Unknown user, inactive user and wrong password all answer the same UNAUTHORIZED. While the username+IP or
+   * the IP has failed too often, TOO_MANY_REQUESTS comes first, before any password is checked.
+   */
   async login(username: string, password: string, ip?: string): Promise<SessionTokens> {
+    await this.throttle.assertAllowed(username, ip);
     const user = await this.db.users.findByUsername(username);
     const ok = await this.passwords.verify(password, user?.passwordHash ?? null);
     if (!user || !ok || !user.isActive) {
+      await this.throttle.recordFailure(username, ip);
       this.logger.warn({ ip }, 'failed login');
       throw DomainError.unauthorized(BAD_CREDENTIALS);
     }
+    await this.throttle.recordSuccess(username, ip);
     this.logger.log({ userId: user.id, ip }, 'login');
     return this.issue(user);
   }
@@ -69,8 +77,12 @@ export class SessionsService {
     });
   }
 
+  /** Ends the session: the token and every token of its family (a copy rotated elsewhere dies too). */
   async logout(refreshToken?: string): Promise<null> {
-    if (refreshToken) await this.refreshTokens.delete(refreshToken);
+    if (!refreshToken) return null;
+    const record = await this.refreshTokens.find(refreshToken);
+    if (record) await this.refreshTokens.revokeFamily(record.family);
+    await this.refreshTokens.delete(refreshToken);
     return null;
   }
 

@@ -1,7 +1,10 @@
 import type { AppConfig } from '@gg/config';
 import type { KeyChangedEvent, LogQuery, Page, RequestLog, Stats, StatsWindow, UsageRecord } from '@gg/contracts';
 import type { AuthKeyRow, DbManager, UserRow } from '@gg/db';
+import { ErrorCode } from '@gg/contracts';
+import { DomainError } from '@gg/nest-common';
 import type { AuthEventsService } from '../events/auth-events.service';
+import type { LoginThrottleService } from '../sessions/login-throttle.service';
 import { toRequestLog } from '../usage/usage.mapper';
 
 /** An in-memory DbManager for unit tests: the parts auth uses, with the contract's semantics. */
@@ -39,12 +42,23 @@ export class FakeDb implements DbManager {
       return { ...row };
     },
     findById: async (id: string) => copy(this.keyRows.get(id)),
-    findByHash: async (hash: string) => copy([...this.keyRows.values()].find((k) => k.hash === hash)),
+    findByHash: async (hash: string) =>
+      copy([...this.keyRows.values()].find((k) => k.hash === hash || k.previousHash === hash)),
     listByUser: async (userId: string) => [...this.keyRows.values()].filter((k) => k.userId === userId).map((k) => ({ ...k })),
     update: async (id: string, patch: Partial<AuthKeyRow>) => {
       const row = this.keyRows.get(id);
       if (!row) return null;
       Object.assign(row, patch);
+      return { ...row };
+    },
+    rotate: async (id: string, next: { hash: string; prefix: string }, previousUntil: string | null) => {
+      const row = this.keyRows.get(id);
+      if (!row) return null;
+      Object.assign(row, {
+        ...next,
+        previousHash: previousUntil === null ? null : row.hash,
+        previousHashExpiresAt: previousUntil,
+      });
       return { ...row };
     },
     delete: async (id: string) => this.keyRows.delete(id),
@@ -113,6 +127,26 @@ export class FakeDb implements DbManager {
   }
 
   async close(): Promise<void> {}
+}
+
+/** A login throttle that never blocks, for unit tests (the real one is exercised against Redis). */
+export class FakeThrottle {
+  readonly failures: string[] = [];
+  blocked = false;
+
+  async assertAllowed(): Promise<void> {
+    if (this.blocked) throw new DomainError(ErrorCode.TooManyRequests, 'too many failed logins', 60);
+  }
+
+  async recordFailure(username: string): Promise<void> {
+    this.failures.push(username);
+  }
+
+  async recordSuccess(): Promise<void> {}
+
+  asService(): LoginThrottleService {
+    return this as unknown as LoginThrottleService;
+  }
 }
 
 /** Records what would have been emitted. */

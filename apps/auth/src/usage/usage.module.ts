@@ -1,11 +1,12 @@
 import { Module } from '@nestjs/common';
 import { EventsModule } from '../events/events.module';
+import { UsageQueueMetrics } from './usage-queue.metrics';
 import { UsageService } from './usage.service';
 import { UsageWorker } from './usage.worker';
 
 @Module({
   imports: [EventsModule],
-  providers: [UsageService, UsageWorker],
+  providers: [UsageService, UsageWorker, UsageQueueMetrics],
   exports: [UsageWorker],
 })
 export class UsageModule {}

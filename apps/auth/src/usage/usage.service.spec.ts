@@ -34,6 +34,7 @@ describe('UsageService', () => {
     db.keyRows.set('k1', {
       id: 'k1', userId: 'u1', name: 'k', prefix: 'gg-', hash: 'h', isActive: true, callCount: 0,
       promptTokens: 0, outputTokens: 0, createdAt: '2026-01-01T00:00:00.000Z', lastUsedAt: null, expiresAt: null,
+      rateLimitPerMinute: null, allowedModels: null, previousHash: null, previousHashExpiresAt: null,
     });
     const batch = { records: [record('r1'), record('r2', { status: 429, error: 'quota' })] };
     expect(await usage.applyBatch(batch)).toBe(2);

@@ -5,6 +5,9 @@ import { JobName, QueueName, type UsageBatchJob } from '@gg/contracts';
 import { bullConnection, bullPrefix } from '../common/bullmq';
 import { UsageService } from './usage.service';
 
+const STALL_LOCK_MS = 10_000;
+const STALL_CHECK_MS = 5_000;
+
 /** Consumes `QueueName.Usage`, one job at a time. On shutdown the current job finishes first. */
 @Injectable()
 export class UsageWorker implements OnApplicationBootstrap, OnModuleDestroy {
@@ -21,6 +24,11 @@ export class UsageWorker implements OnApplicationBootstrap, OnModuleDestroy {
       connection: bullConnection(this.config),
       prefix: bullPrefix(this.config),
       concurrency: 1,
+      // After a crash (kill -9) the job in hand is taken up again once its lock lapses: soon, and however often
+      // auth crashes (a job is never failed for stalling), since applying a batch twice counts it once.
+      lockDuration: STALL_LOCK_MS,
+      stalledInterval: STALL_CHECK_MS,
+      maxStalledCount: Number.MAX_SAFE_INTEGER,
     });
     this.worker.on('failed', (job, err) => this.logger.error({ jobId: job?.id, err }, 'usage job failed'));
     this.worker.on('error', (err) => this.logger.warn({ err: err.message }, 'usage worker connection error'));

@@ -109,7 +109,7 @@ describe('UsersService', () => {
   it('changes the password only with the right current one, and ends the other sessions', async () => {
     const { db, passwords, users } = setup();
     const u = await users.create({ username: 'erin', password: 'old-password', role: 'user' });
-    const caller = { userId: u.id, role: 'user' as const };
+    const caller = { userId: u.id, role: 'user' as const, tokenVersion: 0 };
     expect(await codeOf(users.changePassword(caller, 'wrong-password', 'new-password'))).toBe(
       'BAD_REQUEST: current password is wrong',
     );
@@ -177,5 +177,9 @@ function keyRow(id: string, userId: string) {
     createdAt: new Date().toISOString(),
     lastUsedAt: null,
     expiresAt: null,
+    rateLimitPerMinute: null,
+    allowedModels: null,
+    previousHash: null,
+    previousHashExpiresAt: null,
   };
 }

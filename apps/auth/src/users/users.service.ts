@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Caller, Me, Role, User } from '@gg/contracts';
-import { DB_MANAGER, type DbManager, type UserRow } from '@gg/db';
+import { type AuthKeyRow, DB_MANAGER, type DbManager, type UserRow } from '@gg/db';
 import { DomainError } from '@gg/nest-common';
 import { KeyedMutex } from '../common/mutex';
 import { PasswordService } from '../common/password.service';
@@ -18,6 +18,11 @@ export interface UserPatch {
   role?: Role;
   password?: string;
   isActive?: boolean;
+}
+
+/** Every secret hash of these keys, the previous one of a rotation with grace included. */
+function hashesOf(keys: AuthKeyRow[]): string[] {
+  return keys.flatMap((k) => (k.previousHash ? [k.hash, k.previousHash] : [k.hash]));
 }
 
 const LAST_ADMIN = 'the last active admin cannot be deleted, demoted or deactivated; make another user admin first';
@@ -87,7 +92,7 @@ export class UsersService {
     return this.mutex.run('users', async () => {
       const user = await this.mustFind(id);
       if (user.role === 'admin' && user.isActive) await this.assertNotLastAdmin(user.id);
-      const hashes = (await this.db.authKeys.listByUser(id)).map((k) => k.hash);
+      const hashes = hashesOf(await this.db.authKeys.listByUser(id));
       await this.db.authKeys.deleteByUser(id);
       await this.db.users.delete(id);
       this.events.keyChanged(hashes);
@@ -118,8 +123,7 @@ export class UsersService {
   }
 
   private async notifyKeysChanged(userId: string): Promise<void> {
-    const keys = await this.db.authKeys.listByUser(userId);
-    this.events.keyChanged(keys.map((k) => k.hash));
+    this.events.keyChanged(hashesOf(await this.db.authKeys.listByUser(userId)));
   }
 
   private async mustFind(id: string): Promise<UserRow> {

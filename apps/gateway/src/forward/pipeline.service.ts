@@ -1,9 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { AuthCacheService, type AuthResult } from '../auth/auth-cache.service';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { credentialOf } from '../http/request-parts';
+import { modelAllowed } from '../limits/model-allowed';
+import { RateLimiterService } from '../limits/rate-limiter.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import type { ErrorWriter, Exchange } from './exchange';
 import { BodyTooLargeError, readBody } from './read-body';
@@ -45,6 +48,7 @@ export class GatewayPipeline {
     private readonly auth: AuthCacheService,
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
+    private readonly limiter: RateLimiterService,
   ) {}
 
   /** Authenticate and read the body, then call `next`; answers the client itself when it cannot go on. */
@@ -73,6 +77,16 @@ export class GatewayPipeline {
     else this.authenticated(ex, result, s.errors, next);
   }
 
+  /**
+   * Usage is applied once per id, so the id must be unique per request: a client's own x-request-id (which it may
+   * well reuse) gets a random suffix; the gateway's own ids are unique already.
+   */
+  private usageIdOf(ex: Exchange): string {
+    const sent = ex.req.headers['x-request-id'];
+    const clientId = Array.isArray(sent) ? sent[0] : sent;
+    return clientId === ex.requestId ? `${ex.requestId}.${randomBytes(6).toString('hex')}` : ex.requestId;
+  }
+
   private authenticated(ex: Exchange, result: AuthResult, errors: ErrorWriter, next: (ex: Exchange, body: Buffer[]) => void): void {
     if (!result.ok) {
       if (result.reason === 'unavailable') errors(ex.res, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, { 'retry-after': '1' });
@@ -81,6 +95,7 @@ export class GatewayPipeline {
       return;
     }
     ex.record = result.record;
+    // From here the request is counted (finish, on close), whatever happens to it: per-key refusals included.
     const deadline = setTimeout(() => {
       ex.deadlineHit = true;
       ex.abort.abort();
@@ -94,6 +109,34 @@ export class GatewayPipeline {
       }
       this.finish(ex);
     });
+    if (!this.modelAllowed(ex, ex.model, errors)) return;
+    const limit = result.record.rateLimitPerMinute;
+    if (!limit) return this.readBody(ex, errors, next);
+    void this.limiter.hit(result.record.id, limit).then((verdict) => {
+      if (verdict.allowed) return this.readBody(ex, errors, next);
+      ex.error = 'per-key rate limit exceeded';
+      errors(
+        ex.res,
+        429,
+        'RESOURCE_EXHAUSTED',
+        `Quota exceeded: this API key allows ${limit} requests per minute. Retry in ${verdict.retryAfter} s.`,
+        { 'retry-after': String(verdict.retryAfter) },
+      );
+    });
+  }
+
+  /**
+   * The key's model allow-list (cached with the key, no lookup). Routes that learn the model from the body (the
+   * OpenAI routes) call this again once they know it. On refusal answers 403 PERMISSION_DENIED and returns false.
+   */
+  modelAllowed(ex: Exchange, model: string | null, errors: ErrorWriter): boolean {
+    if (modelAllowed(ex.record?.allowedModels, model)) return true;
+    ex.error = 'model not allowed for this key';
+    errors(ex.res, 403, 'PERMISSION_DENIED', `This API key may not use the model ${String(model).slice(0, 100)}.`);
+    return false;
+  }
+
+  private readBody(ex: Exchange, errors: ErrorWriter, next: (ex: Exchange, body: Buffer[]) => void): void {
     readBody(ex.req, MAX_BODY_BYTES).then(
       (body) => next(ex, body.chunks),
       (e) => {
@@ -109,7 +152,7 @@ export class GatewayPipeline {
     const status = ex.status || ex.res.statusCode || 499;
     this.metrics.requests.inc({ status });
     this.usage.record({
-      requestId: ex.requestId,
+      requestId: this.usageIdOf(ex),
       at: new Date(ex.startedAt).toISOString(),
       userId: ex.record.userId,
       authKeyId: ex.record.id,
@@ -123,7 +166,12 @@ export class GatewayPipeline {
       ttfbMs: ex.ttfbMs,
       promptTokens: ex.promptTokens,
       outputTokens: ex.outputTokens,
-      ...(ex.error && status >= 400 ? { error: ex.error.slice(0, 300) } : {}),
+      ...(ex.error && status >= 400 ? { error: scrubSecrets(ex.error).slice(0, 300) } : {}),
     });
   }
+}
+
+/** Pool keys and user keys never reach the request log, even inside an error text that echoes one. */
+function scrubSecrets(text: string): string {
+  return text.replace(/AIza[0-9A-Za-z_-]{20,}/g, 'AIza…').replace(/gg-[0-9A-Za-z_-]{20,}/g, 'gg-…');
 }

@@ -1,4 +1,5 @@
-import type { AuthKeyRow, AuthKeysRepository } from "../db-manager";
+import { UniqueViolationError } from "../errors";
+import type { AuthKeyPatch, AuthKeyRow, AuthKeysRepository } from "../db-manager";
 import { AUTH_KEY_FIELDS, encode } from "./codec";
 import type { RedisKeys } from "./keys";
 import {
@@ -11,10 +12,10 @@ import {
 } from "./rows";
 import type { ScriptedRedis } from "./scripts";
 
-type AuthKeyPatch = Partial<
-  Pick<AuthKeyRow, "name" | "isActive" | "hash" | "prefix" | "expiresAt">
->;
-
+/**
+ * Auth keys as hashes; one index hash maps the current hash of every key, and the previous hash of a key
+ * rotated with grace, to the key id.
+ */
 export class RedisAuthKeysRepository implements AuthKeysRepository {
   constructor(
     private readonly redis: ScriptedRedis,
@@ -47,7 +48,9 @@ export class RedisAuthKeysRepository implements AuthKeysRepository {
 
   async findByHash(hash: string): Promise<AuthKeyRow | null> {
     const id = await this.redis.hget(this.keys.authKeysByHash(), hash);
-    return id ? this.findById(id) : null;
+    if (!id) return null;
+    const row = await this.findById(id);
+    return row && (row.hash === hash || row.previousHash === hash) ? row : null;
   }
 
   async listByUser(userId: string): Promise<AuthKeyRow[]> {
@@ -63,9 +66,9 @@ export class RedisAuthKeysRepository implements AuthKeysRepository {
   async update(id: string, patch: AuthKeyPatch): Promise<AuthKeyRow | null> {
     const userId = await this.redis.hget(this.keys.authKey(id), "userId");
     if (userId === null) return null;
-    const { name, isActive, hash, prefix, expiresAt } = patch;
+    const { name, isActive, hash, prefix, expiresAt, rateLimitPerMinute, allowedModels } = patch;
     const e = encode<AuthKeyRow>(
-      { name, isActive, hash, prefix, expiresAt },
+      { name, isActive, hash, prefix, expiresAt, rateLimitPerMinute, allowedModels },
       AUTH_KEY_FIELDS,
     );
     const res = await saveRow(
@@ -78,17 +81,41 @@ export class RedisAuthKeysRepository implements AuthKeysRepository {
     return res === "MISSING" ? null : this.findById(id);
   }
 
+  async rotate(
+    id: string,
+    next: { hash: string; prefix: string },
+    previousUntil: string | null,
+  ): Promise<AuthKeyRow | null> {
+    const res = await this.redis.ggRotateKey(
+      this.keys.authKey(id),
+      this.keys.authKeysByHash(),
+      id,
+      next.hash,
+      next.prefix,
+      previousUntil ?? "",
+    );
+    if (res === "MISSING") return null;
+    if (res === "CONFLICT") throw new UniqueViolationError("hash");
+    return this.findById(id);
+  }
+
   async delete(id: string): Promise<boolean> {
-    const userId = await this.redis.hget(this.keys.authKey(id), "userId");
-    if (userId === null) return false;
-    return deleteRow(this.redis, this.place(id, userId), id);
+    const row = await this.findById(id);
+    if (!row) return false;
+    return this.deleteOne(row);
   }
 
   async deleteByUser(userId: string): Promise<number> {
-    const ids = await this.redis.smembers(this.keys.authKeysOfUser(userId));
+    const rows = await this.listByUser(userId);
     let n = 0;
-    for (const id of ids)
-      if (await deleteRow(this.redis, this.place(id, userId), id)) n++;
+    for (const row of rows) if (await this.deleteOne(row)) n++;
     return n;
+  }
+
+  private async deleteOne(row: AuthKeyRow): Promise<boolean> {
+    if (row.previousHash) {
+      await this.redis.ggDropIndex(this.keys.authKeysByHash(), row.previousHash, row.id);
+    }
+    return deleteRow(this.redis, this.place(row.id, row.userId), row.id);
   }
 }

@@ -5,7 +5,7 @@ import type { AuthKeyRow, PoolKeyRow, UserRow } from "../db-manager";
  * How a row's fields are kept in a Redis hash: everything is a string, booleans are "1"/"0", and a null (or
  * absent optional) value is an absent field.
  */
-type Kind = "str" | "num" | "bool" | "str?" | "num?" | "opt";
+type Kind = "str" | "num" | "bool" | "str?" | "num?" | "json?" | "opt";
 export type Schema<T> = { [K in keyof T]-?: Kind };
 
 export const USER_FIELDS: Schema<UserRow> = {
@@ -31,6 +31,10 @@ export const AUTH_KEY_FIELDS: Schema<AuthKeyRow> = {
   createdAt: "str",
   lastUsedAt: "str?",
   expiresAt: "str?",
+  rateLimitPerMinute: "num?",
+  allowedModels: "json?",
+  previousHash: "str?",
+  previousHashExpiresAt: "str?",
 };
 
 export const LOG_FIELDS: Schema<RequestLog> = {
@@ -77,6 +81,7 @@ export function encode<T>(obj: Partial<T>, schema: Schema<T>): Encoded {
     if (v === undefined) continue;
     if (v === null) del.push(field);
     else if (schema[field] === "bool") set.push(field, v ? "1" : "0");
+    else if (schema[field] === "json?") set.push(field, JSON.stringify(v));
     else set.push(field, String(v));
   }
   return { set, del };
@@ -94,7 +99,7 @@ export function decode<T>(
     if (raw === undefined) {
       if (kind === "opt") continue;
       out[field] =
-        kind === "str?" || kind === "num?"
+        kind === "str?" || kind === "num?" || kind === "json?"
           ? null
           : kind === "num"
             ? 0
@@ -104,7 +109,9 @@ export function decode<T>(
       continue;
     }
     out[field] =
-      kind === "num" || kind === "num?"
+      kind === "json?"
+        ? JSON.parse(raw)
+        : kind === "num" || kind === "num?"
         ? Number(raw)
         : kind === "bool"
           ? raw === "1"

@@ -76,6 +76,36 @@ end
 return 1
 `;
 
+/**
+ * Rotate an auth key's secret. KEYS: 1 row, 2 hash index. ARGV: 1 id, 2 new hash, 3 new prefix, 4 previous-until
+ * (ISO) or '' for no grace. The current hash becomes previousHash (indexed) with grace, or leaves the index;
+ * an older previous hash always leaves it. Returns MISSING, CONFLICT (new hash taken) or OK.
+ */
+const ROTATE_KEY = `
+if redis.call('EXISTS', KEYS[1]) == 0 then return 'MISSING' end
+local id, newHash, prefix, untilIso = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local owner = redis.call('HGET', KEYS[2], newHash)
+if owner and owner ~= id then return 'CONFLICT' end
+local old = redis.call('HGET', KEYS[1], 'hash')
+local older = redis.call('HGET', KEYS[1], 'previousHash')
+if older and redis.call('HGET', KEYS[2], older) == id then redis.call('HDEL', KEYS[2], older) end
+redis.call('HSET', KEYS[2], newHash, id)
+redis.call('HSET', KEYS[1], 'hash', newHash, 'prefix', prefix)
+if untilIso ~= '' and old then
+  redis.call('HSET', KEYS[1], 'previousHash', old, 'previousHashExpiresAt', untilIso)
+else
+  if old and redis.call('HGET', KEYS[2], old) == id then redis.call('HDEL', KEYS[2], old) end
+  redis.call('HDEL', KEYS[1], 'previousHash', 'previousHashExpiresAt')
+end
+return 'OK'
+`;
+
+/** Drop one index entry if it still points at the id. KEYS: index. ARGV: value, id. */
+const DROP_INDEX = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then return redis.call('HDEL', KEYS[1], ARGV[1]) end
+return 0
+`;
+
 type Arg = string | number;
 export type SaveRowResult = "OK" | "EXISTS" | "MISSING" | "CONFLICT";
 
@@ -83,6 +113,8 @@ interface ScriptCommands<R> {
   ggSaveRow(k1: string, k2: string, k3: string, ...argv: Arg[]): R;
   ggDeleteRow(k1: string, k2: string, k3: string, ...argv: Arg[]): R;
   ggApplyUsage(...keysAndArgs: Arg[]): R;
+  ggRotateKey(k1: string, k2: string, ...argv: Arg[]): R;
+  ggDropIndex(k1: string, ...argv: Arg[]): R;
 }
 
 export type ScriptedRedis = Redis & ScriptCommands<Promise<unknown>>;
@@ -93,6 +125,8 @@ export function defineScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand("ggSaveRow", { numberOfKeys: 3, lua: SAVE_ROW });
   redis.defineCommand("ggDeleteRow", { numberOfKeys: 3, lua: DELETE_ROW });
   redis.defineCommand("ggApplyUsage", { numberOfKeys: 12, lua: APPLY_USAGE });
+  redis.defineCommand("ggRotateKey", { numberOfKeys: 2, lua: ROTATE_KEY });
+  redis.defineCommand("ggDropIndex", { numberOfKeys: 1, lua: DROP_INDEX });
   return redis as ScriptedRedis;
 }
 

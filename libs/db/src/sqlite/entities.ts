@@ -48,8 +48,16 @@ export const AuthKeyEntity = new EntitySchema<AuthKeyRow>({
     createdAt: text,
     lastUsedAt: nullableText,
     expiresAt: nullableText,
+    rateLimitPerMinute: { ...int, nullable: true },
+    /** JSON array of model ids */
+    allowedModels: { type: "simple-json", nullable: true },
+    previousHash: nullableText,
+    previousHashExpiresAt: nullableText,
   },
-  indices: [{ name: "IDX_auth_keys_user", columns: ["userId"] }],
+  indices: [
+    { name: "IDX_auth_keys_user", columns: ["userId"] },
+    { name: "IDX_auth_keys_previous_hash", columns: ["previousHash"] },
+  ],
 });
 
 export const RequestLogSchema = new EntitySchema<RequestLogEntity>({

@@ -39,6 +39,10 @@ export function authKeyRow(
     createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
     lastUsedAt: null,
     expiresAt: null,
+    rateLimitPerMinute: null,
+    allowedModels: null,
+    previousHash: null,
+    previousHashExpiresAt: null,
     ...over,
   };
 }

@@ -125,6 +125,58 @@ export function accountsContract(get: GetContext): void {
       expect(await db.authKeys.update("missing", { name: "x" })).toBeNull();
     });
 
+    it("keeps the optional limits, and clears them with null", async () => {
+      const { db } = get();
+      const k = await db.authKeys.create(
+        authKeyRow("u1", { rateLimitPerMinute: 60, allowedModels: ["gemini-2.5-flash", "gemini-2.5-pro"] }),
+      );
+      expect(await db.authKeys.findById(k.id)).toEqual(k);
+      expect((await db.authKeys.listByUser("u1"))[0]).toEqual(k);
+      const changed = await db.authKeys.update(k.id, { rateLimitPerMinute: 5, allowedModels: ["gemini-2.5-flash"] });
+      expect(changed).toMatchObject({ rateLimitPerMinute: 5, allowedModels: ["gemini-2.5-flash"] });
+      const cleared = await db.authKeys.update(k.id, { rateLimitPerMinute: null, allowedModels: null });
+      expect(cleared).toEqual({ ...k, rateLimitPerMinute: null, allowedModels: null });
+      expect(await db.authKeys.findByHash(k.hash)).toEqual(cleared);
+    });
+
+    it("rotates: with grace the old hash still finds the key until the given time; without, at once not", async () => {
+      const { db } = get();
+      const k = await db.authKeys.create(authKeyRow("u1", { hash: "h0", prefix: "gg-0" }));
+      const until = "2030-01-01T00:00:00.000Z";
+      const r1 = await db.authKeys.rotate(k.id, { hash: "h1", prefix: "gg-1" }, until);
+      expect(r1).toEqual({ ...k, hash: "h1", prefix: "gg-1", previousHash: "h0", previousHashExpiresAt: until });
+      expect(await db.authKeys.findByHash("h1")).toEqual(r1);
+      expect(await db.authKeys.findByHash("h0")).toEqual(r1);
+      // a second rotation with grace drops the oldest secret and keeps the one it replaces
+      const r2 = await db.authKeys.rotate(k.id, { hash: "h2", prefix: "gg-2" }, until);
+      expect(r2).toMatchObject({ hash: "h2", previousHash: "h1" });
+      expect(await db.authKeys.findByHash("h0")).toBeNull();
+      expect((await db.authKeys.findByHash("h1"))?.id).toBe(k.id);
+      // no grace: only the new hash
+      const r3 = await db.authKeys.rotate(k.id, { hash: "h3", prefix: "gg-3" }, null);
+      expect(r3).toMatchObject({ hash: "h3", previousHash: null, previousHashExpiresAt: null });
+      for (const old of ["h0", "h1", "h2"]) expect(await db.authKeys.findByHash(old)).toBeNull();
+      expect(await db.authKeys.rotate("missing", { hash: "hx", prefix: "gg-x" }, null)).toBeNull();
+      // a hash another key holds is refused
+      await db.authKeys.create(authKeyRow("u2", { hash: "taken" }));
+      await expect(db.authKeys.rotate(k.id, { hash: "taken", prefix: "gg-t" }, null)).rejects.toBeInstanceOf(
+        UniqueViolationError,
+      );
+    });
+
+    it("deleting a key rotated with grace frees its previous hash too", async () => {
+      const { db } = get();
+      const k = await db.authKeys.create(authKeyRow("u1", { hash: "p0" }));
+      await db.authKeys.rotate(k.id, { hash: "p1", prefix: "gg-p1" }, "2030-01-01T00:00:00.000Z");
+      expect(await db.authKeys.delete(k.id)).toBe(true);
+      expect(await db.authKeys.findByHash("p0")).toBeNull();
+      expect(await db.authKeys.findByHash("p1")).toBeNull();
+      const other = await db.authKeys.create(authKeyRow("u1", { hash: "q0" }));
+      await db.authKeys.rotate(other.id, { hash: "q1", prefix: "gg-q1" }, "2030-01-01T00:00:00.000Z");
+      expect(await db.authKeys.deleteByUser("u1")).toBe(1);
+      expect(await db.authKeys.findByHash("q0")).toBeNull();
+    });
+
     it("deletes one key, or every key of a user", async () => {
       const { db } = get();
       const a = await db.authKeys.create(authKeyRow("u1"));
