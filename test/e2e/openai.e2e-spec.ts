@@ -290,4 +290,14 @@ describe('OpenAI-compatible API end to end (official openai SDK, only baseURL ch
     await new Promise((r) => setTimeout(r, 500));
     expect((await userKey(stack, token, k.id))?.callCount).toBe(calls);
   });
+  it("enforces the key's model allow-list on chat and embeddings before any upstream call", async () => {
+    const r = await stack.api<{ id: string; key: string }>(token, 'POST', '/api/auth-keys', { name: 'only-pro', allowedModels: ['gemini-2.5-pro'] });
+    expect(r.status).toBe(201);
+    const limited = new OpenAI({ apiKey: r.body.key, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0 });
+    await expect(limited.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 403 });
+    await expect(limited.embeddings.create({ model: 'gemini-embedding-001', input: 'x' })).rejects.toMatchObject({ status: 403 });
+    expect(mock.requests).toHaveLength(0);
+    const ok = await limited.chat.completions.create({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'allowed' }] });
+    expect(ok.choices[0].message.content).toContain('allowed');
+  });
 });

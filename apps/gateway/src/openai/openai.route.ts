@@ -79,7 +79,10 @@ export class OpenAiRoute {
   }
 
   private async chat(ex: Exchange, body: Buffer[]): Promise<void> {
-    const req = await mapChatRequest(parseJson(body), (url, param) => this.images.fetch(url, param, ex.abort.signal));
+    const json = parseJson(body);
+    // the key's model allow-list, before any work (image fetches) is done for the request
+    if (!this.pipeline.modelAllowed(ex, requestedModel(json), writeOpenAiError)) return;
+    const req = await mapChatRequest(json, (url, param) => this.images.fetch(url, param, ex.abort.signal));
     ex.model = req.model;
     ex.stream = req.stream;
     if (ex.res.destroyed) return;
@@ -95,7 +98,9 @@ export class OpenAiRoute {
   }
 
   private async embeddings(ex: Exchange, body: Buffer[]): Promise<void> {
-    const req = mapEmbeddingsRequest(parseJson(body));
+    const json = parseJson(body);
+    if (!this.pipeline.modelAllowed(ex, requestedModel(json), writeOpenAiError)) return;
+    const req = mapEmbeddingsRequest(json);
     ex.model = req.model;
     return this.run(ex, 'POST', `/v1beta/models/${req.model}:batchEmbedContents`, req.body, new JsonResponder((g) => toEmbeddings(g, req)));
   }
@@ -112,6 +117,11 @@ export class OpenAiRoute {
     ex.error = e.message;
     writeInvalidRequest(ex.res, e);
   }
+}
+
+function requestedModel(json: unknown): string | null {
+  const m = (json as { model?: unknown } | null)?.model;
+  return typeof m === 'string' ? m.replace(/^models\//, '') : null;
 }
 
 function parseJson(body: Buffer[]): unknown {
