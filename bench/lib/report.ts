@@ -1,0 +1,157 @@
+/** The markdown report: machine, targets (target / measured / met?), and the figures behind them. */
+import { fmt, fmtInt } from './stats';
+import type { Machine } from './machine';
+import { FLOORS } from './setup';
+import type { BigBodyResult } from '../workloads/big-body';
+import type { SlowResult } from '../workloads/slow-streams';
+import { pairedMedian, type Results } from '../workloads/throughput';
+
+export interface Report {
+  machine: Machine;
+  settings: string;
+  unaryBytes: number;
+  sseChunks: number;
+  results: Results;
+  slow: SlowResult[];
+  big: BigBodyResult[];
+  notes: string[];
+}
+
+const LABEL: Record<string, string> = {
+  direct: 'direct (client → mock)',
+  gateway: '**gateway** (real stack)',
+  ...Object.fromEntries(FLOORS.map((f) => [f.name, f.label])),
+};
+
+const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+const met = (ok: boolean | null): string => (ok === null ? 'n/a' : ok ? 'yes' : '**NO**');
+
+export function renderReport(r: Report): string {
+  const c1 = r.results.get('c1');
+  const c32 = r.results.get('c32');
+  const sse = r.results.get('sse');
+  const gw32 = c32?.get('gateway');
+  const floor32 = c32?.get('undici');
+  const ratio = pairedMedian(gw32, floor32, (g, f) => g.rps / f.rps);
+  const addP50 = pairedMedian(c1?.get('gateway'), c1?.get('direct'), (g, d) => g.p50 - d.p50);
+  const addP99 = pairedMedian(c1?.get('gateway'), c1?.get('direct'), (g, d) => g.p99 - d.p99);
+  const slowGw = r.slow.find((s) => s.path === 'gateway');
+  const bigGw = r.big.find((b) => b.path === 'gateway');
+  const allRelayed = slowGw ? slowGw.ended === slowGw.streams && slowGw.chunks === slowGw.expectedChunks : null;
+
+  const out: string[] = [];
+  out.push('# gemini-gateway bench', '');
+  const m = r.machine;
+  out.push(
+    `Machine: ${m.cpu}, ${m.cores} cores, ${fmt(m.memoryGb, 1)} GB RAM, Node ${m.node}, Linux ${m.kernel}; ` +
+      `load generator ${m.loader}; load average (1/5/15 min) before the run ${m.loadBefore}, after ${m.loadAfter ?? 'n/a'}; ${m.date}.`,
+    '',
+    `Settings: ${r.settings}. Unary answer ${r.unaryBytes} bytes; SSE answer ${r.sseChunks} chunks.`,
+    '',
+  );
+  out.push('## Targets (ratios from this run)', '');
+  out.push(row(['figure', 'target', 'measured', 'met?']), row(['---', '---', '---', '---']));
+  out.push(
+    row([
+      'throughput c=32, gateway / raw floor',
+      '≥ 0.5',
+      `${fmt(ratio)} (${fmtInt(gw32?.rps ?? NaN)} / ${fmtInt(floor32?.rps ?? NaN)} req/s)`,
+      met(Number.isFinite(ratio) ? ratio >= 0.5 : null),
+    ]),
+    row(['added latency c=1, p50 over direct', '≤ 0.3 ms', `${fmt(addP50, 3)} ms`, met(Number.isFinite(addP50) ? addP50 <= 0.3 : null)]),
+    row(['added latency c=1, p99 over direct', '≤ 2 ms', `${fmt(addP99, 3)} ms`, met(Number.isFinite(addP99) ? addP99 <= 2 : null)]),
+  );
+  if (slowGw) {
+    out.push(
+      row([
+        `${fmtInt(slowGw.streams)} slow streams: all relayed`,
+        `${fmtInt(slowGw.streams)} streams, ${fmtInt(slowGw.expectedChunks)} chunks`,
+        `${fmtInt(slowGw.ended)} ended, ${fmtInt(slowGw.chunks)} chunks` + (slowGw.failed ? `, ${slowGw.failed} failed ${JSON.stringify(slowGw.errors)}` : ''),
+        met(allRelayed),
+      ]),
+      row(['slow streams: chunk relay delay p99, all chunks', '≤ 5 ms', `${fmt(slowGw.p99)} ms (p50 ${fmt(slowGw.p50)}, max ${fmt(slowGw.max)})`, met(slowGw.p99 <= 5)]),
+      row([
+        'slow streams: chunk relay delay p99, all streams open',
+        '≤ 5 ms',
+        `${fmt(slowGw.steadyP99)} ms (p50 ${fmt(slowGw.steadyP50)}, max ${fmt(slowGw.steadyMax)}; ${fmtInt(slowGw.steadyChunks)} chunks)`,
+        met(slowGw.steadyP99 <= 5),
+      ]),
+      row(['slow streams: gateway RSS (peak)', '< 400 MB', `${fmt(slowGw.rssPeakMb, 0)} MB`, met(slowGw.rssPeakMb < 400)]),
+    );
+  }
+  if (bigGw) {
+    out.push(
+      row([
+        `${fmt(bigGw.bodyMb, 0)} MB body: gateway RSS growth`,
+        '< 40 MB',
+        `${fmt(bigGw.growthMb, 1)} MB (${fmt(bigGw.beforeMb, 0)} → peak ${fmt(bigGw.peakMb, 0)} → ${fmt(bigGw.afterMb, 0)} after; status ${bigGw.status})`,
+        met(bigGw.status === 200 && bigGw.growthMb < 40),
+      ]),
+    );
+  }
+
+  out.push('', '## Request/response paths (medians over rounds; latency in ms)', '');
+  out.push(
+    row(['path', 'c=1 p50', 'c=1 p99', 'c=1 req/s', 'c=32 p50', 'c=32 p99', 'c=32 req/s', 'c=32 ÷ raw floor', 'SSE c=32 req/s', 'SSE p50 / p99', 'errors']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+  );
+  const names = ['direct', ...FLOORS.map((f) => f.name), 'gateway'];
+  for (const n of names) {
+    const a = c1?.get(n);
+    const b = c32?.get(n);
+    const s = sse?.get(n);
+    if (!a && !b) continue;
+    const rel = n === 'undici' ? '1.00' : fmt(pairedMedian(b, floor32, (x, y) => x.rps / y.rps));
+    const errors = (a?.errors ?? 0) + (b?.errors ?? 0) + (s?.errors ?? 0);
+    out.push(
+      row([
+        LABEL[n] ?? n,
+        fmt(a?.p50 ?? NaN, 3),
+        fmt(a?.p99 ?? NaN, 3),
+        fmtInt(a?.rps ?? NaN),
+        fmt(b?.p50 ?? NaN, 3),
+        fmt(b?.p99 ?? NaN, 3),
+        fmtInt(b?.rps ?? NaN),
+        rel,
+        s ? fmtInt(s.rps) : '–',
+        s ? `${fmt(s.p50, 2)} / ${fmt(s.p99, 2)}` : '–',
+        String(errors),
+      ]),
+    );
+  }
+  if (gw32) out.push('', `c=32 req/s per round — gateway: ${gw32.rounds.map((x) => fmtInt(x.rps)).join(', ')}; raw floor: ${floor32?.rounds.map((x) => fmtInt(x.rps)).join(', ')}.`);
+
+  if (r.slow.length) {
+    out.push('', '## Slow streams (a chunk a second; delay = client receive time − mock `sentAt`, ms)', '');
+    out.push(
+      row(['path', 'streams ended', 'chunks', 'p50', 'p99', 'p99.9', 'max', 'p99 all open', 'client loop p99', 'relay RSS before → peak']),
+      row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    );
+    for (const s of r.slow) {
+      out.push(
+        row([
+          LABEL[s.path] ?? s.path,
+          `${fmtInt(s.ended)} / ${fmtInt(s.streams)}`,
+          `${fmtInt(s.chunks)} / ${fmtInt(s.expectedChunks)}`,
+          fmt(s.p50),
+          fmt(s.p99),
+          fmt(s.p999),
+          fmt(s.max),
+          fmt(s.steadyP99),
+          fmt(s.clientLoopP99Ms),
+          Number.isFinite(s.rssPeakMb) ? `${fmt(s.rssBeforeMb, 0)} → ${fmt(s.rssPeakMb, 0)} MB` : '–',
+        ]),
+      );
+    }
+  }
+  for (const s of r.slow) out.push('', `p99 delay per second of the run, ${s.path} (ms): ${s.timelineP99.join(' ')}`);
+  if (r.big.length) {
+    out.push('', '## 20 MB request body (RSS in MB)', '');
+    out.push(row(['path', 'status', 'time ms', 'before', 'peak', 'after', 'growth']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));
+    for (const b of r.big) {
+      out.push(row([LABEL[b.path] ?? b.path, b.status, fmt(b.ms, 0), fmt(b.beforeMb, 0), fmt(b.peakMb, 0), fmt(b.afterMb, 0), fmt(b.growthMb, 1)]));
+    }
+  }
+  if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
+  return out.join('\n') + '\n';
+}

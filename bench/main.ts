@@ -1,0 +1,152 @@
+/**
+ * `npm run bench`: the scripted upstream, the floors and the real stack, loaded with the same requests, interleaved;
+ * one table printed and written to bench/results/latest.md. `--profile`: a CPU profile of the gateway under the
+ * c=32 workload instead (bench/results/profile.md). Flags: see bench/README.md.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { BENCH_DIST } from './lib/child';
+import { describeMachine, loadAverage } from './lib/machine';
+import { summarize, type CpuProfile } from './lib/profile-summary';
+import { renderReport } from './lib/report';
+import { FLOORS, startRig, type Rig } from './lib/setup';
+import { sleep } from './lib/stats';
+import { runAutocannon } from './lib/autocannon';
+import { runWrk, wrkVersion, type Target } from './lib/wrk';
+import { bigBody, runBigBody, type BigBodyResult } from './workloads/big-body';
+import { probe, SSE, UNARY } from './workloads/requests';
+import { runSlowStreams, type SlowResult } from './workloads/slow-streams';
+import { runRounds, type Runner, type Workload } from './workloads/throughput';
+
+const ROOT = join(BENCH_DIST, '../../..');
+const argv = process.argv.slice(2);
+const flag = (name: string): boolean => argv.includes(`--${name}`);
+const num = (name: string, def: number): number => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? def : Number(argv[i + 1]);
+};
+const opts = {
+  rounds: num('rounds', 3),
+  seconds: num('seconds', 3),
+  warmup: num('warmup', 2),
+  streams: num('streams', 5000),
+  slowSeconds: num('slow-seconds', 30),
+  baselineSeconds: num('baseline-seconds', 10),
+  rampMs: num('ramp-ms', 5000),
+  bodyMb: num('body-mb', 20),
+  profileSeconds: num('profile-seconds', 10),
+};
+const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
+
+async function main(): Promise<void> {
+  const wrk = await wrkVersion();
+  const run: Runner = wrk ? runWrk : runAutocannon;
+  const loader = wrk ? `wrk ${wrk} (1 thread)` : 'autocannon (wrk not installed)';
+  const machine = describeMachine(loader);
+  log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${loader}`);
+  if (flag('profile')) return profile(run);
+
+  const t0 = Date.now();
+  const rig = await startRig({ slowChunks: opts.slowSeconds, baselineChunks: opts.baselineSeconds, slowIntervalMs: 1000, sseChunks: 5 });
+  log(`rig up in ${Date.now() - t0} ms: mock ${rig.mock.info.url}, gateway ${rig.gateway.url}`);
+  const notes: string[] = [];
+  try {
+    const floors = FLOORS.map((f) => rig.floorTargets.get(f.name)!);
+    const all: Target[] = [rig.direct, ...floors, rig.gateway];
+    let shape = { unaryBytes: 0, sseChunks: 0 };
+    for (const t of all) shape = await probe(t.url, t.key);
+
+    // 1. the 20 MB body first, on a fresh gateway (no heap left over from the load runs to hide growth)
+    const big: BigBodyResult[] = [];
+    if (!flag('skip-big')) {
+      const body = bigBody(opts.bodyMb * 1024 * 1024);
+      big.push(await runBigBody(rig.gateway, rig.gatewayPid, body));
+      const undiciFloor = rig.floors.find((f) => f.info.name === 'undici')!;
+      big.push(await runBigBody(rig.floorTargets.get('undici')!, undiciFloor.info.pid, body));
+      log(`big body: ${big.map((b) => `${b.path} ${b.status} +${b.growthMb.toFixed(1)} MB`).join(', ')}`);
+    }
+
+    // 2. request/response workloads, interleaved
+    const sseTargets = [rig.direct, rig.floorTargets.get('undici')!, rig.gateway];
+    const workloads: Workload[] = [
+      { id: 'c1', label: 'unary c=1', load: UNARY, connections: 1, targets: all },
+      { id: 'c32', label: 'unary c=32', load: UNARY, connections: 32, targets: all },
+      { id: 'sse', label: 'SSE c=32', load: SSE, connections: 32, targets: sseTargets },
+    ];
+    const results = flag('skip-rr') ? new Map() : await runRounds(run, workloads, { rounds: opts.rounds, seconds: opts.seconds, warmupSeconds: opts.warmup, log });
+
+    // 3. slow streams: direct (what the measurement itself adds), then through the gateway
+    const slow: SlowResult[] = [];
+    if (!flag('skip-slow') && opts.streams > 0) {
+      const o = { streams: opts.streams, intervalMs: 1000, rampMs: opts.rampMs };
+      if (opts.baselineSeconds > 0) {
+        // the same client against the mock itself, shorter (gemini-3-flash-preview streams baselineSeconds chunks)
+        const path = '/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse';
+        slow.push(await runSlowStreams(rig.direct, null, { ...o, chunks: opts.baselineSeconds, path }));
+        log(`slow streams direct: p99 ${slow[0].p99.toFixed(2)} ms (all open ${slow[0].steadyP99.toFixed(2)}); per second: ${slow[0].timelineP99.join(' ')}`);
+      }
+      await sleep(1000);
+      const s = await runSlowStreams(rig.gateway, rig.gatewayPid, { ...o, chunks: opts.slowSeconds });
+      slow.push(s);
+      log(`slow streams gateway: ${s.ended}/${s.streams} ended, ${s.chunks} chunks, p99 ${s.p99.toFixed(2)} ms (all open ${s.steadyP99.toFixed(2)}), RSS peak ${s.rssPeakMb.toFixed(0)} MB`);
+      log(`  p99 per second: ${s.timelineP99.join(' ')}`);
+    }
+
+    notes.push(
+      `Each (workload, path) ran ${opts.seconds} s per round, ${opts.rounds} rounds, the order of paths rotated per round, after a ${opts.warmup} s warm-up per path; figures are medians over rounds, ratios are taken within a round.`,
+      'Every process is on the same 2-core machine: the load generator, the mock, the relay under test (and, for the gateway, Redis, auth and key-pool taking the usage batches). Absolute numbers are lower than on a dedicated box; the ratios are what counts.',
+      'The raw floor forwards with undici and streams both bodies; the gateway buffers the request body (retry on another key) and does auth, key choice, metrics and usage records.',
+    );
+    machine.loadAfter = loadAverage();
+    const report = renderReport({
+      machine,
+      settings: `${opts.rounds} rounds × ${opts.seconds} s, ${opts.warmup} s warm-up; ${opts.streams} slow streams × ${opts.slowSeconds} chunks, ramp ${opts.rampMs} ms; ${opts.bodyMb} MB body`,
+      unaryBytes: shape.unaryBytes,
+      sseChunks: shape.sseChunks,
+      results,
+      slow,
+      big,
+      notes,
+    });
+    process.stdout.write('\n' + report);
+    const outDir = join(ROOT, 'bench/results');
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(join(outDir, 'latest.md'), report);
+    log(`written to bench/results/latest.md (${((Date.now() - t0) / 1000).toFixed(0)} s in all)`);
+  } finally {
+    await rig.stop();
+  }
+}
+
+/** The gateway under the c=32 unary workload with the V8 profiler on; summary to bench/results/profile.md. */
+async function profile(run: Runner): Promise<void> {
+  const file = join(ROOT, 'bench/results/gateway.cpuprofile');
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  const preload = join(BENCH_DIST, 'procs/cpu-profile-preload.js');
+  const rig: Rig = await startRig({
+    slowChunks: 1,
+    baselineChunks: 1,
+    slowIntervalMs: 0,
+    sseChunks: 5,
+    gatewayEnv: { NODE_OPTIONS: `--require ${preload}`, BENCH_CPU_PROFILE: file },
+  });
+  try {
+    await run(rig.gateway, UNARY, 32, opts.warmup);
+    process.kill(rig.gatewayPid, 'SIGWINCH');
+    const r = await run(rig.gateway, UNARY, 32, opts.profileSeconds);
+    process.kill(rig.gatewayPid, 'SIGWINCH');
+    for (let i = 0; i < 100 && !existsSync(file); i++) await sleep(100);
+    await sleep(500);
+    const text = summarize(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile);
+    const head = `# Gateway CPU profile, unary generateContent at c=32\n\n${opts.profileSeconds} s under load: ${Math.round(r.rps)} req/s, p50 ${r.p50.toFixed(3)} ms (profiler on). Raw profile: bench/results/gateway.cpuprofile (not committed).\n\n`;
+    writeFileSync(join(ROOT, 'bench/results/profile.md'), head + text);
+    process.stdout.write(head + text);
+  } finally {
+    await rig.stop();
+  }
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exitCode = 1;
+});
