@@ -4,6 +4,7 @@ import { AuthPattern, type AuthKeyRecord, type KeyChangedEvent, type KeyVerifyRe
 import { hashUserKey, RpcClient, verifyUserKeyChecksum } from '@gg/nest-common';
 
 interface Entry {
+  hash: string;
   record: AuthKeyRecord | null;
   expiresAt: number;
 }
@@ -23,7 +24,10 @@ const MAX_ENTRIES = 100_000;
 @Injectable()
 export class AuthCacheService {
   private readonly logger = new Logger(AuthCacheService.name);
+  /** by the key as presented: the steady state is one map lookup, no hashing (the secret never leaves memory) */
   private readonly entries = new Map<string, Entry>();
+  /** hash -> key as presented, to drop entries on change events */
+  private readonly byHash = new Map<string, string>();
   private readonly pending = new Map<string, Promise<AuthKeyRecord | null>>();
   /** bumped on every invalidation, so a lookup that raced with one is not cached */
   private generation = 0;
@@ -36,11 +40,11 @@ export class AuthCacheService {
   /** Synchronous when cached: the steady state makes no call to auth. */
   authenticate(key: string | null, now: number): AuthResult | Promise<AuthResult> {
     if (!key) return { ok: false, reason: 'missing' };
-    if (!verifyUserKeyChecksum(key)) return { ok: false, reason: 'malformed' };
-    const hash = hashUserKey(key, this.config.keyHashSecret);
-    const hit = this.entries.get(hash);
+    const hit = this.entries.get(key);
     if (hit && hit.expiresAt > now) return judge(hit.record, now);
-    return this.lookup(hash).then(
+    if (!verifyUserKeyChecksum(key)) return { ok: false, reason: 'malformed' };
+    const hash = hit?.hash ?? hashUserKey(key, this.config.keyHashSecret);
+    return this.lookup(key, hash).then(
       (record) => judge(record, Date.now()),
       () => ({ ok: false, reason: 'unavailable' }) as AuthResult,
     );
@@ -50,19 +54,25 @@ export class AuthCacheService {
     this.generation++;
     if (!event.hashes || event.hashes.length === 0) {
       this.entries.clear();
+      this.byHash.clear();
       return;
     }
-    for (const h of event.hashes) this.entries.delete(h);
+    for (const h of event.hashes) {
+      const key = this.byHash.get(h);
+      if (key === undefined) continue;
+      this.byHash.delete(h);
+      this.entries.delete(key);
+    }
   }
 
-  private lookup(hash: string): Promise<AuthKeyRecord | null> {
+  private lookup(key: string, hash: string): Promise<AuthKeyRecord | null> {
     let p = this.pending.get(hash);
     if (p) return p;
     const generation = this.generation;
     p = this.rpc
       .send<AuthKeyRecord | null>(AuthPattern.KeyVerify, { hash } satisfies KeyVerifyRequest, 3000)
       .then((record) => {
-        if (generation === this.generation) this.store(hash, record ?? null);
+        if (generation === this.generation) this.store(key, hash, record ?? null);
         return record ?? null;
       })
       .catch((e) => {
@@ -74,13 +84,17 @@ export class AuthCacheService {
     return p;
   }
 
-  private store(hash: string, record: AuthKeyRecord | null): void {
-    if (this.entries.size >= MAX_ENTRIES) {
-      const oldest = this.entries.keys().next().value;
-      if (oldest !== undefined) this.entries.delete(oldest);
+  private store(key: string, hash: string, record: AuthKeyRecord | null): void {
+    if (this.entries.size >= MAX_ENTRIES && !this.entries.has(key)) {
+      const oldest = this.entries.entries().next().value;
+      if (oldest !== undefined) {
+        this.entries.delete(oldest[0]);
+        this.byHash.delete(oldest[1].hash);
+      }
     }
     const ttl = record ? this.config.authCacheTtlMs : NEGATIVE_TTL_MS;
-    this.entries.set(hash, { record, expiresAt: Date.now() + ttl });
+    this.entries.set(key, { hash, record, expiresAt: Date.now() + ttl });
+    this.byHash.set(hash, key);
   }
 }
 

@@ -9,6 +9,7 @@ import { modelAllowed } from '../limits/model-allowed';
 import { RateLimiterService } from '../limits/rate-limiter.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import type { ErrorWriter, Exchange } from './exchange';
+import { Deadlines } from './deadlines';
 import { BodyTooLargeError, readBody } from './read-body';
 
 const MAX_BODY_BYTES = 128 * 1024 * 1024;
@@ -49,7 +50,11 @@ export class GatewayPipeline {
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
     private readonly limiter: RateLimiterService,
-  ) {}
+  ) {
+    this.deadlines = new Deadlines(config.requestTimeoutMs);
+  }
+
+  private readonly deadlines: Deadlines;
 
   /** Authenticate and read the body, then call `next`; answers the client itself when it cannot go on. */
   start(s: ExchangeStart, next: (ex: Exchange, body: Buffer[]) => void): void {
@@ -91,18 +96,14 @@ export class GatewayPipeline {
     if (!result.ok) {
       if (result.reason === 'unavailable') errors(ex.res, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, { 'retry-after': '1' });
       else errors(ex.res, 401, 'UNAUTHENTICATED', AUTH_MESSAGES[result.reason]);
-      this.metrics.requests.inc({ status: ex.res.statusCode });
+      this.metrics.countRequest(ex.res.statusCode);
       return;
     }
     ex.record = result.record;
     // From here the request is counted (finish, on close), whatever happens to it: per-key refusals included.
-    const deadline = setTimeout(() => {
-      ex.deadlineHit = true;
-      ex.abort.abort();
-    }, this.config.requestTimeoutMs);
-    deadline.unref();
+    this.deadlines.add(ex);
     ex.res.once('close', () => {
-      clearTimeout(deadline);
+      this.deadlines.delete(ex);
       if (!ex.res.writableFinished) {
         ex.abort.abort();
         if (!ex.error) ex.error = 'client closed the connection';
@@ -150,7 +151,7 @@ export class GatewayPipeline {
   private finish(ex: Exchange): void {
     if (!ex.record) return;
     const status = ex.status || ex.res.statusCode || 499;
-    this.metrics.requests.inc({ status });
+    this.metrics.countRequest(status);
     this.usage.record({
       requestId: this.usageIdOf(ex),
       at: new Date(ex.startedAt).toISOString(),

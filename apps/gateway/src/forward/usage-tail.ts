@@ -34,12 +34,18 @@ export function parseUsage(text: string): { promptTokens: number; outputTokens: 
   const end = text.indexOf('}', at);
   const part = text.slice(at, end === -1 ? undefined : end);
   return {
-    promptTokens: num(part, 'promptTokenCount') + num(part, 'toolUsePromptTokenCount'),
-    outputTokens: num(part, 'candidatesTokenCount') + num(part, 'thoughtsTokenCount'),
+    promptTokens: num(part, PROMPT) + num(part, TOOL_PROMPT),
+    outputTokens: num(part, CANDIDATES) + num(part, THOUGHTS),
   };
 }
 
-function num(text: string, field: string): number {
-  const m = new RegExp(`"${field}"\\s*:\\s*(\\d+)`).exec(text);
+const field = (name: string): RegExp => new RegExp(`"${name}"\\s*:\\s*(\\d+)`);
+const PROMPT = field('promptTokenCount');
+const TOOL_PROMPT = field('toolUsePromptTokenCount');
+const CANDIDATES = field('candidatesTokenCount');
+const THOUGHTS = field('thoughtsTokenCount');
+
+function num(text: string, re: RegExp): number {
+  const m = re.exec(text);
   return m ? Number(m[1]) : 0;
 }

@@ -25,7 +25,23 @@ export class GatewayMetrics {
   });
   readonly open = new Gauge({ name: 'gateway_open_requests', help: 'Requests in progress', registers: [this.registry] });
 
+  private readonly requestsByStatus = new Map<number, { inc(): void }>();
+  private readonly attemptsByOutcome = new Map<string, { inc(): void }>();
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Labelled children are cached: no label-key building on the hot path. */
+  countRequest(status: number): void {
+    let c = this.requestsByStatus.get(status);
+    if (!c) this.requestsByStatus.set(status, (c = this.requests.labels(String(status))));
+    c.inc();
+  }
+
+  countAttempt(outcome: string): void {
+    let c = this.attemptsByOutcome.get(outcome);
+    if (!c) this.attemptsByOutcome.set(outcome, (c = this.attempts.labels(outcome)));
+    c.inc();
   }
 }
