@@ -4,6 +4,7 @@ import { DbModule } from '@gg/db';
 import { PoolPattern } from '@gg/contracts';
 import { loggerModule, pingController, ProbesModule, RpcClient } from '@gg/nest-common';
 import { HealthCheckService } from './health/health-check.service';
+import { HealthQueueMetrics } from './health/health-queue.metrics';
 import { KeyCheckService } from './keys/key-check.service';
 import { PoolKeysService } from './keys/pool-keys.service';
 import { ReadinessChecks } from './readiness';
@@ -31,6 +32,7 @@ import { StatePersister } from './state/state-persister.service';
     HealthCheckService,
     ReadinessChecks,
     PoolMetrics,
+    HealthQueueMetrics,
   ],
 })
 export class KeyPoolModule {}

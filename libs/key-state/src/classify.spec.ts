@@ -138,6 +138,15 @@ describe('classifyUpstream', () => {
       expect(c.reason).not.toContain(KEY);
       expect(c.reason).not.toMatch(/AIza/);
     });
+    it.each([
+      ['SERVICE_DISABLED', 'Generative Language API has not been used in project 1234 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=1234 then retry.'],
+      ['API_KEY_SERVICE_BLOCKED', 'Requests to this API generativelanguage.googleapis.com method google.ai.generativelanguage.v1beta.GenerativeService.GenerateContent are blocked.'],
+      ['API_KEY_HTTP_REFERRER_BLOCKED', 'Requests from referer <empty> are blocked.'],
+    ])('403 %s recognised by its message when no ErrorInfo came with it', (_reason, message) => {
+      expect(classifyUpstream(403, googleError(403, 'PERMISSION_DENIED', message)).kind).toBe('invalid');
+      // the same words on another status are not a key fault
+      expect(classifyUpstream(400, googleError(400, 'INVALID_ARGUMENT', message)).kind).toBe('client_error');
+    });
   });
 
   describe('transient', () => {
@@ -168,6 +177,8 @@ describe('classifyUpstream', () => {
     expect(classifyUpstream(403, file).kind).toBe('affinity');
     const cache = googleError(403, 'PERMISSION_DENIED', 'CachedContent not found (or permission denied)');
     expect(classifyUpstream(403, cache).kind).toBe('affinity');
+    const upload = googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission to use this upload session.');
+    expect(classifyUpstream(403, upload).kind).toBe('affinity');
   });
 
   it('403 "unregistered callers" is a proxy bug, not the key\'s fault', () => {

@@ -22,8 +22,12 @@ const INVALID_KEY_MESSAGE = /API key not valid|API Key not found|API key expired
 const INVALID_KEY_REASON = /^API_KEY_(INVALID|EXPIRED)$/;
 const BLOCKED_REASON = /^(CONSUMER_SUSPENDED|SERVICE_DISABLED|API_KEY_[A-Z_]*BLOCKED)$/;
 const SUSPENDED_MESSAGE = /has been suspended/i;
+/** SERVICE_DISABLED and API_KEY_*_BLOCKED as their messages say it, for 403s that carry no ErrorInfo */
+const KEY_CONFIG_MESSAGE = /has not been used in project \S+ before or it is disabled|\bare blocked\b/i;
 const UNREGISTERED_MESSAGE = /unregistered callers/i;
-const AFFINITY_MESSAGE = /do not have permission to access (the )?(File|cached ?content)|CachedContent not found/i;
+/** another key's file, cached content or resumable upload session: a matter of affinity, not of the key */
+const AFFINITY_MESSAGE =
+  /do not have permission to access (the )?(File|cached ?content)|CachedContent not found|permission to use this upload session/i;
 const PER_DAY = /PerDay/i;
 /** Non-JSON bodies (HTML error pages) can be large; only their start is worth reading. */
 const MAX_TEXT_BODY = 4096;
@@ -38,7 +42,7 @@ function isInvalidKey(status: number, err: GoogleErrorInfo): boolean {
   if (status === 401) return true;
   if (err.reasons.some((r) => INVALID_KEY_REASON.test(r)) || INVALID_KEY_MESSAGE.test(err.message)) return true;
   if (status !== 403) return false;
-  return err.reasons.some((r) => BLOCKED_REASON.test(r)) || SUSPENDED_MESSAGE.test(err.message);
+  return err.reasons.some((r) => BLOCKED_REASON.test(r)) || SUSPENDED_MESSAGE.test(err.message) || KEY_CONFIG_MESSAGE.test(err.message);
 }
 
 function classifyRateLimit(err: GoogleErrorInfo, headers: UpstreamHeaders | undefined, now: number | undefined) {

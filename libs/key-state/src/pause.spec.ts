@@ -57,6 +57,29 @@ describe('PoolPauseDetector', () => {
     expect(capped.record('c', 'rate_limited', T0, 3)).toBe(T0 + 90_000);
   });
 
+  it('honours short retry delays: the pause is as long as Google asked, at least minPauseMs', () => {
+    const d = new PoolPauseDetector();
+    d.record('a', 'rate_limited', T0, 4, 3000);
+    d.record('b', 'rate_limited', T0, 4, 2000);
+    expect(d.record('c', 'rate_limited', T0, 4)).toBe(T0 + 3000);
+    expect(d.evidence.sort()).toEqual(['a', 'b', 'c']);
+    const tiny = new PoolPauseDetector({ minPauseMs: 1000 });
+    ['a', 'b'].forEach((id) => tiny.record(id, 'rate_limited', T0, 3, 10));
+    expect(tiny.record('c', 'rate_limited', T0, 3, 10)).toBe(T0 + 1000);
+  });
+
+  it('a pause that outlived a restart resumes, capped', () => {
+    const d = new PoolPauseDetector({ maxPauseMs: 60_000 });
+    d.restore(T0 + 10_000, T0);
+    expect(d.pausedUntil(T0 + 9_999)).toBe(T0 + 10_000);
+    const far = new PoolPauseDetector({ maxPauseMs: 60_000 });
+    far.restore(T0 + 3_600_000, T0);
+    expect(far.pausedUntil(T0)).toBe(T0 + 60_000);
+    const over = new PoolPauseDetector();
+    over.restore(T0 - 1, T0);
+    expect(over.pausedUntil(T0)).toBe(0);
+  });
+
   it('late 429s during the pause do not stretch it; afterwards new evidence is needed', () => {
     const d = new PoolPauseDetector({ minKeys: 3, pauseMs: 30_000 });
     ['a', 'b', 'c'].forEach((id) => d.record(id, 'rate_limited', T0, 3));

@@ -12,8 +12,10 @@ export interface PoolPauseOptions {
   minKeys?: number;
   /** ... and at least this share of the usable keys (default 0.5) */
   fraction?: number;
-  /** pause length when no longer retry delay was seen (default 30 s) */
+  /** pause length when none of the 429s gave a retry delay (default 30 s) */
   pauseMs?: number;
+  /** shortest pause, whatever the retry delays say (default 1 s) */
+  minPauseMs?: number;
   /** longest pause, whatever the retry delays say (default 2 min) */
   maxPauseMs?: number;
 }
@@ -28,22 +30,28 @@ export class PoolPauseDetector {
   private readonly minKeys: number;
   private readonly fraction: number;
   private readonly pauseMs: number;
+  private readonly minPauseMs: number;
   private readonly maxPauseMs: number;
   /** keyId -> its latest 429 within the window */
   private readonly hits = new Map<string, Hit>();
   private until = 0;
+  /** the keys whose 429s started the current (or last) pause */
+  evidence: string[] = [];
 
   constructor(opts: PoolPauseOptions = {}) {
     this.windowMs = opts.windowMs ?? 10_000;
     this.minKeys = opts.minKeys ?? 3;
     this.fraction = opts.fraction ?? 0.5;
     this.pauseMs = opts.pauseMs ?? 30_000;
+    this.minPauseMs = opts.minPauseMs ?? 1000;
     this.maxPauseMs = Math.max(opts.maxPauseMs ?? 120_000, this.pauseMs);
   }
 
   /**
    * Records one attempt's outcome. `usableKeyCount` is the number of keys that are not disabled (whether resting
    * or not). A success on a key withdraws its 429. Returns the pause end (epoch ms), 0 when not paused.
+   * The pause lasts as long as the longest retry delay Google gave with those 429s (so Google's word is
+   * honoured), `pauseMs` when none gave one; within [minPauseMs, maxPauseMs].
    */
   record(keyId: string, kind: OutcomeKind, now: number, usableKeyCount: number, retryDelayMs?: number): number {
     if (this.until > now) return this.until;
@@ -60,7 +68,9 @@ export class PoolPauseDetector {
     }
     const count = this.hits.size;
     if (count < this.minKeys || count < this.fraction * usableKeyCount) return 0;
-    this.until = now + Math.min(this.maxPauseMs, Math.max(this.pauseMs, longest));
+    const length = longest > 0 ? longest : this.pauseMs;
+    this.until = now + Math.min(this.maxPauseMs, Math.max(this.minPauseMs, length));
+    this.evidence = [...this.hits.keys()];
     // the pause starts afresh: after it, new evidence is needed for another one
     this.hits.clear();
     return this.until;
@@ -71,8 +81,14 @@ export class PoolPauseDetector {
     return this.until > now ? this.until : 0;
   }
 
+  /** Resumes a pause that outlived a restart (key-pool persists its end). */
+  restore(until: number, now: number): void {
+    if (until > now) this.until = Math.min(until, now + this.maxPauseMs);
+  }
+
   reset(): void {
     this.hits.clear();
     this.until = 0;
+    this.evidence = [];
   }
 }

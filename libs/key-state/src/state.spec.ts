@@ -1,6 +1,15 @@
 import type { AttemptOutcome, OutcomeKind } from '@gg/contracts';
 import { defaultKeyPolicy } from './policy';
-import { applyOutcome, initialKeyState, pruneExpired, resetState, statusOf, type KeyState } from './state';
+import {
+  applyOutcome,
+  applyThrottled,
+  initialKeyState,
+  liftCooldownsWithin,
+  pruneExpired,
+  resetState,
+  statusOf,
+  type KeyState,
+} from './state';
 
 const policy = defaultKeyPolicy();
 const noJitter = () => 0.5;
@@ -210,5 +219,28 @@ describe('pruneExpired', () => {
     const later = pruneExpired(s, T0 + 10_000 + 30 * 60_000);
     expect(Object.keys(later.modelCooldowns)).toEqual(['b']);
     expect(later.backoffLevel).toBe(1);
+  });
+});
+
+describe('pool-wide pause', () => {
+  it('a 429 during the pause is counted but cools nothing down', () => {
+    const before = run(initialKeyState(), [[T0, outcome('transient')]]);
+    const after = applyThrottled(before, outcome('rate_limited', { reason: '429 RESOURCE_EXHAUSTED', retryDelayMs: 60_000 }), T0 + 5);
+    expect(after).toEqual({ ...before, totalRequests: 2, totalFailures: 2, lastUsedAt: T0 + 5, lastError: '429 RESOURCE_EXHAUSTED' });
+    expect(statusOf(after, T0 + 6)).toBe('active');
+  });
+
+  it('lifts the model cooldowns the pause covers, with their levels; longer ones stay', () => {
+    const s = run(initialKeyState(), [
+      [T0, outcome('rate_limited', { model: 'a' })],
+      [T0, outcome('rate_limited', { model: 'b', retryDelayMs: 20_000 })],
+      [T0, outcome('rate_limited', { model: 'c', retryDelayMs: 3_600_000 })],
+    ]);
+    const lifted = liftCooldownsWithin(s, T0 + 30_000);
+    expect(Object.keys(lifted.modelCooldowns)).toEqual(['c']);
+    expect(liftCooldownsWithin(lifted, T0 + 30_000)).toBe(lifted);
+    // after the pause, a new 429 on model a starts again from the first backoff step
+    const again = applyOutcome(lifted, outcome('rate_limited', { model: 'a' }), T0 + 30_000, policy, noJitter);
+    expect(again.modelCooldowns.a).toMatchObject({ level: 1, until: T0 + 60_000 });
   });
 });

@@ -139,6 +139,36 @@ export function applyOutcome(
   }
 }
 
+/**
+ * A 429 that arrives while the whole pool pauses (Google throttling the server, not this key): the request, the
+ * failure and the error are counted, but the key gets no cooldown of its own; the pause covers it.
+ */
+export function applyThrottled(state: KeyState, outcome: AttemptOutcome, now: number): KeyState {
+  return {
+    ...state,
+    totalRequests: state.totalRequests + 1,
+    totalFailures: state.totalFailures + 1,
+    lastUsedAt: now,
+    lastError: outcomeReason(outcome),
+  };
+}
+
+/**
+ * The pool pauses until `pauseUntil`: the model cooldowns that would end by then came from the throttling, not from
+ * the key, so they are lifted with their backoff levels, and the key is usable again as soon as the pause ends.
+ * Longer ones (a per-day quota, a longer retry delay) stay. Returns the same object when nothing changed.
+ */
+export function liftCooldownsWithin(state: KeyState, pauseUntil: number): KeyState {
+  let modelCooldowns: Record<string, ModelCooldownState> | null = null;
+  for (const model in state.modelCooldowns) {
+    if (state.modelCooldowns[model].until <= pauseUntil) {
+      modelCooldowns ??= { ...state.modelCooldowns };
+      delete modelCooldowns[model];
+    }
+  }
+  return modelCooldowns ? { ...state, modelCooldowns } : state;
+}
+
 function hasActiveModelCooldown(state: KeyState, now: number): boolean {
   for (const model in state.modelCooldowns) {
     if (state.modelCooldowns[model].until > now) return true;

@@ -61,4 +61,10 @@ describe('toPoolKeyView', () => {
       cooldowns: [],
     });
   });
+
+  it('a disabled key keeps showing why it was disabled, whatever failed on it later', () => {
+    let s = applyOutcome(initialKeyState(), { keyId: 'k', model: null, kind: 'invalid', status: 400, reason: '400 API_KEY_INVALID', at: T0 }, T0, policy);
+    s = applyOutcome(s, { keyId: 'k', model: null, kind: 'transient', status: 0, reason: 'network error', at: T0 }, T0 + 1, policy);
+    expect(toPoolKeyView('k', 'm', s, T0 + 2)).toMatchObject({ status: 'disabled', lastError: '400 API_KEY_INVALID' });
+  });
 });

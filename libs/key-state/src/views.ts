@@ -33,7 +33,10 @@ export function activeCooldowns(state: KeyState, now: number): ModelCooldown[] {
   return out.map((c) => ({ model: c.model, until: iso(c.until), reason: c.reason }));
 }
 
-/** The admin API's PoolKey. `inUse` is the number of requests in flight on the key, summed over every gateway. */
+/**
+ * The admin API's PoolKey. `inUse` is the number of requests in flight on the key, summed over every gateway. A
+ * disabled key shows the reason it was disabled for as `lastError`, whatever failed on it since (a health check).
+ */
 export function toPoolKeyView(id: string, masked: string, state: KeyState, now: number, inUse = 0): PoolKey {
   return {
     id,
@@ -45,7 +48,7 @@ export function toPoolKeyView(id: string, masked: string, state: KeyState, now: 
     cooldownUntil: state.cooldownUntil > now ? iso(state.cooldownUntil) : null,
     cooldowns: activeCooldowns(state, now),
     lastUsedAt: state.lastUsedAt === null ? null : iso(state.lastUsedAt),
-    lastError: state.lastError,
+    lastError: state.disabled && state.disabledReason ? state.disabledReason : state.lastError,
     totalRequests: state.totalRequests,
   };
 }

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 
 const TTL_SECONDS = 48 * 3600;
 const LOCAL_MAX = 50_000;
-const REF_RE = /(?:files|cachedContents)\/[a-z0-9][a-z0-9_-]*/g;
+const REF_RE = /(?:files|cachedContents)\/[A-Za-z0-9][A-Za-z0-9_-]*/g;
 const FILES = Buffer.from('files/');
 const CACHED = Buffer.from('cachedContents/');
 

@@ -10,6 +10,7 @@ import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './excha
 import { UpstreamService } from './upstream.service';
 
 const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
+const TIMEOUT: UpstreamClassification = { kind: 'transient', reason: 'timeout: no answer before REQUEST_TIMEOUT_SECONDS' };
 const MAX_ERROR_BODY = 256 * 1024;
 
 /**
@@ -54,7 +55,11 @@ export class AttemptRunner {
       } catch (e) {
         ex.upstreamWaitMs += performance.now() - sentAt;
         this.pool.release(key.id);
-        if (ex.deadlineHit) return this.deadline(ex, responder);
+        if (ex.deadlineHit) {
+          // the key did not answer in time: a failure of the key, though no time is left to try another
+          this.report(key.id, ex.model, TIMEOUT, 0);
+          return this.deadline(ex, responder);
+        }
         if (ex.abort.signal.aborted) return;
         const reason = networkReason(e);
         this.report(key.id, ex.model, classifyUpstream(0, reason), 0);
@@ -108,8 +113,9 @@ export class AttemptRunner {
     responder.errors(ex.res, 503, 'UNAVAILABLE', 'No Gemini key can serve this request now; retry later.', { 'retry-after': String(retryAfter) });
   }
 
-  /** The pinned key when it is in the pool and not disabled, else the selector's choice. */
+  /** None while the pool pauses; the pinned key when it is in the pool and not disabled; else the selector's choice. */
   private choose(pinned: string | null, model: string | null, now: number, exclude: Set<string>): SnapshotKey | null {
+    if (this.pool.pausedUntil(now) > 0) return null;
     if (pinned) {
       if (exclude.has(pinned)) return null;
       const k = this.pool.keys.find((x) => x.id === pinned);

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { PoolPattern, type AttemptOutcome, type PoolSnapshot, type SnapshotKey } from '@gg/contracts';
-import { applyOutcomeToSnapshot, defaultKeyPolicy, earliestAvailableAt, KeySelector, type KeyPolicy } from '@gg/key-state';
+import { applyOutcomeToSnapshot, availableAt, defaultKeyPolicy, earliestAvailableAt, KeySelector, type KeyPolicy } from '@gg/key-state';
 import { RpcClient } from '@gg/nest-common';
+import { Gauge } from 'prom-client';
+import { GatewayMetrics } from '../http/gateway-metrics';
 
 const RECONCILE_MS = 5_000;
 
@@ -26,9 +28,11 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly rpc: RpcClient,
+    metrics: GatewayMetrics,
   ) {
     this.selector = new KeySelector(config.keySelection, config.keyMaxConcurrency);
     this.policy = defaultKeyPolicy(config.keyMaxFailures);
+    this.registerMetrics(metrics);
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -56,7 +60,12 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
     this.snapshot = snapshot;
   }
 
-  /** Pick a key for the model, or null. */
+  /** Epoch ms until which the whole pool pauses (Google throttling the server), 0 when it doesn't. */
+  pausedUntil(now: number): number {
+    return this.snapshot.pausedUntil > now ? this.snapshot.pausedUntil : 0;
+  }
+
+  /** Pick a key for the model, or null (always null while the pool pauses). */
   pick(model: string | null, now: number, exclude?: ReadonlySet<string>): SnapshotKey | null {
     if (this.snapshot.pausedUntil > now) return null;
     return this.selector.pick(this.snapshot.keys as SnapshotKey[], model, now, this.inFlightOf, exclude);
@@ -96,6 +105,38 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
         return;
       }
     }
+  }
+
+  /** This replica's copy of the pool on its `/metrics`, computed when scraped; no key id or secret in a label. */
+  private registerMetrics(metrics: GatewayMetrics): void {
+    const keys = (): readonly SnapshotKey[] => this.keys;
+    const pausedUntil = (now: number): number => this.pausedUntil(now);
+    new Gauge({
+      name: 'gateway_pool_keys',
+      help: "Pool keys by status in this replica's copy of the pool",
+      labelNames: ['status'],
+      registers: [metrics.registry],
+      collect() {
+        const now = Date.now();
+        const counts = { active: 0, cooldown: 0, disabled: 0 };
+        for (const k of keys()) {
+          if (k.status === 'disabled') counts.disabled++;
+          else if (availableAt(k, null, now) > now || Object.values(k.modelCooldowns).some((t) => t > now)) counts.cooldown++;
+          else counts.active++;
+        }
+        for (const [status, n] of Object.entries(counts)) this.set({ status }, n);
+      },
+    });
+    new Gauge({
+      name: 'gateway_pool_paused_seconds',
+      help: 'Seconds left of a pool-wide pause as this replica knows it; 0 when the pool is not paused',
+      registers: [metrics.registry],
+      collect() {
+        const now = Date.now();
+        const until = pausedUntil(now);
+        this.set(until > 0 ? (until - now) / 1000 : 0);
+      },
+    });
   }
 
   private async reconcile(): Promise<void> {

@@ -40,6 +40,16 @@ export class PoolMetrics implements OnModuleInit {
         this.set(total);
       },
     });
+    new Gauge({
+      name: 'gg_pool_paused_seconds',
+      help: 'Seconds left of a pool-wide pause (Google throttling the server), 0 when the pool is not paused',
+      registers,
+      collect() {
+        const now = Date.now();
+        const until = pool.pausedUntil(now);
+        this.set(until > 0 ? (until - now) / 1000 : 0);
+      },
+    });
     const outcomes = new Counter({ name: 'gg_pool_outcomes_total', help: 'Attempt outcomes reported by gateways', labelNames: ['kind'], registers });
     this.pool.onOutcome((kind) => outcomes.inc({ kind }));
   }

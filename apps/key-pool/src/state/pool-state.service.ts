@@ -4,7 +4,10 @@ import type { AttemptOutcome, OutcomeKind, PoolSnapshot } from '@gg/contracts';
 import { DB_MANAGER, type DbManager } from '@gg/db';
 import {
   applyOutcome,
+  applyThrottled,
   defaultKeyPolicy,
+  isPerDayReason,
+  liftCooldownsWithin,
   parseState,
   PoolPauseDetector,
   pruneExpired,
@@ -14,6 +17,9 @@ import {
 } from '@gg/key-state';
 import { CryptoService } from '../secrets/crypto.service';
 import type { PoolEntry } from './pool-entry';
+
+/** kv entry holding the end (epoch ms) of a pool-wide pause, so that it outlives a restart */
+export const PAUSE_KV_KEY = 'pool-pause-until';
 
 /** Called with the ids whose state changed (empty: the pool itself changed, e.g. a key was added or removed). */
 export type PoolChangeListener = (changedIds: string[]) => void;
@@ -53,6 +59,7 @@ export class PoolStateService implements OnModuleInit {
         this.logger.error({ keyId: row.id, err: (e as Error).message }, 'pool key skipped: its secret cannot be read');
       }
     }
+    await this.restorePause();
     this.logger.log({ keys: this.entries.size }, 'pool loaded');
   }
 
@@ -102,21 +109,25 @@ export class PoolStateService implements OnModuleInit {
     return updated;
   }
 
-  /** Applies attempt outcomes reported by a gateway; outcomes of unknown (deleted) keys are dropped. */
+  /**
+   * Applies attempt outcomes reported by a gateway; outcomes of unknown (deleted) keys are dropped. When most of the
+   * pool gets 429s within a few seconds, Google throttles the server rather than the keys: the pool pauses instead
+   * of cooling every key down one after another (their fresh cooldowns are lifted; 429s during the pause cool
+   * nothing). A per-day quota is the key's own and never counts as throttling.
+   */
   applyOutcomes(outcomes: AttemptOutcome[], now = Date.now()): void {
     const changed = new Set<string>();
-    const wasPaused = this.pause.pausedUntil(now);
     for (const outcome of outcomes) {
       const entry = this.entries.get(outcome.keyId);
       if (!entry) continue;
-      entry.state = applyOutcome(entry.state, outcome, now, this.policy);
+      const throttled = outcome.kind === 'rate_limited' && this.pause.pausedUntil(now) > 0;
+      entry.state = throttled ? applyThrottled(entry.state, outcome, now) : applyOutcome(entry.state, outcome, now, this.policy);
       changed.add(entry.id);
       for (const listener of this.outcomeListeners) listener(outcome.kind);
-      this.pause.record(entry.id, outcome.kind, now, this.usableKeyCount(), outcome.retryDelayMs);
-    }
-    const pausedUntil = this.pause.pausedUntil(now);
-    if (pausedUntil > wasPaused) {
-      this.logger.warn({ pausedUntil: new Date(pausedUntil).toISOString() }, 'most keys are rate limited: the pool pauses');
+      if (throttled || (outcome.kind === 'rate_limited' && isPerDayReason(outcome.reason))) continue;
+      const wasPaused = this.pause.pausedUntil(now) > 0;
+      const until = this.pause.record(entry.id, outcome.kind, now, this.usableKeyCount(), outcome.retryDelayMs);
+      if (until > 0 && !wasPaused) this.startPause(until, changed);
     }
     if (changed.size > 0) this.changed([...changed]);
   }
@@ -138,6 +149,12 @@ export class PoolStateService implements OnModuleInit {
   /** Ends a pool-wide pause (the admin reset every key). */
   clearPause(): void {
     this.pause.reset();
+    this.db.kv.delete(PAUSE_KV_KEY).catch((e: Error) => this.logger.warn({ err: e.message }, 'pool pause not cleared in the db'));
+  }
+
+  /** Epoch ms until which the whole pool pauses, 0 when it doesn't. */
+  pausedUntil(now = Date.now()): number {
+    return this.pause.pausedUntil(now);
   }
 
   currentVersion(): number {
@@ -150,6 +167,30 @@ export class PoolStateService implements OnModuleInit {
       pausedUntil: this.pause.pausedUntil(now),
       keys: this.all().map((e) => toSnapshotKey(e.id, e.secret, e.state, now)),
     };
+  }
+
+  private startPause(until: number, changed: Set<string>): void {
+    for (const id of this.pause.evidence) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      entry.state = liftCooldownsWithin(entry.state, until);
+      changed.add(id);
+    }
+    this.logger.warn({ pausedUntil: new Date(until).toISOString(), keys: this.pause.evidence.length }, 'most keys are rate limited: the pool pauses');
+    const ttl = Math.max(1, Math.ceil((until - Date.now()) / 1000));
+    this.db.kv.set(PAUSE_KV_KEY, String(until), ttl).catch((e: Error) => this.logger.warn({ err: e.message }, 'pool pause not saved'));
+  }
+
+  private async restorePause(now = Date.now()): Promise<void> {
+    try {
+      const until = Number(await this.db.kv.get(PAUSE_KV_KEY));
+      if (until > now) {
+        this.pause.restore(until, now);
+        this.logger.warn({ pausedUntil: new Date(until).toISOString() }, 'the pool-wide pause goes on');
+      }
+    } catch (e) {
+      this.logger.warn({ err: (e as Error).message }, 'pool pause not read');
+    }
   }
 
   private usableKeyCount(): number {
