@@ -20,6 +20,7 @@ import type {
   Page,
   PoolKey,
   RequestLog,
+  ServiceLogLine,
   Stats,
   StatsWindow,
   User,
@@ -48,8 +49,15 @@ export type LoginBody = { username: string; password: string };
 export type ChangePasswordBody = { currentPassword: string; newPassword: string };
 export type CreateUserBody = Pick<User, 'username' | 'role'> & { password: string };
 export type UpdateUserBody = Partial<Pick<User, 'role' | 'isActive'>> & { password?: string };
-export type CreateAuthKeyBody = Pick<AuthKey, 'name'> & { expiresAt?: string };
-export type UpdateAuthKeyBody = Partial<Pick<AuthKey, 'name' | 'isActive'>>;
+export type KeyLimitsBody = Partial<Pick<AuthKey, 'rateLimitPerMinute' | 'allowedModels'>>;
+export type CreateAuthKeyBody = Pick<AuthKey, 'name'> & { expiresAt?: string | null } & KeyLimitsBody;
+export type UpdateAuthKeyBody = Partial<Pick<AuthKey, 'name' | 'isActive' | 'expiresAt'>> & KeyLimitsBody;
+export type ServiceLogLevel = ServiceLogLine['level'];
+export interface ServiceLogQuery {
+  level?: ServiceLogLevel;
+  app?: string;
+  limit?: number;
+}
 
 /* ---------- session ---------- */
 
@@ -69,6 +77,14 @@ function setSession(result: LoginResult): void {
 
 function clearSession(): void {
   accessToken = null;
+}
+
+/**
+ * The URL of an event stream (`/api/logs/stream`, `/api/service-logs/stream`): EventSource cannot send headers,
+ * so the access token goes in `?access_token=` (the admin takes it out of the URL before logging).
+ */
+export function streamUrl(path: string, query?: object): string {
+  return buildUrl(path, { ...(query ?? {}), access_token: accessToken ?? '' });
 }
 
 /**
@@ -217,7 +233,9 @@ export const api = {
     create: (body: CreateAuthKeyBody) => request<AuthKeyWithSecret>('/auth-keys', { method: 'POST', body }),
     update: (id: string, body: UpdateAuthKeyBody) =>
       request<AuthKey>(`/auth-keys/${enc(id)}`, { method: 'PATCH', body }),
-    rotate: (id: string) => request<AuthKeyWithSecret>(`/auth-keys/${enc(id)}/rotate`, { method: 'POST' }),
+    /** `graceSeconds`: how long the old secret keeps working (0: it stops at once) */
+    rotate: (id: string, graceSeconds = 0) =>
+      request<AuthKeyWithSecret>(`/auth-keys/${enc(id)}/rotate`, { method: 'POST', body: { graceSeconds } }),
     remove: (id: string) => request<void>(`/auth-keys/${enc(id)}`, { method: 'DELETE' }),
   },
 
@@ -238,6 +256,12 @@ export const api = {
 
   stats: {
     get: (window: StatsWindow) => request<Stats>('/stats', { query: { window } }),
+  },
+
+  serviceLogs: {
+    /** admins only: the newest lines of every app's log, newest first */
+    list: (query: ServiceLogQuery = {}, signal?: AbortSignal) =>
+      request<{ items: ServiceLogLine[] }>('/service-logs', { query, signal }),
   },
 };
 

@@ -12,14 +12,20 @@ export class Resource<T> {
     this.#fetcher = fetcher;
   }
 
-  /** Loads (again). A slower earlier load never overwrites a later one. */
-  async load(): Promise<void> {
+  /**
+   * Loads (again). A slower earlier load never overwrites a later one. `silent` (background polling, live
+   * updates) leaves `loading` alone, so buttons and spinners do not flicker.
+   */
+  async load({ silent = false }: { silent?: boolean } = {}): Promise<void> {
     const seq = ++this.#seq;
-    this.loading = true;
-    this.error = null;
+    if (!silent) this.loading = true;
+    if (!silent) this.error = null;
     try {
       const data = await this.#fetcher();
-      if (seq === this.#seq) this.data = data;
+      if (seq === this.#seq) {
+        this.data = data;
+        this.error = null;
+      }
     } catch (err) {
       if (seq === this.#seq && !(err instanceof ApiError && err.sessionExpired)) this.error = errorMessage(err);
     } finally {
