@@ -47,6 +47,10 @@ export class Relay {
       release();
     };
     const body = up.body;
+    // A body whose announced length has fully arrived is sent with the end of the response: one write, not two.
+    const length = Number(up.headers['content-length'] ?? -1);
+    let received = 0;
+    let ended = false;
     body.on('data', (chunk: Buffer) => {
       if (ex.ttfbMs === null) ex.ttfbMs = Date.now() - ex.startedAt;
       this.tail.push(chunk);
@@ -54,7 +58,11 @@ export class Relay {
         this.captured.push(chunk);
         this.capturedBytes += chunk.length;
       }
-      if (!res.write(chunk)) body.pause();
+      received += chunk.length;
+      if (received === length) {
+        ended = true;
+        res.end(chunk);
+      } else if (!res.write(chunk)) body.pause();
     });
     res.on('drain', () => body.resume());
     body.once('end', () => {
@@ -63,7 +71,7 @@ export class Relay {
       ex.outputTokens = t.outputTokens;
       this.bindCreated();
       done();
-      res.end();
+      if (!ended) res.end();
     });
     body.once('error', (e: Error & { code?: string }) => {
       done();
