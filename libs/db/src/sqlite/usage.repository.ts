@@ -21,9 +21,26 @@ const LOG_COLUMNS = [
   "outputTokens",
   "error",
 ];
-const INSERT_LOG =
-  `INSERT OR IGNORE INTO "request_logs" (${LOG_COLUMNS.map((c) => `"${c}"`).join(", ")}) ` +
-  `VALUES (${LOG_COLUMNS.map(() => "?").join(", ")})`;
+/** rows per multi-row INSERT: 200 x 15 parameters stays far below SQLite's limit of 32,766 */
+const ROWS_PER_INSERT = 200;
+const ROW = `(${LOG_COLUMNS.map(() => "?").join(", ")})`;
+const insertCache = new Map<number, string>();
+
+/**
+ * One statement per chunk, `RETURNING` the ids it inserted (OR IGNORE skips ids already stored). The leading
+ * comment makes TypeORM run it with `all()` (it uses `run()`, which drops returned rows, for text starting with
+ * "INSERT ").
+ */
+function insertLogs(rows: number): string {
+  let sql = insertCache.get(rows);
+  if (!sql) {
+    sql =
+      `/* usage */ INSERT OR IGNORE INTO "request_logs" (${LOG_COLUMNS.map((c) => `"${c}"`).join(", ")}) ` +
+      `VALUES ${Array.from({ length: rows }, () => ROW).join(", ")} RETURNING "id"`;
+    insertCache.set(rows, sql);
+  }
+  return sql;
+}
 const BUMP_KEY =
   `UPDATE "auth_keys" SET "callCount" = "callCount" + ?, "promptTokens" = "promptTokens" + ?, ` +
   `"outputTokens" = "outputTokens" + ?, ` +
@@ -57,13 +74,22 @@ export class SqliteUsageRepository implements UsageRepository {
   ): Promise<UsageRecord[]> {
     const runner = em.queryRunner;
     if (!runner) throw new Error("no query runner in transaction");
+    const inserted = new Set<string>();
+    for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
+      const chunk = records.slice(i, i + ROWS_PER_INSERT);
+      const rows: { id: string }[] = await runner.query(
+        insertLogs(chunk.length),
+        chunk.flatMap((r) => logParams(r, normalizeIso(r.at))),
+      );
+      for (const row of rows) inserted.add(row.id);
+    }
     const applied: UsageRecord[] = [];
     const deltas = new Map<string, KeyDelta>();
     for (const r of records) {
-      const at = normalizeIso(r.at);
-      const res = await runner.query(INSERT_LOG, logParams(r, at), true);
-      if (res.affected !== 1) continue;
+      // RETURNING names the rows this batch inserted; a request id seen before (or twice in one batch) counts once
+      if (!inserted.delete(r.requestId)) continue;
       applied.push(r);
+      const at = normalizeIso(r.at);
       const d = deltas.get(r.authKeyId) ?? {
         calls: 0,
         prompt: 0,
