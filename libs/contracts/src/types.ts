@@ -212,6 +212,8 @@ export interface AttemptOutcome {
   /** short reason, never a secret */
   reason?: string;
   at: number;
+  /** how many attempts this outcome stands for: gateways send successes aggregated per key and model (default 1) */
+  count?: number;
 }
 
 export interface PoolOutcomeBatch {

@@ -113,7 +113,7 @@ export function applyOutcome(
   policy: KeyPolicy,
   random: () => number = Math.random,
 ): KeyState {
-  const counted: KeyState = { ...state, totalRequests: state.totalRequests + 1, lastUsedAt: now };
+  const counted: KeyState = { ...state, totalRequests: state.totalRequests + (outcome.count ?? 1), lastUsedAt: now };
   const model = normalizeModel(outcome.model) ?? ALL_MODELS;
   switch (outcome.kind) {
     case 'success':

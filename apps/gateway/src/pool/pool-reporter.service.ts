@@ -17,6 +17,8 @@ const LEASE_MS = 3_000;
 export class PoolReporterService implements OnModuleInit {
   readonly gatewayId = randomUUID();
   private outcomes: AttemptOutcome[] = [];
+  /** successes since the last flush, one per key and model, with a count */
+  private readonly successes = new Map<string, AttemptOutcome>();
   private flushTimer?: NodeJS.Timeout;
   private inFlightTimer?: NodeJS.Timeout;
   private lastReportedVersion = -1;
@@ -34,10 +36,27 @@ export class PoolReporterService implements OnModuleInit {
   }
 
   report(outcome: AttemptOutcome): void {
+    if (outcome.kind === 'success') return this.countSuccess(outcome);
     this.outcomes.push(outcome);
-    if (outcome.kind !== 'success' && outcome.kind !== 'client_error') {
+    if (outcome.kind !== 'client_error') {
       this.flush();
     } else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
+      this.flushTimer.unref();
+    }
+  }
+
+  private countSuccess(outcome: AttemptOutcome): void {
+    const id = outcome.model === null ? outcome.keyId : `${outcome.keyId}\u0000${outcome.model}`;
+    const seen = this.successes.get(id);
+    if (seen) {
+      seen.count = (seen.count ?? 1) + 1;
+      seen.at = outcome.at;
+      seen.status = outcome.status;
+    } else {
+      this.successes.set(id, { ...outcome, count: 1 });
+    }
+    if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
       this.flushTimer.unref();
     }
@@ -48,8 +67,11 @@ export class PoolReporterService implements OnModuleInit {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
-    if (this.outcomes.length === 0) return;
-    const batch: PoolOutcomeBatch = { gatewayId: this.gatewayId, outcomes: this.outcomes };
+    if (this.outcomes.length === 0 && this.successes.size === 0) return;
+    // successes first: a failure flushes at once, so every success still pending happened before it
+    const outcomes = this.successes.size > 0 ? [...this.successes.values(), ...this.outcomes] : this.outcomes;
+    this.successes.clear();
+    const batch: PoolOutcomeBatch = { gatewayId: this.gatewayId, outcomes };
     this.outcomes = [];
     this.rpc.emit(PoolEvent.Outcome, batch);
   }

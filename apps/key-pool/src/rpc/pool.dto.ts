@@ -66,6 +66,11 @@ export class AttemptOutcomeDto implements AttemptOutcome {
 
   @IsNumber()
   at: number;
+
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  count?: number;
 }
 
 export class PoolOutcomeBatchDto implements PoolOutcomeBatch {
