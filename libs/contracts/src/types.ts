@@ -156,24 +156,11 @@ export interface KeyChangedEvent {
   hashes: string[];
 }
 
-/** One client request, as counted. Exactly one per authenticated request; `requestId` makes it idempotent. */
-export interface UsageRecord {
-  requestId: string;
-  at: string;
-  userId: string;
-  authKeyId: string;
-  poolKeyId: string | null;
-  method: string;
-  model: string | null;
-  stream: boolean;
-  status: number;
-  attempts: number;
-  latencyMs: number;
-  ttfbMs: number | null;
-  promptTokens: number;
-  outputTokens: number;
-  error?: string;
-}
+/**
+ * One client request, as counted: a RequestLog whose id is the request id. Exactly one per authenticated request;
+ * `requestId` makes applying it idempotent.
+ */
+export type UsageRecord = Omit<RequestLog, 'id'> & { requestId: string };
 
 export interface UsageBatchJob {
   records: UsageRecord[];
