@@ -182,6 +182,11 @@ export interface SnapshotKey {
 export interface PoolSnapshot {
   /** grows with each change; a gateway ignores a snapshot older than the one it has */
   version: number;
+  /**
+   * gatewayId -> the highest outcome batch `seq` of that gateway this snapshot already reflects. A gateway re-applies
+   * its own newer outcomes on top, so a push that left key-pool before them cannot undo a fresh cooldown.
+   */
+  applied?: Record<string, number>;
   /** epoch ms until which the whole pool pauses (Google throttling the server), or 0 */
   pausedUntil: number;
   keys: SnapshotKey[];
@@ -205,6 +210,8 @@ export interface AttemptOutcome {
 
 export interface PoolOutcomeBatch {
   gatewayId: string;
+  /** grows by one per batch of this gateway (acknowledged in PoolSnapshot.applied) */
+  seq?: number;
   outcomes: AttemptOutcome[];
 }
 

@@ -34,6 +34,7 @@ export class AttemptRunner {
     const exclude = new Set<string>();
     const length = call.body.reduce((n, c) => n + c.length, 0);
     let failure: UpstreamFailure | null = null;
+    if (length > 0 || call.method !== 'GET') call.headers['content-length'] = String(length);
 
     while (ex.attempts < this.config.maxAttempts && !ex.abort.signal.aborted) {
       const key = this.choose(call.pinned, ex.model, Date.now(), exclude);
@@ -42,13 +43,15 @@ export class AttemptRunner {
       ex.attempts++;
       ex.poolKeyId = key.id;
       this.pool.acquire(key.id);
+      // the call's headers are this request's own object: set the key of this attempt in place
+      call.headers['x-goog-api-key'] = key.secret;
       const sentAt = performance.now();
       let up: Dispatcher.ResponseData;
       try {
         up = await this.upstream.request({
           method: call.method,
           path: call.path,
-          headers: { ...call.headers, 'x-goog-api-key': key.secret, ...(length > 0 || call.method !== 'GET' ? { 'content-length': String(length) } : {}) },
+          headers: call.headers,
           body: call.body,
           signal: ex.abort.signal,
         });

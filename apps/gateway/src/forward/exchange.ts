@@ -36,7 +36,7 @@ export interface UpstreamCall {
   method: string;
   /** path and query as sent upstream (below GEMINI_BASE_URL) */
   path: string;
-  /** end-to-end headers to send, without the pool key (added per attempt) */
+  /** end-to-end headers to send, owned by this call: the runner sets the pool key of each attempt in it */
   headers: Record<string, string | string[]>;
   body: Buffer[];
   /** the pool key that owns a referenced file, upload or cached content */

@@ -25,7 +25,7 @@ describe('PoolReporterService', () => {
 
   beforeEach(() => {
     rpc = new FakeRpc();
-    reporter = new PoolReporterService({} as AppConfig, rpc as unknown as RpcClient, {} as PoolSnapshotService);
+    reporter = new PoolReporterService({} as AppConfig, rpc as unknown as RpcClient, { gatewayId: 'g1', stamp: () => undefined } as unknown as PoolSnapshotService);
   });
 
   const batches = () => rpc.sent.filter((s) => s.pattern === 'pool.outcome').map((s) => s.data as PoolOutcomeBatch);

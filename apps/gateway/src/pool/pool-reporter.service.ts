@@ -2,7 +2,6 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { PoolEvent, type AttemptOutcome, type InFlightReport, type PoolOutcomeBatch } from '@gg/contracts';
 import { RpcClient } from '@gg/nest-common';
-import { randomUUID } from 'node:crypto';
 import { PoolSnapshotService } from './pool-snapshot.service';
 
 const FLUSH_MS = 100;
@@ -15,7 +14,7 @@ const LEASE_MS = 3_000;
  */
 @Injectable()
 export class PoolReporterService implements OnModuleInit {
-  readonly gatewayId = randomUUID();
+  private seq = 0;
   private outcomes: AttemptOutcome[] = [];
   /** successes since the last flush, one per key and model, with a count */
   private readonly successes = new Map<string, AttemptOutcome>();
@@ -71,7 +70,9 @@ export class PoolReporterService implements OnModuleInit {
     // successes first: a failure flushes at once, so every success still pending happened before it
     const outcomes = this.successes.size > 0 ? [...this.successes.values(), ...this.outcomes] : this.outcomes;
     this.successes.clear();
-    const batch: PoolOutcomeBatch = { gatewayId: this.gatewayId, outcomes };
+    const seq = ++this.seq;
+    this.pool.stamp(seq);
+    const batch: PoolOutcomeBatch = { gatewayId: this.pool.gatewayId, seq, outcomes };
     this.outcomes = [];
     this.rpc.emit(PoolEvent.Outcome, batch);
   }
@@ -82,7 +83,7 @@ export class PoolReporterService implements OnModuleInit {
     if (!changed && now - this.lastReportAt < LEASE_MS / 3) return;
     this.lastReportedVersion = this.pool.inFlightVersion;
     this.lastReportAt = now;
-    const report: InFlightReport = { gatewayId: this.gatewayId, inFlight: this.pool.inFlightCounts(), expiresAt: now + LEASE_MS };
+    const report: InFlightReport = { gatewayId: this.pool.gatewayId, inFlight: this.pool.inFlightCounts(), expiresAt: now + LEASE_MS };
     this.rpc.emit(PoolEvent.InFlight, report);
   }
 
@@ -90,6 +91,6 @@ export class PoolReporterService implements OnModuleInit {
   close(): void {
     clearInterval(this.inFlightTimer);
     this.flush();
-    this.rpc.emit(PoolEvent.InFlight, { gatewayId: this.gatewayId, inFlight: {}, expiresAt: Date.now() } satisfies InFlightReport);
+    this.rpc.emit(PoolEvent.InFlight, { gatewayId: this.pool.gatewayId, inFlight: {}, expiresAt: Date.now() } satisfies InFlightReport);
   }
 }

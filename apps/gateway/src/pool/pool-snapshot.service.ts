@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { PoolPattern, type AttemptOutcome, type PoolSnapshot, type SnapshotKey } from '@gg/contracts';
@@ -7,6 +8,8 @@ import { Gauge } from 'prom-client';
 import { GatewayMetrics } from '../http/gateway-metrics';
 
 const RECONCILE_MS = 5_000;
+/** a local penalty key-pool never acknowledged (lost event, restarted key-pool) stops being re-applied after this */
+const UNACKED_MAX_AGE_MS = 30_000;
 
 /**
  * The gateway's copy of the pool: pushed by key-pool on every change, reconciled every few seconds, and updated
@@ -18,6 +21,10 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
   private readonly logger = new Logger(PoolSnapshotService.name);
   private snapshot: PoolSnapshot = { version: -1, pausedUntil: 0, keys: [] };
   private readonly inFlight = new Map<string, number>();
+  /** this gateway, as it reports to key-pool */
+  readonly gatewayId = randomUUID();
+  /** penalties applied locally that key-pool has not acknowledged in a snapshot yet */
+  private unacked: { outcome: AttemptOutcome; seq?: number }[] = [];
   private readonly selector: KeySelector;
   private readonly policy: KeyPolicy;
   private reconcileTimer?: NodeJS.Timeout;
@@ -57,7 +64,17 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
   accept(snapshot: PoolSnapshot): void {
     if (!snapshot || !Array.isArray(snapshot.keys)) return;
     if (snapshot.version < this.snapshot.version && this.snapshot.version - snapshot.version < 1_000_000) return;
+    // Our own penalties key-pool has not applied yet go on top: a push that left before them must not undo them.
+    const ack = snapshot.applied?.[this.gatewayId] ?? -1;
+    const oldest = Date.now() - UNACKED_MAX_AGE_MS;
+    this.unacked = this.unacked.filter((u) => (u.seq === undefined || u.seq > ack) && u.outcome.at > oldest);
     this.snapshot = snapshot;
+    for (const u of this.unacked) this.applyToSnapshot(u.outcome);
+  }
+
+  /** The reporter sent the outcomes applied locally so far in its batch `seq`. */
+  stamp(seq: number): void {
+    for (const u of this.unacked) if (u.seq === undefined) u.seq = seq;
   }
 
   /** Epoch ms until which the whole pool pauses (Google throttling the server), 0 when it doesn't. */
@@ -96,6 +113,11 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
   /** Apply an attempt's outcome to the local copy at once; key-pool's next push is authoritative. */
   applyLocal(outcome: AttemptOutcome): void {
     if (outcome.kind === 'success' || outcome.kind === 'client_error' || outcome.kind === 'affinity') return;
+    this.unacked.push({ outcome });
+    this.applyToSnapshot(outcome);
+  }
+
+  private applyToSnapshot(outcome: AttemptOutcome): void {
     const keys = this.snapshot.keys;
     for (let i = 0; i < keys.length; i++) {
       if (keys[i].id === outcome.keyId) {

@@ -56,7 +56,7 @@ export class PoolController {
 
   @NsEventPattern(PoolEvent.Outcome)
   outcome(@Payload() batch: PoolOutcomeBatchDto): void {
-    this.pool.applyOutcomes(batch.outcomes);
+    this.pool.applyOutcomes(batch.outcomes, Date.now(), batch.gatewayId, batch.seq);
   }
 
   @NsEventPattern(PoolEvent.InFlight)

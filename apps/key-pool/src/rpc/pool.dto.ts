@@ -77,6 +77,11 @@ export class PoolOutcomeBatchDto implements PoolOutcomeBatch {
   @IsString()
   gatewayId: string;
 
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  seq?: number;
+
   @IsArray()
   @ValidateNested({ each: true })
   @Type(() => AttemptOutcomeDto)

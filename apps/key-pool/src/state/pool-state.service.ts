@@ -29,12 +29,16 @@ export type PoolChangeListener = (changedIds: string[]) => void;
  * (libs/key-state). Loads from the db at start; persisting and publishing are done by listeners of its changes
  * (StatePersister, SnapshotPublisher), so this class knows neither.
  */
+const ACK_TTL_MS = 10 * 60_000;
+
 @Injectable()
 export class PoolStateService implements OnModuleInit {
   private readonly logger = new Logger(PoolStateService.name);
   private readonly entries = new Map<string, PoolEntry>();
   private readonly listeners: PoolChangeListener[] = [];
   private readonly outcomeListeners: ((kind: OutcomeKind) => void)[] = [];
+  /** gatewayId -> last outcome batch applied (PoolSnapshot.applied) */
+  private readonly applied = new Map<string, { seq: number; at: number }>();
   private readonly policy: KeyPolicy;
   private readonly pause = new PoolPauseDetector();
   /** epoch-ms based so that it keeps growing across restarts of key-pool (gateways ignore older snapshots) */
@@ -115,8 +119,9 @@ export class PoolStateService implements OnModuleInit {
    * of cooling every key down one after another (their fresh cooldowns are lifted; 429s during the pause cool
    * nothing). A per-day quota is the key's own and never counts as throttling.
    */
-  applyOutcomes(outcomes: AttemptOutcome[], now = Date.now()): void {
+  applyOutcomes(outcomes: AttemptOutcome[], now = Date.now(), gatewayId?: string, seq?: number): void {
     const changed = new Set<string>();
+    if (gatewayId !== undefined && seq !== undefined) this.acknowledge(gatewayId, seq);
     for (const outcome of outcomes) {
       const entry = this.entries.get(outcome.keyId);
       if (!entry) continue;
@@ -161,9 +166,19 @@ export class PoolStateService implements OnModuleInit {
     return this.version;
   }
 
+  /** Remembers the last batch applied per gateway (kept for a while after its last batch). */
+  private acknowledge(gatewayId: string, seq: number): void {
+    const now = Date.now();
+    this.applied.set(gatewayId, { seq: Math.max(seq, this.applied.get(gatewayId)?.seq ?? -1), at: now });
+    if (this.applied.size > 64) {
+      for (const [id, a] of this.applied) if (now - a.at > ACK_TTL_MS) this.applied.delete(id);
+    }
+  }
+
   snapshot(now = Date.now()): PoolSnapshot {
     return {
       version: this.version,
+      applied: Object.fromEntries([...this.applied].map(([id, a]) => [id, a.seq])),
       pausedUntil: this.pause.pausedUntil(now),
       keys: this.all().map((e) => toSnapshotKey(e.id, e.secret, e.state, now)),
     };
