@@ -96,7 +96,7 @@ export class GatewayPipeline {
     if (!result.ok) {
       if (result.reason === 'unavailable') errors(ex.res, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, { 'retry-after': '1' });
       else errors(ex.res, 401, 'UNAUTHENTICATED', AUTH_MESSAGES[result.reason]);
-      this.metrics.countRequest(ex.res.statusCode);
+      this.metrics.countRequest(ex.method, ex.res.statusCode);
       return;
     }
     ex.record = result.record;
@@ -151,7 +151,7 @@ export class GatewayPipeline {
   private finish(ex: Exchange): void {
     if (!ex.record) return;
     const status = ex.status || ex.res.statusCode || 499;
-    this.metrics.countRequest(status);
+    this.metrics.countRequest(ex.method, status, (Date.now() - ex.startedAt) / 1000);
     this.usage.record({
       requestId: this.usageIdOf(ex),
       at: new Date(ex.startedAt).toISOString(),

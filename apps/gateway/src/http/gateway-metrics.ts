@@ -7,8 +7,15 @@ export class GatewayMetrics {
   readonly registry = new Registry();
   readonly requests = new Counter({
     name: 'gateway_requests_total',
-    help: 'Client requests by final status',
-    labelNames: ['status'],
+    help: 'Client requests by route and final status',
+    labelNames: ['route', 'status'],
+    registers: [this.registry],
+  });
+  readonly duration = new Histogram({
+    name: 'gateway_request_duration_seconds',
+    help: 'Client request duration by route (to the last byte of the answer)',
+    labelNames: ['route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300],
     registers: [this.registry],
   });
   readonly attempts = new Counter({
@@ -25,7 +32,8 @@ export class GatewayMetrics {
   });
   readonly open = new Gauge({ name: 'gateway_open_requests', help: 'Requests in progress', registers: [this.registry] });
 
-  private readonly requestsByStatus = new Map<number, { inc(): void }>();
+  private readonly requestsByRoute = new Map<string, { inc(): void }>();
+  private readonly durationByRoute = new Map<string, { observe(v: number): void }>();
   private readonly attemptsByOutcome = new Map<string, { inc(): void }>();
 
   constructor() {
@@ -33,10 +41,16 @@ export class GatewayMetrics {
   }
 
   /** Labelled children are cached: no label-key building on the hot path. */
-  countRequest(status: number): void {
-    let c = this.requestsByStatus.get(status);
-    if (!c) this.requestsByStatus.set(status, (c = this.requests.labels(String(status))));
+  countRequest(method: string, status: number, seconds?: number): void {
+    const route = routeLabel(method);
+    const id = `${route} ${status}`;
+    let c = this.requestsByRoute.get(id);
+    if (!c) this.requestsByRoute.set(id, (c = this.requests.labels(route, String(status))));
     c.inc();
+    if (seconds === undefined) return;
+    let h = this.durationByRoute.get(route);
+    if (!h) this.durationByRoute.set(route, (h = this.duration.labels(route)));
+    h.observe(seconds);
   }
 
   countAttempt(outcome: string): void {
@@ -44,4 +58,28 @@ export class GatewayMetrics {
     if (!c) this.attemptsByOutcome.set(outcome, (c = this.attempts.labels(outcome)));
     c.inc();
   }
+}
+
+const KNOWN = new Set([
+  'generateContent',
+  'streamGenerateContent',
+  'countTokens',
+  'embedContent',
+  'batchEmbedContents',
+  'predict',
+  'predictLongRunning',
+  'batchGenerateContent',
+  'chat.completions',
+  'embeddings',
+  'models.list',
+  'models.get',
+]);
+const RESOURCE = /^(GET|POST|PATCH|PUT|DELETE) \/(?:upload\/)?v1(?:beta|alpha)?\/(models|files|cachedContents|operations|batches|tunedModels|openai)$/;
+
+/** A bounded label for the route: known methods and resource kinds by name, anything else `other`. */
+export function routeLabel(method: string): string {
+  if (KNOWN.has(method)) return method;
+  if (method.includes(' /upload/')) return 'upload';
+  const m = RESOURCE.exec(method);
+  return m ? `${m[1]} ${m[2]}` : 'other';
 }
