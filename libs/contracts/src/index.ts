@@ -3,3 +3,4 @@ export * from './types';
 export * from './errors';
 export * from './user-key';
 export * from './rpc';
+export * from './usage';

@@ -1,11 +1,10 @@
 import type { AppConfig } from '@gg/config';
 import type { KeyChangedEvent, LogQuery, Page, RequestLog, Stats, StatsWindow, UsageRecord } from '@gg/contracts';
 import type { AuthKeyRow, DbManager, UserRow } from '@gg/db';
-import { ErrorCode } from '@gg/contracts';
+import { ErrorCode, usageToRequestLog } from '@gg/contracts';
 import { DomainError } from '@gg/nest-common';
 import type { AuthEventsService } from '../events/auth-events.service';
 import type { LoginThrottleService } from '../sessions/login-throttle.service';
-import { toRequestLog } from '../usage/usage.mapper';
 
 /** An in-memory DbManager for unit tests: the parts auth uses, with the contract's semantics. */
 export class FakeDb implements DbManager {
@@ -73,7 +72,7 @@ export class FakeDb implements DbManager {
     apply: async (records: UsageRecord[]) => {
       const fresh = records.filter((r) => !this.logRows.some((l) => l.id === r.requestId));
       for (const r of fresh) {
-        this.logRows.push(toRequestLog(r));
+        this.logRows.push(usageToRequestLog(r));
         const key = this.keyRows.get(r.authKeyId);
         if (key) {
           key.callCount += 1;

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { UsageBatchJob } from '@gg/contracts';
+import { usageToRequestLog, type UsageBatchJob } from '@gg/contracts';
 import { DB_MANAGER, type DbManager } from '@gg/db';
 import { ProbesService } from '@gg/nest-common';
 import { Counter } from 'prom-client';
 import { AuthEventsService } from '../events/auth-events.service';
-import { isUsageRecord, toRequestLog } from './usage.mapper';
+import { isUsageRecord } from './usage.mapper';
 
 /** Applies usage batches from the gateways: counts and request log rows, once per request id. */
 @Injectable()
@@ -37,7 +37,7 @@ export class UsageService {
     const applied = await this.db.usage.apply(records);
     this.applied.inc({ result: 'applied' }, applied.length);
     this.applied.inc({ result: 'duplicate' }, records.length - applied.length);
-    this.events.logsAppended(applied.map(toRequestLog));
+    this.events.logsAppended(applied.map((r) => usageToRequestLog(r)));
     return applied.length;
   }
 }

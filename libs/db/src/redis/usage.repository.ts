@@ -1,4 +1,4 @@
-import type { UsageRecord } from "@gg/contracts";
+import { usageToRequestLog, type UsageRecord } from "@gg/contracts";
 import type { UsageRepository } from "../db-manager";
 import { normalizeIso } from "../shared/cursor";
 import { WINDOW_BUCKETS } from "../shared/stats-window";
@@ -47,23 +47,7 @@ export class RedisUsageRepository implements UsageRepository {
       (b) => Math.floor(ms / (b.seconds * 1000)) * b.seconds * 1000,
     );
     const row = encode(
-      {
-        id: r.requestId,
-        at,
-        userId: r.userId,
-        authKeyId: r.authKeyId,
-        poolKeyId: r.poolKeyId,
-        method: r.method,
-        model: r.model,
-        stream: r.stream,
-        status: r.status,
-        attempts: r.attempts,
-        latencyMs: r.latencyMs,
-        ttfbMs: r.ttfbMs,
-        promptTokens: r.promptTokens,
-        outputTokens: r.outputTokens,
-        error: r.error,
-      },
+      usageToRequestLog(r, at),
       LOG_FIELDS,
     );
     return [
