@@ -1,6 +1,7 @@
 import type { AuthKeyRecord, GoogleStatus } from '@gg/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import type { RequestAbort } from './request-abort';
 
 /** State of one client request on its way through the gateway. */
 export interface Exchange {
@@ -24,7 +25,7 @@ export interface Exchange {
   error?: string;
   promptTokens: number;
   outputTokens: number;
-  abort: AbortController;
+  abort: RequestAbort;
   deadlineHit: boolean;
 }
 

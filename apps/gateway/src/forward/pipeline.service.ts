@@ -10,6 +10,7 @@ import { RateLimiterService } from '../limits/rate-limiter.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import type { ErrorWriter, Exchange } from './exchange';
 import { Deadlines } from './deadlines';
+import { RequestAbort } from './request-abort';
 import { BodyTooLargeError, readBody } from './read-body';
 
 const MAX_BODY_BYTES = 128 * 1024 * 1024;
@@ -74,7 +75,7 @@ export class GatewayPipeline {
       status: 0,
       promptTokens: 0,
       outputTokens: 0,
-      abort: new AbortController(),
+      abort: new RequestAbort(),
       deadlineHit: false,
     };
     const result = this.auth.authenticate(credentialOf(s.req.headers, s.queryKey), s.startedAt);

@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { Pool, type Dispatcher } from 'undici';
+import type { RequestAbort } from './request-abort';
 
 /**
  * The connection pool to the Gemini origin. undici on the forwarding path (raw bytes, no decompression, keep-alive);
@@ -33,7 +34,8 @@ export class UpstreamService implements OnApplicationShutdown {
     path: string;
     headers: Record<string, string | string[]>;
     body: Buffer[] | null;
-    signal: AbortSignal;
+    /** an AbortSignal, or an EventEmitter with `aborted` and an 'abort' event (both accepted by undici) */
+    signal: AbortSignal | RequestAbort;
   }): Promise<Dispatcher.ResponseData> {
     return this.pool.request({
       method: opts.method as Dispatcher.HttpMethod,

@@ -82,7 +82,7 @@ export class OpenAiRoute {
     const json = parseJson(body);
     // the key's model allow-list, before any work (image fetches) is done for the request
     if (!this.pipeline.modelAllowed(ex, requestedModel(json), writeOpenAiError)) return;
-    const req = await mapChatRequest(json, (url, param) => this.images.fetch(url, param, ex.abort.signal));
+    const req = await mapChatRequest(json, (url, param) => this.images.fetch(url, param, ex.abort.asAbortSignal()));
     ex.model = req.model;
     ex.stream = req.stream;
     if (ex.res.destroyed) return;
