@@ -1,7 +1,8 @@
 /**
  * The admin SPA in a real browser (Debian's Chromium through playwright-core) against a real stack: log in,
  * fill the pool, create a user key, call the gateway with it through @google/genai, and watch the call count
- * and the request log move without a reload; the phone layout; a user who is not an admin.
+ * and the request log move without a reload; the phone layout; a user who is not an admin; a user who changes
+ * her own password.
  */
 import { GoogleGenAI } from '@google/genai';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
@@ -147,6 +148,48 @@ describe('admin UI in the browser', () => {
     }
   });
 
+  it('lets a user change her own password: signed out, then only the new one works', async () => {
+    const carol = { username: 'carol', password: 'carol-password-1', newPassword: 'carol-password-2' };
+    await nav(page, 'Users').click();
+    await page.getByLabel('Username').fill(carol.username);
+    await page.getByLabel('Password', { exact: true }).fill(carol.password);
+    await page.getByRole('button', { name: 'Create user' }).click();
+    await waitForText(page.locator('.toast'), `User "${carol.username}" created.`);
+
+    const context = await newContext(browser, stack.adminUrl);
+    try {
+      const own = await context.newPage();
+      await own.goto('/');
+      await logIn(own, carol.username, carol.password);
+      await own.getByRole('button', { name: 'Change password' }).click();
+      const dialog = own.getByRole('dialog', { name: 'Change password' });
+      const fill = async (current: string, next: string, confirm: string): Promise<void> => {
+        await dialog.getByLabel('Current password').fill(current);
+        await dialog.getByLabel('New password', { exact: true }).fill(next);
+        await dialog.getByLabel('Confirm new password').fill(confirm);
+        await dialog.getByRole('button', { name: 'Change password' }).click();
+      };
+      await fill(carol.password, carol.newPassword, 'something-else');
+      await waitForText(dialog.getByRole('alert'), 'The two new passwords do not match.');
+      await fill('not-my-password', carol.newPassword, carol.newPassword);
+      await waitForText(dialog.getByRole('alert'), 'current password is wrong');
+      expect(new URL(own.url()).pathname).toBe('/');
+
+      await fill(carol.password, carol.newPassword, carol.newPassword);
+      await own.waitForURL((url) => url.pathname === '/login' && url.search === '');
+      await waitForText(own.locator('.toast-success'), 'Password changed — sign in with your new password.');
+      expect(await own.locator('.toast-error').count()).toBe(0);
+
+      await logIn(own, carol.username, carol.password, false);
+      await waitForText(own.getByRole('alert'), 'Wrong username or password.');
+      await logIn(own, carol.username, carol.newPassword);
+      await own.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+      await waitForText(own.locator('.user-chip'), carol.username);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('fits a phone: the navigation is a drawer behind the menu button', async () => {
     const context = await newContext(browser, stack.adminUrl, true);
     try {
@@ -167,6 +210,8 @@ describe('admin UI in the browser', () => {
       await phone.locator('tbody tr', { hasText: 'browser-laptop' }).waitFor();
       const overflow = Number(await phone.evaluate('document.documentElement.scrollWidth - window.innerWidth'));
       expect(overflow).toBeLessThanOrEqual(0);
+      // the header keeps the password change in reach (a lock button named "Change password")
+      await phone.getByRole('banner').getByRole('button', { name: 'Change password' }).waitFor();
     } finally {
       await context.close();
     }

@@ -33,6 +33,15 @@ class Session {
     this.user = await api.auth.me();
   }
 
+  /**
+   * Changes the signed-in user's password. The server then ends every session of the user, this one too:
+   * forget it here (and clear the refresh cookie) and show the login page.
+   */
+  async changePassword(currentPassword: string, newPassword: string): Promise<void> {
+    await api.auth.changePassword({ currentPassword, newPassword });
+    await this.logout();
+  }
+
   /** Ends the session and shows the login page (without a `next`: the next person starts at the dashboard). */
   async logout(): Promise<void> {
     await api.auth.logout();
