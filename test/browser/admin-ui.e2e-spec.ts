@@ -116,6 +116,8 @@ describe('admin UI in the browser', () => {
 
   it('lets an admin create a user who then sees no admin page', async () => {
     await nav(page, 'Users').click();
+    // the list is loaded (and the form will not re-render under the typing) once the admin's own row is there
+    await page.locator('tbody tr', { hasText: stack.adminUsername }).first().waitFor();
     await page.getByLabel('Username').fill(alice.username);
     await page.getByLabel('Password', { exact: true }).fill(alice.password);
     await page.getByRole('button', { name: 'Create user' }).click();
@@ -150,7 +152,11 @@ describe('admin UI in the browser', () => {
 
   it('lets a user change her own password: signed out, then only the new one works', async () => {
     const carol = { username: 'carol', password: 'carol-password-1', newPassword: 'carol-password-2' };
+    // come to /users afresh (the previous test leaves the page there), then wait for its list before typing
+    await nav(page, 'Dashboard').click();
+    await page.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     await nav(page, 'Users').click();
+    await page.locator('tbody tr', { hasText: stack.adminUsername }).first().waitFor();
     await page.getByLabel('Username').fill(carol.username);
     await page.getByLabel('Password', { exact: true }).fill(carol.password);
     await page.getByRole('button', { name: 'Create user' }).click();
