@@ -4,3 +4,4 @@ export * from './errors';
 export * from './user-key';
 export * from './rpc';
 export * from './usage';
+export * from './limits';

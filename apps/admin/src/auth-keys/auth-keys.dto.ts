@@ -13,14 +13,12 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
-import type { KeyLimits } from '@gg/contracts';
+import { ALLOWED_MODELS_MAX, GRACE_SECONDS_MAX, KEY_NAME_MAX, RATE_LIMIT_MAX, type KeyLimits } from '@gg/contracts';
 
-const NAME_MESSAGE = 'name must be 1-100 characters';
+const NAME_MESSAGE = `name must be 1-${KEY_NAME_MAX} characters`;
 const EXPIRES_MESSAGE = 'expiresAt must be an ISO 8601 date-time, e.g. 2030-01-01T00:00:00Z';
-const RATE_MESSAGE = 'rateLimitPerMinute must be an integer from 1 to 1000000, or null for no limit';
-const MODELS_MESSAGE = 'allowedModels must be a list of 1-100 model ids, or null for any model';
-/** the longest grace a rotation may keep the old secret: 30 days */
-export const GRACE_SECONDS_MAX = 30 * 86400;
+const RATE_MESSAGE = `rateLimitPerMinute must be an integer from 1 to ${RATE_LIMIT_MAX}, or null for no limit`;
+const MODELS_MESSAGE = `allowedModels must be a list of 1-${ALLOWED_MODELS_MAX} model ids, or null for any model`;
 
 export class ListAuthKeysQuery {
   /** admins only: another user's keys */
@@ -35,13 +33,13 @@ class KeyLimitsDto implements KeyLimits {
   @ValidateIf((_o, v) => v !== null)
   @IsInt({ message: RATE_MESSAGE })
   @Min(1, { message: RATE_MESSAGE })
-  @Max(1_000_000, { message: RATE_MESSAGE })
+  @Max(RATE_LIMIT_MAX, { message: RATE_MESSAGE })
   rateLimitPerMinute?: number | null;
 
   @IsOptional()
   @ValidateIf((_o, v) => v !== null)
   @IsArray({ message: MODELS_MESSAGE })
-  @ArrayMaxSize(100, { message: MODELS_MESSAGE })
+  @ArrayMaxSize(ALLOWED_MODELS_MAX, { message: MODELS_MESSAGE })
   @IsString({ each: true, message: MODELS_MESSAGE })
   @MaxLength(200, { each: true, message: MODELS_MESSAGE })
   allowedModels?: string[] | null;
@@ -50,7 +48,7 @@ class KeyLimitsDto implements KeyLimits {
 export class CreateAuthKeyDto extends KeyLimitsDto {
   @IsString()
   @MinLength(1, { message: NAME_MESSAGE })
-  @MaxLength(100, { message: NAME_MESSAGE })
+  @MaxLength(KEY_NAME_MAX, { message: NAME_MESSAGE })
   name: string;
 
   /** ISO 8601 time; null or absent: never expires */
@@ -63,7 +61,7 @@ export class UpdateAuthKeyDto extends KeyLimitsDto {
   @IsOptional()
   @IsString()
   @MinLength(1, { message: NAME_MESSAGE })
-  @MaxLength(100, { message: NAME_MESSAGE })
+  @MaxLength(KEY_NAME_MAX, { message: NAME_MESSAGE })
   name?: string;
 
   @IsOptional()

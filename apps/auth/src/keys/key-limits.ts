@@ -1,5 +1,5 @@
 import { DomainError } from '@gg/nest-common';
-import { RATE_LIMIT_MAX } from './keys.dto';
+import { RATE_LIMIT_MAX } from '@gg/contracts';
 
 /** A model id, optionally ending in `*` (a prefix: `gemini-2.5-*`). */
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\*?$/;

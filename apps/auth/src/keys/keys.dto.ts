@@ -13,6 +13,7 @@ import {
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { ALLOWED_MODELS_MAX, GRACE_SECONDS_MAX, KEY_NAME_MAX, RATE_LIMIT_MAX } from '@gg/contracts';
 import type {
   CreateKeyRequest,
   KeyVerifyRequest,
@@ -22,11 +23,6 @@ import type {
 } from '@gg/contracts';
 import { CallerRequestDto, IdRequestDto } from '../common/caller.dto';
 
-export const KEY_NAME_MAX = 100;
-export const RATE_LIMIT_MAX = 1_000_000;
-export const ALLOWED_MODELS_MAX = 100;
-/** the longest grace a rotation may keep the old secret valid: 30 days */
-export const GRACE_SECONDS_MAX = 30 * 86400;
 
 export class ListKeysDto extends CallerRequestDto implements ListKeysRequest {
   @IsOptional()

@@ -7,7 +7,7 @@ import { DomainError, generateUserKey, hashUserKey } from '@gg/nest-common';
 import { AuthEventsService } from '../events/auth-events.service';
 import { toAuthKey, toKeyRecord } from './auth-key.mapper';
 import { futureTime, validModels, validRate } from './key-limits';
-import { GRACE_SECONDS_MAX, KEY_NAME_MAX } from './keys.dto';
+import { GRACE_SECONDS_MAX, KEY_NAME_MAX } from '@gg/contracts';
 
 export interface NewKey extends KeyLimits {
   name: string;
