@@ -223,12 +223,6 @@ export interface InFlightReport {
   expiresAt: number;
 }
 
-/** Pool key ids are bound to files, uploads and cached contents they created. */
-export interface AffinityRecord {
-  resource: string;
-  keyId: string;
-}
-
 /** One line of an app's log, from the capped `${REDIS_NAMESPACE}:service-logs` stream (secrets redacted). */
 export interface ServiceLogLine {
   /** stream entry id, increasing */
