@@ -48,10 +48,22 @@ describe('loadConfig', () => {
     [{ KEY_SELECTION: 'best' }, 'KEY_SELECTION'],
     [{ NODE_ENV: 'production' }, 'JWT_SECRET'],
     [{ ADMIN_PASSWORD: 'short' }, 'ADMIN_PASSWORD'],
+    [{ TRUSTED_PROXIES: '10.0.0.0/8, ingress' }, 'TRUSTED_PROXIES'],
+    [{ TRUSTED_PROXIES: '10.0.0.0/40' }, 'TRUSTED_PROXIES'],
+    [{ PUBLIC_BASE_URL: 'ftp://x' }, 'PUBLIC_BASE_URL'],
   ])('refuses %j naming %s', (env, variable) => {
     const run = () => loadConfig({ DATA_DIR: dir(), ...env });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('trusts no proxy and no public URL unless told', () => {
+    const c = loadConfig({ DATA_DIR: dir() });
+    expect(c.trustedProxies).toEqual([]);
+    expect(c.publicBaseUrl).toBeNull();
+    const set = loadConfig({ DATA_DIR: dir(), TRUSTED_PROXIES: '10.0.0.0/8 fd00::/8,127.0.0.1', PUBLIC_BASE_URL: 'https://gw.example.com/' });
+    expect(set.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8', '127.0.0.1']);
+    expect(set.publicBaseUrl).toBe('https://gw.example.com');
   });
 
   it('splits GEMINI_API_KEYS on commas and newlines', () => {

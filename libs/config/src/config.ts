@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import proxyAddr from 'proxy-addr';
 
 export type DatabaseType = 'sqlite' | 'redis';
 export type KeySelection = 'least-busy' | 'round-robin' | 'random';
@@ -43,6 +44,10 @@ export interface AppConfig {
   authCacheTtlMs: number;
   /** where the admin serves the built SPA from */
   adminUiDir: string;
+  /** addresses or CIDRs of proxies whose X-Forwarded-* headers are believed; empty: none */
+  trustedProxies: string[];
+  /** origin (and optional path) clients reach the gateway at, e.g. https://gemini.example.com; null: from the request */
+  publicBaseUrl: string | null;
 }
 
 export class ConfigError extends Error {
@@ -129,6 +134,19 @@ function encryptionKey(env: Env, dataDir: string, production: boolean): Buffer {
   return Buffer.from(s, 'base64url');
 }
 
+/** TRUSTED_PROXIES: comma or space separated addresses and CIDRs (IPv4 or IPv6), each checked. */
+function trustedProxies(env: Env): string[] {
+  const list = parseKeyList(env['TRUSTED_PROXIES']);
+  for (const entry of list) {
+    try {
+      proxyAddr.compile(entry);
+    } catch {
+      throw new ConfigError('TRUSTED_PROXIES', `"${entry}" is not an IP address or CIDR range`);
+    }
+  }
+  return list;
+}
+
 export function parseKeyList(raw: string | undefined): string[] {
   if (!raw) return [];
   return raw
@@ -193,6 +211,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 14 * 86400, 60, 365 * 86400),
     authCacheTtlMs: int(env, 'AUTH_CACHE_TTL_SECONDS', 30, 1, 3600) * 1000,
     adminUiDir: str(env, 'ADMIN_UI_DIR', resolve(__dirname, '../../../../apps/admin-ui')),
+    trustedProxies: trustedProxies(env),
+    publicBaseUrl: env['PUBLIC_BASE_URL']?.trim() ? url(env, 'PUBLIC_BASE_URL', '', ['http:', 'https:']) : null,
   });
 }
 

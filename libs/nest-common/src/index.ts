@@ -8,3 +8,4 @@ export * from './user-key-crypto';
 export * from './ping';
 export * from './metrics';
 export * from './service-log-sink';
+export * from './client-address';
