@@ -5,6 +5,8 @@
 export const AuthPattern = {
   /** RPC: verify a user key hash for the gateway -> AuthKeyRecord | null */
   KeyVerify: 'auth.key.verify',
+  /** RPC: how many legacy-format user keys may still exist (gateway, at start and now and then) -> LegacyKeysAnswer */
+  KeyLegacyCount: 'auth.key.legacy-count',
   Login: 'auth.login',
   Refresh: 'auth.refresh',
   Logout: 'auth.logout',

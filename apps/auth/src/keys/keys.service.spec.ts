@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import type { Caller } from '@gg/contracts';
-import { DomainError, hashUserKey, verifyUserKeyChecksum } from '@gg/nest-common';
+import { createHash, randomBytes } from 'node:crypto';
+import { checkUserKey, DomainError, hashUserKey } from '@gg/nest-common';
 import { FakeDb, FakeEvents, testConfig } from '../testing/fakes';
 import { KeysService } from './keys.service';
+import { LegacyKeysService } from './legacy-keys.service';
 
 beforeAll(() => Logger.overrideLogger(false));
 
@@ -26,7 +28,8 @@ function setup() {
       createdAt: new Date().toISOString(),
     });
   }
-  return { db, events, config, keys: new KeysService(config, db, events.asService()) };
+  const legacy = new LegacyKeysService(db);
+  return { db, events, config, legacy, keys: new KeysService(config, db, events.asService(), legacy) };
 }
 
 async function failure(p: Promise<unknown>): Promise<string> {
@@ -43,7 +46,8 @@ describe('KeysService', () => {
   it('creates a key: the secret is returned once, only its keyed hash is stored', async () => {
     const { db, config, keys } = setup();
     const created = await keys.create(alice, { name: '  laptop  ' });
-    expect(verifyUserKeyChecksum(created.key)).toBe(true);
+    expect(created.key).toMatch(/^gg1-/);
+    expect(checkUserKey(created.key, config.keyHashSecret)).toBe('v1');
     expect(created).toMatchObject({ name: 'laptop', isActive: true, callCount: 0, expiresAt: null });
     expect(created.prefix).toBe(created.key.slice(0, 10));
     const row = db.keyRows.get(created.id)!;
@@ -177,5 +181,31 @@ describe('KeysService', () => {
     const k = await keys.create(alice, { name: 'short', expiresAt: soon.toISOString() });
     await keys.rotate(alice, k.id, 3600);
     expect((await keys.verify(hashUserKey(k.key, config.keyHashSecret)))!.expiresAt).toBe(soon.getTime());
+  });
+
+  it('issues only the current format on rotation; legacy keys are counted until rotated or deleted', async () => {
+    const { db, config, keys, legacy } = setup();
+    const fresh = await keys.create(alice, { name: 'new' });
+    expect(await legacy.count()).toBe(0);
+    // two keys made by the old code: `gg-` + body + plain SHA-256 checksum
+    const old = [0, 1].map((i) => {
+      const body = randomBytes(32).toString('base64url');
+      const key = `gg-${body}${createHash('sha256').update(body).digest().subarray(0, 4).toString('base64url')}`;
+      db.keyRows.set(`old-${i}`, { ...db.keyRows.get(fresh.id)!, id: `old-${i}`, prefix: key.slice(0, 10), hash: hashUserKey(key, config.keyHashSecret) });
+      return key;
+    });
+    expect(checkUserKey(old[0], config.keyHashSecret)).toBe('legacy');
+    expect(await legacy.count()).toBe(0); // reused for a while...
+    legacy.changed();
+    expect(await legacy.count()).toBe(2); // ...until something changes
+    expect(await keys.verify(hashUserKey(old[0], config.keyHashSecret))).toMatchObject({ id: 'old-0', isActive: true });
+
+    const rotated = await keys.rotate(alice, 'old-0');
+    expect(checkUserKey(rotated.key, config.keyHashSecret)).toBe('v1');
+    expect(await legacy.count()).toBe(1);
+    await keys.rotate(alice, 'old-1', 60); // the old secret keeps working during the grace: still counted
+    expect(await legacy.count()).toBe(1);
+    await keys.rotate(alice, 'old-1', 0);
+    expect(await legacy.count()).toBe(0);
   });
 });

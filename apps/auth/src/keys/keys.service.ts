@@ -6,6 +6,7 @@ import { type AuthKeyPatch, type AuthKeyRow, DB_MANAGER, type DbManager } from '
 import { DomainError, generateUserKey, hashUserKey } from '@gg/nest-common';
 import { AuthEventsService } from '../events/auth-events.service';
 import { toAuthKey, toKeyRecord } from './auth-key.mapper';
+import { LegacyKeysService } from './legacy-keys.service';
 import { futureTime, validModels, validRate } from './key-limits';
 import { GRACE_SECONDS_MAX, KEY_NAME_MAX } from '@gg/contracts';
 
@@ -36,6 +37,7 @@ export class KeysService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(DB_MANAGER) private readonly db: DbManager,
     private readonly events: AuthEventsService,
+    private readonly legacy: LegacyKeysService,
   ) {}
 
   async list(caller: Caller, userId?: string): Promise<AuthKey[]> {
@@ -47,7 +49,7 @@ export class KeysService {
   }
 
   async create(caller: Caller, input: NewKey): Promise<AuthKeyWithSecret> {
-    const { key, prefix } = generateUserKey();
+    const { key, prefix } = generateUserKey(this.config.keyHashSecret);
     const row = await this.db.authKeys.create({
       id: randomUUID(),
       userId: caller.userId,
@@ -99,10 +101,11 @@ export class KeysService {
     if (!Number.isInteger(graceSeconds) || graceSeconds < 0 || graceSeconds > GRACE_SECONDS_MAX) {
       throw DomainError.badRequest(`graceSeconds must be an integer from 0 to ${GRACE_SECONDS_MAX}`);
     }
-    const { key, prefix } = generateUserKey();
+    const { key, prefix } = generateUserKey(this.config.keyHashSecret);
     const until = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000).toISOString() : null;
     const updated = await this.db.authKeys.rotate(id, { hash: hashUserKey(key, this.config.keyHashSecret), prefix }, until);
     if (!updated) throw DomainError.notFound('key not found');
+    this.legacy.changed();
     // gateways holding the old secret drop it and ask again: they then learn the grace end (or that it is gone)
     this.events.keyChanged(hashesOf(row));
     this.logger.log({ keyId: id, graceSeconds }, 'user key rotated');
@@ -112,6 +115,7 @@ export class KeysService {
   async delete(caller: Caller, id: string): Promise<null> {
     const row = await this.findVisible(caller, id);
     await this.db.authKeys.delete(id);
+    this.legacy.changed();
     this.events.keyChanged(hashesOf(row));
     this.logger.log({ keyId: id }, 'user key deleted');
     return null;

@@ -1,59 +1,125 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { LRUCache } from 'lru-cache';
+import { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { AuthPattern, type AuthKeyRecord, type KeyChangedEvent, type KeyVerifyRequest } from '@gg/contracts';
-import { hashUserKey, RpcClient, verifyUserKeyChecksum } from '@gg/nest-common';
+import { checkUserKey, clientAddress, compileTrust, hashUserKey, RpcClient, type TrustFn } from '@gg/nest-common';
+import { GatewayMetrics } from '../http/gateway-metrics';
+import { AuthFailureLimiter } from './failure-limiter';
+import { LegacyKeyGate } from './legacy-key-gate';
 
-interface Entry {
+interface Known {
   hash: string;
-  record: AuthKeyRecord | null;
+  record: AuthKeyRecord;
   expiresAt: number;
 }
 
 export type AuthResult =
   | { ok: true; record: AuthKeyRecord }
-  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'inactive' | 'expired' | 'unavailable' };
+  | { ok: false; reason: 'missing' | 'malformed' | 'unknown' | 'inactive' | 'expired' | 'unavailable' }
+  /** too many failed authentications from this client address: retry after `retryAfter` seconds */
+  | { ok: false; reason: 'throttled'; retryAfter: number };
 
 const NEGATIVE_TTL_MS = 5_000;
-const MAX_ENTRIES = 100_000;
+/** keys auth knows (active or not) */
+const MAX_KNOWN = 100_000;
+/** keys auth said it does not know: kept apart, so they can never push a known key out */
+const MAX_UNKNOWN = 10_000;
+
+type AuthRefusal = Exclude<AuthResult, { ok: true }>;
+
+const MISSING: AuthRefusal = { ok: false, reason: 'missing' };
+const MALFORMED: AuthRefusal = { ok: false, reason: 'malformed' };
+const UNKNOWN: AuthRefusal = { ok: false, reason: 'unknown' };
+const UNAVAILABLE: AuthRefusal = { ok: false, reason: 'unavailable' };
 
 /**
- * The gateway's view of user keys: key hash -> record, filled by one RPC to auth on a miss (concurrent misses
- * share it), dropped on `auth.key.changed`, with a short TTL as the backstop and a small negative cache.
- * Keys with a bad checksum are refused with no lookup at all.
+ * The gateway's view of user keys. Known keys (key as presented -> record) and unknown ones (-> expiry) live in two
+ * bounded LRUs, filled by one RPC to auth on a miss (concurrent misses share it), dropped on `auth.key.changed`,
+ * with a short TTL as the backstop. A key whose checksum fails is refused with no lookup: a current-format key
+ * carries an HMAC only the secret holder can make, so forged keys cost no RPC and no cache entry. A client
+ * address with too many refused keys (`AuthFailureLimiter`) is refused for a while before any work.
  */
 @Injectable()
-export class AuthCacheService {
+export class AuthCacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AuthCacheService.name);
   /** by the key as presented: the steady state is one map lookup, no hashing (the secret never leaves memory) */
-  private readonly entries = new Map<string, Entry>();
-  /** hash -> key as presented, to drop entries on change events */
+  private readonly known = new LRUCache<string, Known>({
+    max: MAX_KNOWN,
+    dispose: (entry, key, reason) => {
+      if (reason !== 'set' && this.byHash.get(entry.hash) === key) this.byHash.delete(entry.hash);
+    },
+  });
+  /** key as presented -> when the "unknown" answer stops being trusted */
+  private readonly unknown = new LRUCache<string, number>({ max: MAX_UNKNOWN });
+  /** hash -> key as presented, to drop known entries on change events (as big as `known`) */
   private readonly byHash = new Map<string, string>();
   private readonly pending = new Map<string, Promise<AuthKeyRecord | null>>();
   /** bumped on every invalidation, so a lookup that raced with one is not cached */
   private generation = 0;
+  private readonly trust: TrustFn;
+  private readonly failures = new AuthFailureLimiter();
+  readonly legacy: LegacyKeyGate;
+  private readonly lookups: Counter;
+  private readonly refused: Counter<'reason'>;
+  private readonly refusedBy = new Map<string, { inc(): void }>();
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly rpc: RpcClient,
-  ) {}
+    metrics: GatewayMetrics,
+  ) {
+    this.trust = compileTrust(config.trustedProxies ?? []);
+    this.legacy = new LegacyKeyGate(rpc);
+    this.lookups = new Counter({
+      name: 'gateway_auth_lookups_total',
+      help: 'User key lookups sent to auth (cache misses whose checksum passed)',
+      registers: [metrics.registry],
+    });
+    this.refused = new Counter({
+      name: 'gateway_auth_refused_total',
+      help: 'Refused user keys by reason (malformed: checksum failed, no lookup made)',
+      labelNames: ['reason'],
+      registers: [metrics.registry],
+    });
+  }
 
-  /** Synchronous when cached: the steady state makes no call to auth. */
-  authenticate(key: string | null, now: number): AuthResult | Promise<AuthResult> {
-    if (!key) return { ok: false, reason: 'missing' };
-    const hit = this.entries.get(key);
-    if (hit && hit.expiresAt > now) return judge(hit.record, now);
-    if (!verifyUserKeyChecksum(key)) return { ok: false, reason: 'malformed' };
+  onApplicationBootstrap(): void {
+    this.legacy.start();
+  }
+
+  onModuleDestroy(): void {
+    this.legacy.stop();
+  }
+
+  /** Synchronous when cached or refused outright: the steady state makes no call to auth. */
+  authenticate(key: string | null, now: number, req: IncomingMessage): AuthResult | Promise<AuthResult> {
+    if (!key) return MISSING;
+    const hit = this.known.get(key);
+    if (hit !== undefined && hit.expiresAt > now) return judge(hit.record, now);
+    const address = clientAddress(req, this.trust);
+    const wait = this.failures.blockedFor(address, now);
+    if (wait > 0) return this.refuse(address, now, { ok: false, reason: 'throttled', retryAfter: wait });
+    const unknownUntil = this.unknown.get(key);
+    if (unknownUntil !== undefined && unknownUntil > now) return this.refuse(address, now, UNKNOWN);
+    if (hit === undefined) {
+      const format = checkUserKey(key, this.config.keyHashSecret);
+      if (format === null || (format === 'legacy' && !this.legacy.accepting)) return this.refuse(address, now, MALFORMED);
+    }
     const hash = hit?.hash ?? hashUserKey(key, this.config.keyHashSecret);
     return this.lookup(key, hash).then(
-      (record) => judge(record, Date.now()),
-      () => ({ ok: false, reason: 'unavailable' }) as AuthResult,
+      (record) => (record ? judge(record, Date.now()) : this.refuse(address, Date.now(), UNKNOWN)),
+      () => UNAVAILABLE,
     );
   }
 
   invalidate(event: KeyChangedEvent): void {
     this.generation++;
+    this.legacy.poke();
     if (!event.hashes || event.hashes.length === 0) {
-      this.entries.clear();
+      this.known.clear();
+      this.unknown.clear();
       this.byHash.clear();
       return;
     }
@@ -61,14 +127,29 @@ export class AuthCacheService {
       const key = this.byHash.get(h);
       if (key === undefined) continue;
       this.byHash.delete(h);
-      this.entries.delete(key);
+      this.known.delete(key);
     }
+  }
+
+  /** How many keys are held (known, unknown): for tests and diagnostics. */
+  get sizes(): { known: number; unknown: number } {
+    return { known: this.known.size, unknown: this.unknown.size };
+  }
+
+  /** A key that is not (or no longer) a key counts against its address; the block itself does not. */
+  private refuse(address: string, now: number, result: AuthRefusal): AuthRefusal {
+    if (result.reason !== 'throttled') this.failures.fail(address, now);
+    let c = this.refusedBy.get(result.reason);
+    if (!c) this.refusedBy.set(result.reason, (c = this.refused.labels(result.reason)));
+    c.inc();
+    return result;
   }
 
   private lookup(key: string, hash: string): Promise<AuthKeyRecord | null> {
     let p = this.pending.get(hash);
     if (p) return p;
     const generation = this.generation;
+    this.lookups.inc();
     p = this.rpc
       .send<AuthKeyRecord | null>(AuthPattern.KeyVerify, { hash } satisfies KeyVerifyRequest, 3000)
       .then((record) => {
@@ -85,21 +166,19 @@ export class AuthCacheService {
   }
 
   private store(key: string, hash: string, record: AuthKeyRecord | null): void {
-    if (this.entries.size >= MAX_ENTRIES && !this.entries.has(key)) {
-      const oldest = this.entries.entries().next().value;
-      if (oldest !== undefined) {
-        this.entries.delete(oldest[0]);
-        this.byHash.delete(oldest[1].hash);
-      }
+    const now = Date.now();
+    if (!record) {
+      this.known.delete(key);
+      this.unknown.set(key, now + NEGATIVE_TTL_MS);
+      return;
     }
-    const ttl = record ? this.config.authCacheTtlMs : NEGATIVE_TTL_MS;
-    this.entries.set(key, { hash, record, expiresAt: Date.now() + ttl });
+    this.unknown.delete(key);
+    this.known.set(key, { hash, record, expiresAt: now + this.config.authCacheTtlMs });
     this.byHash.set(hash, key);
   }
 }
 
-function judge(record: AuthKeyRecord | null, now: number): AuthResult {
-  if (!record) return { ok: false, reason: 'unknown' };
+function judge(record: AuthKeyRecord, now: number): AuthResult {
   if (!record.isActive) return { ok: false, reason: 'inactive' };
   if (record.expiresAt !== null && record.expiresAt <= now) return { ok: false, reason: 'expired' };
   return { ok: true, record };
