@@ -1,28 +1,4 @@
-import { credentialOf, downstreamHeaders, parseTarget, upstreamHeaders } from './request-parts';
-
-describe('parseTarget', () => {
-  it('finds model and method, keeps the query but the key', () => {
-    const t = parseTarget('/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=gg-secret&x=1');
-    expect(t).toEqual({
-      path: '/v1beta/models/gemini-2.5-flash:streamGenerateContent',
-      query: 'alt=sse&x=1',
-      queryKey: 'gg-secret',
-      model: 'gemini-2.5-flash',
-      method: 'streamGenerateContent',
-      sse: true,
-    });
-  });
-
-  it('tolerates a percent-encoded colon and tuned models', () => {
-    expect(parseTarget('/v1/models/gemini-2.5-pro%3AgenerateContent')).toMatchObject({ model: 'gemini-2.5-pro', method: 'generateContent' });
-    expect(parseTarget('/v1beta/tunedModels/my-model:generateContent')).toMatchObject({ model: 'my-model', method: 'generateContent' });
-  });
-
-  it('has no model on other paths and no sse without alt=sse', () => {
-    expect(parseTarget('/v1beta/files/abc?pageSize=2')).toMatchObject({ model: null, method: null, query: 'pageSize=2', sse: false });
-    expect(parseTarget('/v1beta/models/gemini-2.5-flash')).toMatchObject({ model: 'gemini-2.5-flash', method: null });
-  });
-});
+import { credentialOf, downstreamHeaders, upstreamHeaders } from './request-parts';
 
 describe('credentialOf', () => {
   it('takes x-goog-api-key, then ?key=, then Authorization: Bearer', () => {
@@ -46,6 +22,33 @@ describe('headers', () => {
       'accept-encoding': 'identity',
       'x-request-id': 'rid',
     });
+  });
+
+  it("drops what the Connection header names, the client's hops, origin, referer and method overrides", () => {
+    const h = upstreamHeaders(
+      {
+        connection: 'keep-alive, X-Trace-Hop, x-other',
+        'x-trace-hop': 'secret-hop',
+        'x-other': '1',
+        forwarded: 'for=10.0.0.1',
+        'x-forwarded-for': '10.0.0.1',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+        'x-real-ip': '10.0.0.1',
+        via: '1.1 proxy',
+        origin: 'https://app.example',
+        referer: 'https://app.example/page',
+        'x-http-method-override': 'POST',
+        'content-type': 'application/json',
+        'x-goog-api-client': 'sdk',
+      },
+      'rid',
+    );
+    expect(h).toEqual({ 'content-type': 'application/json', 'x-goog-api-client': 'sdk', 'accept-encoding': 'identity', 'x-request-id': 'rid' });
+  });
+
+  it('keeps every end-to-end header when Connection names none', () => {
+    expect(upstreamHeaders({ connection: 'close', 'x-custom': 'v' }, 'r')).toEqual({ 'x-custom': 'v', 'accept-encoding': 'identity', 'x-request-id': 'r' });
   });
 
   it('drops hop-by-hop headers and Alt-Svc on the way back', () => {

@@ -1,60 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** What the forwarding path needs from a request target, without `new URL()` on the hot path. */
-export interface Target {
-  /** path as sent (percent-encoding kept) */
-  path: string;
-  /** raw query without the leading '?', `key` removed */
-  query: string;
-  /** the `key` query parameter, if any */
-  queryKey: string | null;
-  /** `models/{model}` or `tunedModels/{id}` id, decoded */
-  model: string | null;
-  /** the custom method after the last ':' (generateContent, streamGenerateContent, …) */
-  method: string | null;
-  /** `alt=sse` was asked for */
-  sse: boolean;
-}
-
-const MODEL_RE = /\/(?:models|tunedModels)\/((?:[^/:%]|%(?!3A))+)(?:(?::|%3A)([A-Za-z]+))?$/i;
-
-export function parseTarget(url: string): Target {
-  const q = url.indexOf('?');
-  const path = q === -1 ? url : url.slice(0, q);
-  let query = '';
-  let queryKey: string | null = null;
-  let sse = false;
-  if (q !== -1) {
-    const kept: string[] = [];
-    for (const part of url.slice(q + 1).split('&')) {
-      if (part === '') continue;
-      if (part.startsWith('key=')) {
-        queryKey = safeDecode(part.slice(4));
-        continue;
-      }
-      if (part === 'alt=sse') sse = true;
-      kept.push(part);
-    }
-    query = kept.join('&');
-  }
-  const m = MODEL_RE.exec(path);
-  return {
-    path,
-    query,
-    queryKey,
-    model: m ? safeDecode(m[1]) : null,
-    method: m && m[2] ? m[2] : null,
-    sse,
-  };
-}
-
-function safeDecode(s: string): string {
-  try {
-    return decodeURIComponent(s.replace(/\+/g, ' '));
-  } catch {
-    return s;
-  }
-}
+export { parseTarget, type Target } from './target';
 
 /** The user key from `x-goog-api-key`, `?key=` or `Authorization: Bearer`. */
 export function credentialOf(headers: IncomingHttpHeaders, queryKey: string | null): string | null {
@@ -87,17 +33,43 @@ const DROP_UPSTREAM = new Set([
   'expect',
 ]);
 
-/** End-to-end request headers to forward (the pool key and content-length are added per attempt). */
+/**
+ * Headers that describe the client's hops or the page it came from, never forwarded: Google sees the gateway as
+ * its client. `x-http-method-override` is dropped too: it would let a GET (a list, allowed to any key) run as a
+ * POST (a create) upstream, past the model allow-list.
+ */
+const DROP_CLIENT = new Set(['forwarded', 'via', 'x-real-ip', 'origin', 'referer', 'x-http-method-override']);
+
+/**
+ * End-to-end request headers to forward (the pool key and content-length are added per attempt): hop-by-hop
+ * headers, those the `Connection` header names, the client's hops (`forwarded`, `x-forwarded-*`, `via`,
+ * `x-real-ip`) and `origin`/`referer` are dropped.
+ */
 export function upstreamHeaders(headers: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
+  const named = connectionNamed(headers.connection);
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
-    if (DROP_UPSTREAM.has(name)) continue;
+    if (DROP_UPSTREAM.has(name) || DROP_CLIENT.has(name) || name.startsWith('x-forwarded-')) continue;
+    if (named !== null && named.has(name)) continue;
     const v = headers[name];
     if (v !== undefined) out[name] = v;
   }
   out['accept-encoding'] = 'identity';
   out['x-request-id'] = requestId;
   return out;
+}
+
+/** The header names a `Connection` header lists (hop-by-hop by that listing), or null for none but the usual. */
+function connectionNamed(value: string | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  const v = value.toLowerCase();
+  if (v === 'keep-alive' || v === 'close') return null;
+  const names = new Set<string>();
+  for (const part of v.split(',')) {
+    const name = part.trim();
+    if (name !== '' && name !== 'keep-alive' && name !== 'close') names.add(name);
+  }
+  return names.size > 0 ? names : null;
 }
 
 const DROP_DOWNSTREAM = new Set([
