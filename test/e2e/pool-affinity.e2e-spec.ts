@@ -6,8 +6,9 @@ delete process.env.GOOGLE_GENAI_USE_VERTEXAI;
 jest.setTimeout(60_000);
 
 /**
- * Key affinity across two gateway replicas: files, resumable upload sessions and cached contents belong to the
- * project of the pool key that created them (any other key gets 403), so every later use goes to that key.
+ * Key affinity across two gateway replicas: files, resumable upload sessions, cached contents and batches belong to
+ * the project of the pool key that created them (any other key gets 403), so every later use goes to that key. The
+ * records hold the owning user too (resource-ownership.e2e-spec.ts); here one user does everything.
  */
 describe('pool key affinity (two gateway replicas)', () => {
   let mock: MockGemini;
@@ -27,7 +28,7 @@ describe('pool key affinity (two gateway replicas)', () => {
     ai0 = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.urlOf('gateway', 0) } });
     ai1 = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.urlOf('gateway', 1) } });
     for (const i of [0, 1]) {
-      await poll(() => fetch(`${stack.urlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway ${i} ready`);
+      await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway ${i} ready`);
     }
   });
 
@@ -122,5 +123,20 @@ describe('pool key affinity (two gateway replicas)', () => {
     expect((await ai0.caches.get({ name: cache.name! })).name).toBe(cache.name);
     expect(keysOf('generateContent', from)).toEqual(Array(6).fill(owner));
     expect(keysOf('cachedContents.get', from)).toEqual([owner]);
+  });
+
+  it('a batch, its input file and its result file stay on the key that created the batch', async () => {
+    const input = await ai0.files.upload({ file: new Blob(['{"request":{}}\n']), config: { mimeType: 'application/jsonl' } });
+    const [owner] = keysOf('upload');
+    const from = mock.requests.length;
+    const job = await ai1.batches.create({ model: 'gemini-2.5-flash', src: input.name! });
+    for (const ai of [ai0, ai1, ai0]) expect((await ai.batches.get({ name: job.name! })).state).toBe('JOB_STATE_SUCCEEDED');
+    const results = (await ai1.batches.get({ name: job.name! })).dest!.fileName!;
+    expect((await ai0.files.get({ name: results })).name).toBe(results);
+    const listed: string[] = [];
+    for await (const j of await ai1.batches.list()) listed.push(j.name!);
+    expect(listed).toEqual([job.name]);
+    await ai0.batches.delete({ name: job.name! });
+    expect(new Set(mock.requests.slice(from).map((r) => r.key))).toEqual(new Set([owner]));
   });
 });

@@ -1,9 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, OPENAI_BODY_MEMORY_FACTOR, type AppConfig } from '@gg/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AffinityService } from '../forward/affinity.service';
 import { AttemptRunner } from '../forward/attempt-runner.service';
 import type { Exchange, Responder, UpstreamCall } from '../forward/exchange';
 import { GatewayPipeline } from '../forward/pipeline.service';
+import { declareModelSource } from '../limits/model-allowed';
+import { OwnershipService } from '../resources/ownership.service';
 import type { Json } from './chat-messages';
 import { mapChatRequest } from './chat-request';
 import { countedTokens, toChatCompletion } from './chat-response';
@@ -22,13 +24,13 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 @Injectable()
 export class OpenAiRoute {
-  private readonly logger = new Logger(OpenAiRoute.name);
   private readonly images = new ImageFetcher();
 
   constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly pipeline: GatewayPipeline,
     private readonly runner: AttemptRunner,
-    private readonly affinity: AffinityService,
+    private readonly ownership: OwnershipService,
   ) {}
 
   handle(endpoint: OpenAiEndpoint, req: IncomingMessage, res: ServerResponse, requestId: string, startedAt: number, startedAtPerf: number): void {
@@ -37,6 +39,8 @@ export class OpenAiRoute {
       const body = openAiErrorBody(`Method ${req.method} is not allowed here; use ${endpoint.allow}.`, 'invalid_request_error', 'method_not_allowed');
       return sendOpenAiError(res, 405, body, { allow: endpoint.allow });
     }
+    // the allow-list: chat and embeddings name their model in the body, checked once it is read
+    declareModelSource(req, endpoint.kind === 'models' ? 'none' : endpoint.kind === 'model' ? 'named' : 'body');
     this.pipeline.start(
       {
         req,
@@ -49,14 +53,14 @@ export class OpenAiRoute {
         stream: false,
         queryKey: null,
         errors: writeOpenAiError,
+        maxBodyBytes: this.config.maxOpenAiBodyBytes,
+        bodyMemoryFactor: OPENAI_BODY_MEMORY_FACTOR,
       },
+      // anything else that throws ends in the pipeline's handler (500 in OpenAI's shape, the key freed)
       (ex, body) =>
-        void this.dispatch(endpoint, ex, body).catch((e: unknown) => {
+        this.dispatch(endpoint, ex, body as Buffer[]).catch((e: unknown) => {
           if (e instanceof InvalidRequestError) return this.invalid(ex, e);
-          this.logger.error(`OpenAI route failed (request ${ex.requestId}): ${(e as Error).message}`);
-          ex.status = 500;
-          ex.error = 'internal error';
-          writeOpenAiError(ex.res, 500, 'INTERNAL', 'The gateway failed to handle the request.');
+          throw e;
         }),
     );
   }
@@ -68,41 +72,54 @@ export class OpenAiRoute {
       case 'embeddings':
         return this.embeddings(ex, body);
       case 'models':
-        return this.run(ex, 'GET', '/v1beta/models?pageSize=1000', null, new JsonResponder((g) => toModelList(g)));
+        return this.run(ex, 'GET', '/v1beta/models?pageSize=1000', null, new JsonResponder((g) => toModelList(g), this.maxAnswer));
       case 'model':
         if (!MODEL_ID.test(endpoint.id.replace(/^models\//, ''))) {
           ex.status = 404;
           return writeOpenAiError(ex.res, 404, 'NOT_FOUND', `The model ${endpoint.id} does not exist.`);
         }
-        return this.run(ex, 'GET', `/v1beta/models/${endpoint.id.replace(/^models\//, '')}`, null, new JsonResponder((g) => toOpenAiModel(g)));
+        return this.run(ex, 'GET', `/v1beta/models/${endpoint.id.replace(/^models\//, '')}`, null, new JsonResponder((g) => toOpenAiModel(g), this.maxAnswer));
     }
   }
 
   private async chat(ex: Exchange, body: Buffer[]): Promise<void> {
     const json = parseJson(body);
-    // the key's model allow-list, before any work (image fetches) is done for the request
-    if (!this.pipeline.modelAllowed(ex, requestedModel(json), writeOpenAiError)) return;
+    // the key's model allow-list (fail closed), before any work (image fetches) is done for the request
+    ex.model = requestedModel(json);
+    if (!this.pipeline.modelAllowed(ex, ex.model, writeOpenAiError, true)) return;
     const req = await mapChatRequest(json, (url, param) => this.images.fetch(url, param, ex.abort.asAbortSignal()));
     ex.model = req.model;
     ex.stream = req.stream;
     if (ex.res.destroyed) return;
-    const pinned = req.cachedContent ? await this.affinity.ownerOf([req.cachedContent]) : null;
+    // a cached content is the caller's own or does not exist for them (README "Resources: affinity and ownership")
+    let pinned: string | null = null;
+    if (req.cachedContent) {
+      const v = await this.ownership.authorizeNames(ex.record?.userId ?? '', [req.cachedContent]);
+      if (!v.ok) {
+        ex.status = v.status;
+        ex.error = v.status === 404 ? 'resource not found for this user' : 'resource records unavailable';
+        const message = v.status === 404 ? `The cached content ${req.cachedContent.slice(0, 200)} does not exist.` : 'Try again shortly.';
+        return writeOpenAiError(ex.res, v.status, v.status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE', message);
+      }
+      pinned = v.keyId;
+    }
     const path = `/v1beta/models/${req.model}:${req.stream ? 'streamGenerateContent?alt=sse' : 'generateContent'}`;
     const responder = req.stream
       ? new ChatStreamResponder(req.model, req.includeUsage)
       : new JsonResponder((g, x) => {
           Object.assign(x, countedTokens(g['usageMetadata']));
           return toChatCompletion(g, req.model);
-        });
+        }, this.maxAnswer);
     return this.run(ex, 'POST', path, req.body, responder, pinned);
   }
 
   private async embeddings(ex: Exchange, body: Buffer[]): Promise<void> {
     const json = parseJson(body);
-    if (!this.pipeline.modelAllowed(ex, requestedModel(json), writeOpenAiError)) return;
+    ex.model = requestedModel(json);
+    if (!this.pipeline.modelAllowed(ex, ex.model, writeOpenAiError, true)) return;
     const req = mapEmbeddingsRequest(json);
     ex.model = req.model;
-    return this.run(ex, 'POST', `/v1beta/models/${req.model}:batchEmbedContents`, req.body, new JsonResponder((g) => toEmbeddings(g, req)));
+    return this.run(ex, 'POST', `/v1beta/models/${req.model}:batchEmbedContents`, req.body, new JsonResponder((g) => toEmbeddings(g, req), this.maxAnswer));
   }
 
   private run(ex: Exchange, method: string, path: string, json: Json | null, responder: Responder, pinned: string | null = null): Promise<void> {
@@ -110,6 +127,10 @@ export class OpenAiRoute {
     if (json) headers['content-type'] = 'application/json';
     const call: UpstreamCall = { method, path, headers, body: json ? [Buffer.from(JSON.stringify(json))] : [], pinned };
     return this.runner.run(ex, call, responder);
+  }
+
+  private get maxAnswer(): number {
+    return this.config.maxAnswerBodyBytes;
   }
 
   private invalid(ex: Exchange, e: InvalidRequestError): void {
@@ -125,8 +146,11 @@ function requestedModel(json: unknown): string | null {
 }
 
 function parseJson(body: Buffer[]): unknown {
+  const text = Buffer.concat(body).toString('utf8');
+  // the chunks are not needed any more: one copy less held while the request is translated
+  body.length = 0;
   try {
-    return JSON.parse(Buffer.concat(body).toString('utf8'));
+    return JSON.parse(text);
   } catch {
     throw new InvalidRequestError('We could not parse the JSON body of your request: it is not valid JSON.');
   }
