@@ -24,7 +24,7 @@ describe('pool-wide pause', () => {
       body: JSON.stringify({ contents: [{ parts: [{ text }] }] }),
     });
   const pausedSeconds = async () => {
-    const text = await fetch(`${stack.urlOf('key-pool')}/metrics`).then((r) => r.text());
+    const text = await fetch(`${stack.metricsUrlOf('key-pool')}/metrics`).then((r) => r.text());
     return Number(/^gg_pool_paused_seconds (\S+)$/m.exec(text)?.[1] ?? NaN);
   };
   /** Throttles every key on generateContent and sends one request: its three attempts meet three 429s. */
@@ -44,7 +44,7 @@ describe('pool-wide pause', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-pause')).key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(() => fetch(`${stack.gatewayUrl}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
   });
 
   afterAll(async () => {
@@ -67,10 +67,13 @@ describe('pool-wide pause', () => {
     const keys = await poll(() => poolKeys(stack, token), (ks) => ks.filter((k) => k.status === 'cooldown').length === 3, 3000, 'three keys resting');
     expect(await pausedSeconds()).toBe(0);
     for (let i = 0; i < 3; i++) expect((await generate()).status).toBe(200);
-    const now = new Date();
-    const midnightPacific = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate(), 8) + (now.getUTCHours() >= 8 ? 86_400_000 : 0);
+    // the rest ends at a Los Angeles midnight (PST or PDT, read from the clock of that zone), the next one
+    const laClock = (ms: number) => new Date(ms).toLocaleString('en-GB', { timeZone: 'America/Los_Angeles', hourCycle: 'h23' });
     for (const secretKey of pool.slice(0, 3)) {
-      expect(Date.parse(keyOf(keys, secretKey).cooldowns[0].until)).toBeGreaterThanOrEqual(midnightPacific - 1000);
+      const until = Date.parse(keyOf(keys, secretKey).cooldowns[0].until);
+      expect(laClock(until)).toMatch(/ 00:00:00$/);
+      expect(until - Date.now()).toBeGreaterThan(0);
+      expect(until - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
     }
   });
 

@@ -156,6 +156,14 @@ describe('classifyUpstream', () => {
       expect(c.reason).toMatch(new RegExp(`^${status}`));
     });
 
+    it('a 503, or a 5xx that says overloaded, is marked overloaded (the model, not the key); other 5xx are not', () => {
+      expect(classifyUpstream(503, googleError(503, 'UNAVAILABLE', 'The service is currently unavailable.')).overloaded).toBe(true);
+      expect(classifyUpstream(503, '').overloaded).toBe(true);
+      expect(classifyUpstream(500, googleError(500, 'INTERNAL', 'The model is overloaded.')).overloaded).toBe(true);
+      expect(classifyUpstream(500, googleError(500, 'INTERNAL', 'Internal error encountered.')).overloaded).toBeUndefined();
+      expect(classifyUpstream(0, 'ECONNRESET').overloaded).toBeUndefined();
+    });
+
     it('status 0 (network error, timeout), with the error text if given', () => {
       expect(classifyUpstream(0, undefined)).toEqual({ kind: 'transient', reason: 'network error or timeout' });
       expect(classifyUpstream(0, 'ECONNRESET').reason).toBe('network error: ECONNRESET');

@@ -16,6 +16,8 @@ export interface UpstreamClassification {
   perDay?: boolean;
   /** 403 "Method doesn't allow unregistered callers": no key reached Google, a bug of ours; answer 502, don't retry */
   proxyBug?: boolean;
+  /** a 503 (UNAVAILABLE, "The model is overloaded") or another 5xx that says overloaded: the model's state, not the key's */
+  overloaded?: boolean;
 }
 
 const INVALID_KEY_MESSAGE = /API key not valid|API Key not found|API key expired/i;
@@ -29,6 +31,7 @@ const UNREGISTERED_MESSAGE = /unregistered callers/i;
 const AFFINITY_MESSAGE =
   /do not have permission to access (the )?(File|cached ?content)|CachedContent not found|permission to use this upload session/i;
 const PER_DAY = /PerDay/i;
+const OVERLOADED = /overloaded/i;
 /** Non-JSON bodies (HTML error pages) can be large; only their start is worth reading. */
 const MAX_TEXT_BODY = 4096;
 
@@ -79,7 +82,11 @@ export function classifyUpstream(
   const err = parseGoogleError(body);
   const code = err.reasons[0] ?? err.status;
   if (status === 429) return classifyRateLimit(err, headers, now);
-  if (status >= 500 && status !== 501) return { kind: 'transient', reason: describe(status, err, code) };
+  if (status >= 500 && status !== 501) {
+    const result: UpstreamClassification = { kind: 'transient', reason: describe(status, err, code) };
+    if (status === 503 || OVERLOADED.test(err.message)) result.overloaded = true;
+    return result;
+  }
   if (status === 403 && UNREGISTERED_MESSAGE.test(err.message)) {
     return { kind: 'client_error', reason: describe(status, err, code), proxyBug: true };
   }

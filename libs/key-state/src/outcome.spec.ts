@@ -15,6 +15,7 @@ describe('toAttemptOutcome', () => {
       status: 503,
       reason: '503',
       at: T0,
+      overloaded: true, // a 503 says the model is overloaded, not the key bad
     });
   });
 
@@ -31,7 +32,8 @@ describe('toAttemptOutcome', () => {
       },
     });
     const o = toAttemptOutcome('k1', 'gemini-2.5-pro', 429, classifyUpstream(429, body), T0);
-    const midnight = Date.parse('2025-03-11T08:00:00Z');
+    // 2025-03-10 12:00Z is 05:00 PDT (daylight time since 9 March 2025): the next Pacific midnight is 07:00Z
+    const midnight = Date.parse('2025-03-11T07:00:00Z');
     expect(o.retryDelayMs).toBe(midnight - T0);
     const s = applyOutcome(initialKeyState(), o, T0, defaultKeyPolicy());
     expect(s.modelCooldowns['gemini-2.5-pro'].until).toBe(midnight);

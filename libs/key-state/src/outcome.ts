@@ -19,5 +19,6 @@ export function toAttemptOutcome(
   let delay = c.retryDelayMs;
   if (c.kind === 'rate_limited' && c.perDay) delay = Math.max(delay ?? 0, nextPacificMidnight(now) - now);
   if (delay !== undefined) outcome.retryDelayMs = delay;
+  if (c.overloaded) outcome.overloaded = true;
   return outcome;
 }

@@ -22,11 +22,44 @@ describe('backoffMs', () => {
   });
 });
 
-describe('nextPacificMidnight (UTC-8)', () => {
-  it('is 08:00 UTC of the same day before it, of the next day after it', () => {
-    expect(nextPacificMidnight(Date.parse('2025-03-10T05:00:00Z'))).toBe(Date.parse('2025-03-10T08:00:00Z'));
-    expect(nextPacificMidnight(Date.parse('2025-03-10T08:00:00Z'))).toBe(Date.parse('2025-03-11T08:00:00Z'));
-    expect(nextPacificMidnight(Date.parse('2025-03-10T23:59:00Z'))).toBe(Date.parse('2025-03-11T08:00:00Z'));
+/**
+ * Expected values worked out by hand, not by the implementation's formula: in 2026 Los Angeles goes from PST
+ * (UTC-8) to PDT (UTC-7) on Sunday 8 March at 02:00 PST (10:00Z) and back on Sunday 1 November at 02:00 PDT (09:00Z).
+ * So Pacific midnight is 08:00Z on days in PST and 07:00Z on days in PDT.
+ */
+describe('nextPacificMidnight (America/Los_Angeles, PST and PDT)', () => {
+  const next = (iso: string) => new Date(nextPacificMidnight(Date.parse(iso))).toISOString();
+
+  it('in winter (PST) and in summer (PDT)', () => {
+    expect(next('2026-01-15T12:00:00.000Z')).toBe('2026-01-16T08:00:00.000Z'); // 04:00 PST
+    expect(next('2026-07-15T12:00:00.000Z')).toBe('2026-07-16T07:00:00.000Z'); // 05:00 PDT
+    expect(next('2026-07-16T06:59:59.999Z')).toBe('2026-07-16T07:00:00.000Z'); // 23:59:59.999 PDT
+  });
+
+  it('around the spring change (8 March 2026)', () => {
+    expect(next('2026-03-08T07:59:00.000Z')).toBe('2026-03-08T08:00:00.000Z'); // Sat 23:59 PST
+    expect(next('2026-03-08T08:00:00.000Z')).toBe('2026-03-09T07:00:00.000Z'); // Sun 00:00 PST: the next one
+    expect(next('2026-03-08T09:59:59.000Z')).toBe('2026-03-09T07:00:00.000Z'); // Sun 01:59:59 PST
+    expect(next('2026-03-08T10:00:00.000Z')).toBe('2026-03-09T07:00:00.000Z'); // Sun 03:00 PDT
+    expect(next('2026-03-09T06:59:00.000Z')).toBe('2026-03-09T07:00:00.000Z'); // Sun 23:59 PDT
+    expect(next('2026-03-09T07:30:00.000Z')).toBe('2026-03-10T07:00:00.000Z'); // Mon 00:30 PDT
+  });
+
+  it('around the autumn change (1 November 2026)', () => {
+    expect(next('2026-11-01T06:59:00.000Z')).toBe('2026-11-01T07:00:00.000Z'); // Sat 23:59 PDT
+    expect(next('2026-11-01T07:00:00.000Z')).toBe('2026-11-02T08:00:00.000Z'); // Sun 00:00 PDT: the next one
+    expect(next('2026-11-01T08:30:00.000Z')).toBe('2026-11-02T08:00:00.000Z'); // Sun 01:30 PDT
+    expect(next('2026-11-01T09:30:00.000Z')).toBe('2026-11-02T08:00:00.000Z'); // Sun 01:30 PST (again)
+    expect(next('2026-11-02T07:59:00.000Z')).toBe('2026-11-02T08:00:00.000Z'); // Sun 23:59 PST
+    expect(next('2026-11-02T08:00:00.000Z')).toBe('2026-11-03T08:00:00.000Z'); // Mon 00:00 PST
+  });
+
+  it('is never more than 25 hours away', () => {
+    for (let t = Date.parse('2026-03-07T00:00:00Z'); t < Date.parse('2026-03-10T00:00:00Z'); t += 17 * 60_000) {
+      const d = nextPacificMidnight(t) - t;
+      expect(d).toBeGreaterThan(0);
+      expect(d).toBeLessThanOrEqual(24 * 3_600_000);
+    }
   });
 });
 
@@ -44,7 +77,8 @@ describe('rateLimitUntil', () => {
   });
 
   it('rests until the Pacific midnight for a per-day quota', () => {
-    expect(rateLimitUntil(now, 1, 21_000, true, policy, mid)).toBe(Date.parse('2025-03-11T08:00:00Z'));
+    // 2025-03-10 is in PDT (the change was on 9 March 2025): midnight is 07:00Z
+    expect(rateLimitUntil(now, 1, 21_000, true, policy, mid)).toBe(Date.parse('2025-03-11T07:00:00Z'));
   });
 
   it('clamps absurd delays', () => {

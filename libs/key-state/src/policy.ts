@@ -27,18 +27,38 @@ export function defaultKeyPolicy(maxFailures = 3): KeyPolicy {
 /** Explicit delays from upstream are trusted up to this (a per-day quota resets within 24 h). */
 export const MAX_EXPLICIT_DELAY_MS = 25 * 3_600_000;
 
-const DAY_MS = 86_400_000;
 /**
- * Google resets per-day quotas at midnight America/Los_Angeles. We approximate that zone with a fixed UTC-8
- * (PST): during daylight saving time (UTC-7) the cooldown ends one hour after the real reset, which only costs
- * an hour of a key that was exhausted for the day anyway.
+ * Google resets per-day quotas at midnight America/Los_Angeles: UTC-8 (PST) in winter, UTC-7 (PDT) from the second
+ * Sunday of March to the first Sunday of November. The zone's rules come from the runtime's time-zone data (Intl).
  */
-const PACIFIC_OFFSET_MS = 8 * 3_600_000;
+const PACIFIC = new Intl.DateTimeFormat('en-US', {
+  timeZone: 'America/Los_Angeles',
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
 
-/** Epoch ms of the next midnight in US Pacific time (approximated as UTC-8), strictly after `now`. */
+/** The wall-clock time in Los Angeles at `t`, read as if it were UTC (epoch ms, whole seconds). */
+function pacificWallClock(t: number): number {
+  const p: Record<string, number> = {};
+  for (const part of PACIFIC.formatToParts(t)) if (part.type !== 'literal') p[part.type] = Number(part.value);
+  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+}
+
+/** Epoch ms of the next midnight in America/Los_Angeles (PST or PDT, as the date has it), strictly after `now`. */
 export function nextPacificMidnight(now: number): number {
-  const local = now - PACIFIC_OFFSET_MS;
-  return Math.floor(local / DAY_MS) * DAY_MS + DAY_MS + PACIFIC_OFFSET_MS;
+  const wall = pacificWallClock(now);
+  const d = new Date(wall);
+  // midnight of the next Pacific day, as wall-clock time
+  const target = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1);
+  // the zone's offset at that instant (wall - utc); midnight is never in a DST gap (the changes happen at 02:00)
+  let at = target - (wall - Math.floor(now / 1000) * 1000);
+  at = target - (pacificWallClock(at) - at);
+  return at;
 }
 
 /**

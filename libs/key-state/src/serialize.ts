@@ -50,6 +50,9 @@ export function parseState(input: string | Json | null | undefined): KeyState {
     disabled: s.disabled === true,
     disabledReason: strOrNull(s.disabledReason),
     consecutiveFailures: num(s.consecutiveFailures, 0),
+    // states saved before failures were weighed: every failure counted one
+    confirmedFailures: num(s.confirmedFailures, num(s.consecutiveFailures, 0)),
+    failureUsers: Array.isArray(s.failureUsers) ? s.failureUsers.filter((u): u is string => typeof u === 'string') : [],
     backoffLevel: num(s.backoffLevel, 0),
     cooldownUntil: num(s.cooldownUntil, 0),
     modelCooldowns: parseCooldowns(s.modelCooldowns),

@@ -87,7 +87,7 @@ describe('applyOutcome', () => {
         T0,
         policy,
       );
-      expect(s.modelCooldowns['gemini-2.5-flash'].until).toBe(Date.parse('2025-03-11T08:00:00Z'));
+      expect(s.modelCooldowns['gemini-2.5-flash'].until).toBe(Date.parse('2025-03-11T07:00:00Z')); // PDT: midnight is 07:00Z
     });
 
     it('a 429 with no model rests the key for every model', () => {

@@ -17,8 +17,15 @@ export interface ModelCooldownState {
 export interface KeyState {
   disabled: boolean;
   disabledReason: string | null;
-  /** consecutive transient failures since the last success */
+  /** consecutive transient failures since the last success (not those blamed on the request) */
   consecutiveFailures: number;
+  /**
+   * of those, the ones that weigh one each: confirmed by another key serving the same request, or reported with no
+   * user (a health check)
+   */
+  confirmedFailures: number;
+  /** the distinct users of the other (unconfirmed) failures since the last success: they weigh once per user */
+  failureUsers: string[];
   /** how many key-wide cooldowns in a row (drives their backoff); 0 after a success */
   backoffLevel: number;
   /** epoch ms until which the whole key rests, 0 when it doesn't */
@@ -37,6 +44,8 @@ export function initialKeyState(): KeyState {
     disabled: false,
     disabledReason: null,
     consecutiveFailures: 0,
+    confirmedFailures: 0,
+    failureUsers: [],
     backoffLevel: 0,
     cooldownUntil: 0,
     modelCooldowns: {},
@@ -52,7 +61,7 @@ function outcomeReason(outcome: AttemptOutcome): string {
 }
 
 function onSuccess(state: KeyState, model: string, now: number): KeyState {
-  const next: KeyState = { ...state, consecutiveFailures: 0, backoffLevel: 0 };
+  const next: KeyState = { ...state, consecutiveFailures: 0, confirmedFailures: 0, failureUsers: [], backoffLevel: 0 };
   const cd = state.modelCooldowns[model];
   if (cd) {
     const modelCooldowns = { ...state.modelCooldowns };
@@ -86,15 +95,47 @@ function onRateLimited(
   };
 }
 
-function onTransient(state: KeyState, outcome: AttemptOutcome, now: number, policy: KeyPolicy, random: () => number): KeyState {
+/** at most this many users are remembered per key (more than any KEY_MAX_FAILURES needs) */
+const MAX_FAILURE_USERS = 16;
+
+/**
+ * How much the failures since the last success say about the key: confirmed ones weigh one each, unconfirmed ones
+ * once per user (one user's requests cannot, alone, make a key look bad).
+ */
+export function failureWeight(state: KeyState): number {
+  return state.confirmedFailures + state.failureUsers.length;
+}
+
+/**
+ * Whether the failures since the last success justify a key-wide rest: they weigh at least `maxFailures`, and
+ * they are not all one user's unconfirmed failures (at least one is confirmed, or they come from 2 users or more).
+ */
+export function restIsWarranted(state: KeyState, maxFailures: number): boolean {
+  return failureWeight(state) >= maxFailures && (state.confirmedFailures > 0 || state.failureUsers.length >= 2);
+}
+
+function onTransient(
+  state: KeyState,
+  outcome: AttemptOutcome,
+  now: number,
+  policy: KeyPolicy,
+  random: () => number,
+  mayRest: boolean,
+): KeyState {
+  // the request failed this way on every key it was tried on: its content or the model, not this key
+  if (outcome.blame === 'request') return state;
   const next: KeyState = {
     ...state,
     consecutiveFailures: state.consecutiveFailures + 1,
     totalFailures: state.totalFailures + 1,
     lastError: outcomeReason(outcome),
   };
-  // failures of requests already in flight when the key went to rest don't stretch the rest
-  if (next.consecutiveFailures >= policy.maxFailures && state.cooldownUntil <= now) {
+  const user = outcome.user;
+  if (outcome.blame === 'key' || user === undefined) next.confirmedFailures = state.confirmedFailures + 1;
+  else if (!state.failureUsers.includes(user)) next.failureUsers = [...state.failureUsers, user].slice(-MAX_FAILURE_USERS);
+  // failures of requests already in flight when the key went to rest don't stretch the rest; and no rest beyond
+  // the share of the pool that may rest at once (mayRest, decided by the caller who sees the whole pool)
+  if (mayRest && restIsWarranted(next, policy.maxFailures) && state.cooldownUntil <= now) {
     next.backoffLevel = state.backoffLevel + 1;
     next.cooldownUntil = now + backoffMs(next.backoffLevel, policy.baseBackoffMs, policy.maxBackoffMs, policy.jitter, random);
   }
@@ -103,8 +144,9 @@ function onTransient(state: KeyState, outcome: AttemptOutcome, now: number, poli
 
 /**
  * Applies one attempt's outcome. Every outcome counts a request and the last use; failures of the key
- * (rate_limited, invalid, transient) count a failure and set lastError; affinity and client_error leave the key
- * as it was. `random` ([0, 1)) is the jitter source.
+ * (rate_limited, invalid, transient) count a failure and set lastError; affinity, client_error and transient
+ * failures blamed on the request leave the key as it was. `random` ([0, 1)) is the jitter source. `mayRest` false:
+ * transient failures may not start a key-wide rest (the share of the pool that may rest at once is taken).
  */
 export function applyOutcome(
   state: KeyState,
@@ -112,6 +154,7 @@ export function applyOutcome(
   now: number,
   policy: KeyPolicy,
   random: () => number = Math.random,
+  mayRest = true,
 ): KeyState {
   const counted: KeyState = { ...state, totalRequests: state.totalRequests + (outcome.count ?? 1), lastUsedAt: now };
   const model = normalizeModel(outcome.model) ?? ALL_MODELS;
@@ -132,7 +175,7 @@ export function applyOutcome(
       };
     }
     case 'transient':
-      return onTransient(counted, outcome, now, policy, random);
+      return onTransient(counted, outcome, now, policy, random, mayRest);
     case 'affinity':
     case 'client_error':
       return counted;
@@ -190,6 +233,8 @@ export function resetState(state: KeyState): KeyState {
     disabled: false,
     disabledReason: null,
     consecutiveFailures: 0,
+    confirmedFailures: 0,
+    failureUsers: [],
     backoffLevel: 0,
     cooldownUntil: 0,
     modelCooldowns: {},

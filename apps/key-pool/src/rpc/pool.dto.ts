@@ -1,6 +1,7 @@
 import { Type } from 'class-transformer';
 import {
   IsArray,
+  IsBoolean,
   IsIn,
   IsInt,
   IsNumber,
@@ -15,6 +16,7 @@ import {
 } from 'class-validator';
 import type {
   AddPoolKeysRequest,
+  AttemptBlame,
   AttemptOutcome,
   InFlightReport,
   OutcomeKind,
@@ -71,6 +73,19 @@ export class AttemptOutcomeDto implements AttemptOutcome {
   @IsInt()
   @Min(1)
   count?: number;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(128)
+  user?: string;
+
+  @IsOptional()
+  @IsIn(['key', 'request'])
+  blame?: AttemptBlame;
+
+  @IsOptional()
+  @IsBoolean()
+  overloaded?: boolean;
 }
 
 export class PoolOutcomeBatchDto implements PoolOutcomeBatch {

@@ -50,6 +50,14 @@ export class PoolMetrics implements OnModuleInit {
         this.set(until > 0 ? (until - now) / 1000 : 0);
       },
     });
+    new Gauge({
+      name: 'gg_pool_models_resting',
+      help: 'Models resting on every key because Google answered that they are overloaded (several keys and users)',
+      registers,
+      collect() {
+        this.set(Object.keys(pool.modelsResting(Date.now())).length);
+      },
+    });
     const outcomes = new Counter({ name: 'gg_pool_outcomes_total', help: 'Attempt outcomes reported by gateways', labelNames: ['kind'], registers });
     this.pool.onOutcome((kind) => outcomes.inc({ kind }));
   }

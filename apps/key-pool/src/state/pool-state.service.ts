@@ -8,6 +8,8 @@ import {
   defaultKeyPolicy,
   isPerDayReason,
   liftCooldownsWithin,
+  mayStartRest,
+  ModelRestDetector,
   parseState,
   PoolPauseDetector,
   pruneExpired,
@@ -41,6 +43,7 @@ export class PoolStateService implements OnModuleInit {
   private readonly applied = new Map<string, { seq: number; at: number }>();
   private readonly policy: KeyPolicy;
   private readonly pause = new PoolPauseDetector();
+  private readonly modelRest = new ModelRestDetector();
   /** epoch-ms based so that it keeps growing across restarts of key-pool (gateways ignore older snapshots) */
   private version = Date.now();
 
@@ -117,7 +120,10 @@ export class PoolStateService implements OnModuleInit {
    * Applies attempt outcomes reported by a gateway; outcomes of unknown (deleted) keys are dropped. When most of the
    * pool gets 429s within a few seconds, Google throttles the server rather than the keys: the pool pauses instead
    * of cooling every key down one after another (their fresh cooldowns are lifted; 429s during the pause cool
-   * nothing). A per-day quota is the key's own and never counts as throttling.
+   * nothing). A per-day quota is the key's own and never counts as throttling. Transient failures are weighed
+   * (libs/key-state attribution): those blamed on the request cost the key nothing, unconfirmed ones weigh once per
+   * user, and no key starts a rest while half of the keys not disabled already rest. Overloaded answers for one
+   * model from several keys and users rest the model, not the keys.
    */
   applyOutcomes(outcomes: AttemptOutcome[], now = Date.now(), gatewayId?: string, seq?: number): void {
     const changed = new Set<string>();
@@ -126,9 +132,16 @@ export class PoolStateService implements OnModuleInit {
       const entry = this.entries.get(outcome.keyId);
       if (!entry) continue;
       const throttled = outcome.kind === 'rate_limited' && this.pause.pausedUntil(now) > 0;
-      entry.state = throttled ? applyThrottled(entry.state, outcome, now) : applyOutcome(entry.state, outcome, now, this.policy);
+      const mayRest = outcome.kind !== 'transient' || mayStartRest(this.states(), now);
+      entry.state = throttled
+        ? applyThrottled(entry.state, outcome, now)
+        : applyOutcome(entry.state, outcome, now, this.policy, Math.random, mayRest);
       changed.add(entry.id);
       for (const listener of this.outcomeListeners) listener(outcome.kind);
+      const restedUntil = this.modelRest.record(outcome, now);
+      if (restedUntil > 0) {
+        this.logger.warn({ model: outcome.model, restedUntil: new Date(restedUntil).toISOString() }, 'the model is overloaded upstream: it rests');
+      }
       if (throttled || (outcome.kind === 'rate_limited' && isPerDayReason(outcome.reason))) continue;
       const wasPaused = this.pause.pausedUntil(now) > 0;
       const until = this.pause.record(entry.id, outcome.kind, now, this.usableKeyCount(), outcome.retryDelayMs);
@@ -154,12 +167,18 @@ export class PoolStateService implements OnModuleInit {
   /** Ends a pool-wide pause (the admin reset every key). */
   clearPause(): void {
     this.pause.reset();
+    this.modelRest.reset();
     this.db.kv.delete(PAUSE_KV_KEY).catch((e: Error) => this.logger.warn({ err: e.message }, 'pool pause not cleared in the db'));
   }
 
   /** Epoch ms until which the whole pool pauses, 0 when it doesn't. */
   pausedUntil(now = Date.now()): number {
     return this.pause.pausedUntil(now);
+  }
+
+  /** The models resting (overloaded upstream) -> their end, epoch ms. */
+  modelsResting(now = Date.now()): Record<string, number> {
+    return this.modelRest.active(now);
   }
 
   currentVersion(): number {
@@ -180,6 +199,7 @@ export class PoolStateService implements OnModuleInit {
       version: this.version,
       applied: Object.fromEntries([...this.applied].map(([id, a]) => [id, a.seq])),
       pausedUntil: this.pause.pausedUntil(now),
+      modelPausedUntil: this.modelsResting(now),
       keys: this.all().map((e) => toSnapshotKey(e.id, e.secret, e.state, now)),
     };
   }
@@ -206,6 +226,10 @@ export class PoolStateService implements OnModuleInit {
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'pool pause not read');
     }
+  }
+
+  private *states(): Iterable<KeyState> {
+    for (const e of this.entries.values()) yield e.state;
   }
 
   private usableKeyCount(): number {

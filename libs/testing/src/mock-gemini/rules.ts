@@ -24,7 +24,7 @@ export class Rules {
   }
 
   /** Take the first rule matching this request (consuming one of its `times`). */
-  take(key: string, model: string, method: MockMethod): ScriptRule | undefined {
+  take(key: string, model: string, method: MockMethod, body?: Buffer): ScriptRule | undefined {
     if (this.entries.length === 0) return undefined;
     for (let i = 0; i < this.entries.length; i++) {
       const e = this.entries[i];
@@ -33,6 +33,7 @@ export class Rules {
       if (r.model !== undefined && r.model !== model) continue;
       if (r.method !== undefined && r.method !== method && !method.startsWith(r.method + '.')) continue;
       if (STREAM_ONLY.has(r.type) && method !== 'streamGenerateContent') continue;
+      if (r.bodyContains !== undefined && !(body && body.includes(r.bodyContains))) continue;
       if (--e.left <= 0) this.entries.splice(i, 1);
       return r;
     }
