@@ -2,13 +2,15 @@
 // Container healthcheck: `node docker/healthcheck.js [app] [path]`.
 // The app (gateway, admin, auth, key-pool) comes from argv, else GG_APP, else the command of PID 1
 // (`node dist/out-tsc/apps/<app>/src/main.js`); the path defaults to /healthz (/readyz for readiness).
-// Each app listens on its own port variable. Exit 0 when the answer is 200, 1 otherwise.
+// Each app answers them on its own internal port. Exit 0 when the answer is 200, 1 otherwise.
 'use strict';
 const { readFileSync } = require('node:fs');
 
+// Probes are on the internal port: METRICS_PORT for the gateway and admin (their public ports answer none),
+// the HTTP port of auth and key-pool (internal already).
 const PORTS = {
-  gateway: ['GATEWAY_PORT', 8080],
-  admin: ['ADMIN_PORT', 8081],
+  gateway: ['METRICS_PORT', 8090],
+  admin: ['METRICS_PORT', 8091],
   auth: ['AUTH_HTTP_PORT', 8082],
   'key-pool': ['KEY_POOL_HTTP_PORT', 8083],
 };

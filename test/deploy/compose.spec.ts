@@ -24,17 +24,18 @@ describe('docker/', () => {
       expect(s.command).toEqual(['node', `dist/out-tsc/apps/${app}/src/main.js`]);
       expect(s.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
       expect(s.environment.NODE_ENV).toBe('production');
-      expect(s.environment.REDIS_URL).toMatch(/^redis:\/\/:\$\{REDIS_PASSWORD[^}]*\}@redis:6379$/);
+      expect(s.environment.REDIS_URL).toMatch(/^redis:\/\/\$\{REDIS_USERNAME:-gg\}:\$\{REDIS_PASSWORD[^}]*\}@redis:6379$/);
       expect(s.env_file).toEqual([{ path: '.env', required: true }]);
     }
   });
 
-  it('runs Redis with AOF persistence, noeviction and a password, on a volume', () => {
+  it('runs Redis with AOF persistence, noeviction and one ACL user limited to the namespace, on a volume', () => {
     const redis = compose.services.redis;
     const cmd = redis.command.join(' ');
     expect(cmd).toMatch(/--appendonly yes/);
     expect(cmd).toMatch(/--maxmemory-policy noeviction/);
-    expect(cmd).toMatch(/--requirepass "\$\$REDIS_PASSWORD"/);
+    expect(cmd).toMatch(/--user default off/);
+    expect(cmd).toContain('--user "$$REDIS_USERNAME" on ">$$REDIS_PASSWORD" "~$$REDIS_NAMESPACE:*" "&$$REDIS_NAMESPACE:*" +@all -@admin');
     expect(redis.volumes).toEqual(['redis-data:/data']);
     expect(redis.image).toMatch(/^redis:\d+\.\d+\.\d+/);
   });
@@ -57,7 +58,7 @@ describe('docker/', () => {
   });
 
   it('takes every secret from the env file, and the example names each one', () => {
-    for (const name of ['REDIS_PASSWORD', 'JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'ADMIN_PASSWORD']) {
+    for (const name of ['REDIS_PASSWORD', 'JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'TRANSPORT_KEY', 'ADMIN_PASSWORD']) {
       expect(envExample).toMatch(new RegExp(`^${name}=$`, 'm'));
       expect(text).not.toMatch(new RegExp(`${name}:\\s*[A-Za-z0-9]{16,}`));
     }
@@ -83,11 +84,12 @@ describe('docker/healthcheck.js', () => {
     target: (argv: string[], env: Record<string, string>) => { app: string; url: string };
   };
 
-  it("asks each app's own port, from its port variable or the default", () => {
+  it("asks each app's internal port, from its port variable or the default", () => {
     expect(target(['auth'], {}).url).toBe('http://127.0.0.1:8082/healthz');
     expect(target(['key-pool', 'readyz'], { KEY_POOL_HTTP_PORT: '9093' }).url).toBe('http://127.0.0.1:9093/readyz');
-    expect(target([], { GG_APP: 'admin', ADMIN_PORT: '9000' }).url).toBe('http://127.0.0.1:9000/healthz');
-    expect(target(['gateway'], { ADMIN_PORT: '9000' }).url).toBe('http://127.0.0.1:8080/healthz');
+    expect(target([], { GG_APP: 'admin', ADMIN_PORT: '9000' }).url).toBe('http://127.0.0.1:8091/healthz');
+    expect(target([], { GG_APP: 'admin', METRICS_PORT: '9464' }).url).toBe('http://127.0.0.1:9464/healthz');
+    expect(target(['gateway'], { GATEWAY_PORT: '9000' }).url).toBe('http://127.0.0.1:8090/healthz');
     expect(() => target(['nope'], {})).toThrow(/unknown app/);
   });
 });

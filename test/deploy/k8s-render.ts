@@ -38,12 +38,13 @@ export function renderK8s(dir = '.', extra: Record<string, string> = {}): { obje
       JWT_SECRET: randomBytes(32).toString('hex'),
       KEY_HASH_SECRET: randomBytes(32).toString('hex'),
       ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+      TRANSPORT_KEY: randomBytes(32).toString('hex'),
       REDIS_PASSWORD: randomBytes(24).toString('hex'),
       ADMIN_USERNAME: 'admin',
       ADMIN_PASSWORD: randomBytes(12).toString('hex'),
     };
     const env = (keys: string[]): string => keys.map((k) => `${k}=${secrets[k as keyof typeof secrets]}\n`).join('');
-    writeFileSync(join(copy, 'overlays/example/secrets.env'), env(['JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'REDIS_PASSWORD']));
+    writeFileSync(join(copy, 'overlays/example/secrets.env'), env(['JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'TRANSPORT_KEY', 'REDIS_PASSWORD']));
     writeFileSync(join(copy, 'overlays/example/admin.env'), env(['ADMIN_USERNAME', 'ADMIN_PASSWORD']));
     for (const [path, text] of Object.entries(extra)) {
       mkdirSync(dirname(join(copy, path)), { recursive: true });

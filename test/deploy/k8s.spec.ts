@@ -67,20 +67,30 @@ describe('k8s/ (kustomize base + example overlay)', () => {
     expect(hpa.spec.metrics[0].resource.name).toBe('cpu');
   });
 
-  it('gives every app probes on /readyz and /healthz of its own port, and requests and limits', () => {
+  it('gives every app probes on /readyz and /healthz of its internal port, and requests and limits', () => {
     const ports: Record<string, number> = { gateway: 8080, admin: 8081, auth: 8082, 'key-pool': 8083 };
+    // gateway and admin: METRICS_PORT (their defaults), a port their Service does not expose
+    const probePorts: Record<string, number> = { gateway: 8090, admin: 8091, auth: 8082, 'key-pool': 8083 };
     for (const name of apps) {
       const c = podSpec(one('Deployment', name)).containers[0];
       expect(c.command).toEqual(['node', `dist/out-tsc/apps/${name}/src/main.js`]);
       expect(c.readinessProbe.httpGet.path).toBe('/readyz');
       expect(c.livenessProbe.httpGet.path).toBe('/healthz');
       const named = c.ports.find((p: { name: string }) => p.name === c.readinessProbe.httpGet.port);
-      expect(named.containerPort).toBe(ports[name]);
+      expect(named.containerPort).toBe(probePorts[name]);
+      expect(c.livenessProbe.httpGet.port).toBe(c.readinessProbe.httpGet.port);
+      const annotations = one('Deployment', name).spec.template.metadata.annotations;
+      expect(annotations['prometheus.io/port']).toBe(String(probePorts[name]));
       expect(c.resources.requests).toMatchObject({ cpu: expect.any(String), memory: expect.any(String) });
       expect(c.resources.limits.memory).toBeDefined();
       expect(podSpec(one('Deployment', name)).securityContext.runAsNonRoot).toBe(true);
       const svc = one('Service', name);
       expect(svc.spec.ports[0].port).toBe(ports[name]);
+      if (name === 'gateway' || name === 'admin') {
+        const exposed = svc.spec.ports.map((p: { targetPort: string | number }) => p.targetPort);
+        expect(exposed).not.toContain('metrics');
+        expect(exposed).not.toContain(probePorts[name]);
+      }
     }
     // the apps' port variables agree with the containers
     expect(config().data).toMatchObject({ GATEWAY_PORT: '8080', ADMIN_PORT: '8081', AUTH_HTTP_PORT: '8082', KEY_POOL_HTTP_PORT: '8083' });
@@ -98,7 +108,7 @@ describe('k8s/ (kustomize base + example overlay)', () => {
   it('keeps secrets in Secrets: every reference resolves, nothing secret in the ConfigMap', () => {
     const secretNames = new Set(all('Secret').map((s) => s.metadata.name));
     const configNames = new Set(all('ConfigMap').map((s) => s.metadata.name));
-    const needed = ['JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'REDIS_PASSWORD'];
+    const needed = ['JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'TRANSPORT_KEY', 'REDIS_PASSWORD'];
     const stored = all('Secret').flatMap((s) => Object.keys(s.data ?? {}));
     expect(stored).toEqual(expect.arrayContaining([...needed, 'ADMIN_USERNAME', 'ADMIN_PASSWORD']));
     for (const o of [...all('Deployment'), ...all('StatefulSet')]) {

@@ -1,9 +1,14 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import {
   Controller,
   Get,
   Header,
+  Inject,
   Injectable,
+  Logger,
   Module,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
   RequestMethod,
   Res,
   type DynamicModule,
@@ -81,23 +86,89 @@ export class HttpMetricsMiddleware implements NestMiddleware {
   }
 }
 
+export const PROBES_PORT = Symbol('PROBES_PORT');
+
 /**
- * `/healthz`, `/readyz`, `/metrics` on the app's HTTP port, with HTTP metrics by route pattern and status and
- * message metrics by pattern on every app that imports it.
+ * `/healthz`, `/readyz`, `/metrics` on an internal port of their own (plain Node `http`), for an app whose HTTP
+ * port is public: that port then answers none of them. `port` is known once the server listens (0 picks one).
+ */
+@Injectable()
+export class ProbesServer implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Probes');
+  private server?: Server;
+  port = 0;
+
+  constructor(
+    private readonly probes: ProbesService,
+    @Inject(PROBES_PORT) private readonly wanted: number,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const server = (this.server = createServer((req, res) => void this.answer(req, res)));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.wanted, '0.0.0.0', () => resolve());
+    });
+    const addr = server.address();
+    this.port = typeof addr === 'object' && addr ? addr.port : this.wanted;
+    this.logger.log(`metrics and probes on :${this.port}`);
+  }
+
+  private async answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0];
+    let status = 200;
+    let type = 'application/json';
+    let body: string;
+    if (path === '/healthz') body = JSON.stringify({ status: 'ok' });
+    else if (path === '/readyz') {
+      const checks = await this.probes.readiness();
+      const ok = Object.values(checks).every(Boolean);
+      status = ok ? 200 : 503;
+      body = JSON.stringify({ status: ok ? 'ok' : 'unavailable', checks });
+    } else if (path === '/metrics') {
+      body = await this.probes.registry.metrics().catch(() => '');
+      type = this.probes.registry.contentType;
+    } else {
+      status = 404;
+      body = JSON.stringify({ status: 'not found' });
+    }
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  onApplicationShutdown(): void {
+    this.server?.closeAllConnections();
+    this.server?.close();
+  }
+}
+
+export interface ProbesOptions {
+  /**
+   * Serve the probes on this internal port (ProbesServer) instead of the app's own HTTP port. For apps whose
+   * HTTP port is public (admin); auth and key-pool have no public port and keep them on theirs.
+   */
+  internalPort?: number;
+}
+
+/**
+ * `/healthz`, `/readyz`, `/metrics` on the app's HTTP port or on an internal port of their own, with HTTP
+ * metrics by route pattern and status and message metrics by pattern on every app that imports it.
  */
 @Module({})
 export class ProbesModule implements NestModule {
-  static forRoot(): DynamicModule {
+  static forRoot(options: ProbesOptions = {}): DynamicModule {
+    const internal = options.internalPort !== undefined;
     return {
       module: ProbesModule,
       global: true,
-      controllers: [ProbesController],
+      controllers: internal ? [] : [ProbesController],
       providers: [
         ProbesService,
         HttpMetricsMiddleware,
         { provide: APP_INTERCEPTOR, useFactory: (probes: ProbesService) => new RpcMetricsInterceptor(probes.registry), inject: [ProbesService] },
+        ...(internal ? [{ provide: PROBES_PORT, useValue: options.internalPort }, ProbesServer] : []),
       ],
-      exports: [ProbesService],
+      exports: [ProbesService, ...(internal ? [ProbesServer] : [])],
     };
   }
 

@@ -31,6 +31,12 @@ export class GatewayMetrics {
     registers: [this.registry],
   });
   readonly open = new Gauge({ name: 'gateway_open_requests', help: 'Requests in progress', registers: [this.registry] });
+  readonly rateLimitUnenforced = new Counter({
+    name: 'gateway_rate_limit_unenforced_total',
+    help: 'Requests of rate-limited keys Redis could not check in time, by RATE_LIMIT_FAIL_MODE (open: let through, closed: refused 503)',
+    labelNames: ['mode'],
+    registers: [this.registry],
+  });
 
   private readonly requestsByRoute = new Map<string, { inc(): void }>();
   private readonly durationByRoute = new Map<string, { observe(v: number): void }>();

@@ -1,4 +1,5 @@
-import { mkdirSync } from "node:fs";
+import { makePrivateDir } from "@gg/config";
+import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { DataSource } from "typeorm";
 import type { DbManager, DbManagerOptions } from "../db-manager";
@@ -38,10 +39,14 @@ export class SqliteDbManager implements DbManager {
   ): Promise<SqliteDbManager> {
     if (!/^[A-Za-z0-9_-]+$/.test(opts.service))
       throw new Error(`invalid service name: ${opts.service}`);
-    mkdirSync(opts.dataDir, { recursive: true });
+    makePrivateDir(opts.dataDir);
+    const file = join(opts.dataDir, `${opts.service}.sqlite`);
+    // SQLite creates its files 0644 and gives the -wal and -shm files the mode of the database: create it 0600
+    closeSync(openSync(file, "a", 0o600));
+    chmodSync(file, 0o600);
     const ds = new DataSource({
       type: "sqlite",
-      database: join(opts.dataDir, `${opts.service}.sqlite`),
+      database: file,
       entities: ALL_ENTITIES,
       synchronize: true,
       enableWAL: true,
@@ -49,6 +54,9 @@ export class SqliteDbManager implements DbManager {
       logging: false,
     });
     await ds.initialize();
+    for (const extra of [`${file}-wal`, `${file}-shm`]) {
+      if (existsSync(extra)) chmodSync(extra, 0o600);
+    }
     return new SqliteDbManager(ds);
   }
 

@@ -14,6 +14,8 @@ export interface StackOptions {
   redisUrl?: string;
   /** extra environment for every app */
   env?: Record<string, string>;
+  /** REDIS_NAMESPACE (default: a fresh random one) */
+  namespace?: string;
   /** how many gateway replicas (default 1) */
   gateways?: number;
   /** print the apps' logs (default: only when STACK_LOGS=1) */
@@ -25,6 +27,8 @@ interface Proc {
   index: number;
   child: ChildProcess;
   port: number;
+  /** the internal port of /metrics, /healthz, /readyz (auth and key-pool: their only port) */
+  metricsPort: number;
   output: string[];
 }
 
@@ -41,7 +45,7 @@ export function appEntry(name: AppName): string {
  * own REDIS_NAMESPACE and DATA_DIR, pointed at a scripted upstream. Needs the build (`npm run build`).
  */
 export class Stack {
-  readonly namespace = `t-${randomBytes(5).toString('hex')}`;
+  readonly namespace: string;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'gg-stack-'));
   readonly adminUsername = 'admin';
   readonly adminPassword = `pw-${randomBytes(9).toString('base64url')}`;
@@ -50,6 +54,7 @@ export class Stack {
   private readonly baseEnv: Record<string, string>;
 
   private constructor(readonly opts: StackOptions) {
+    this.namespace = opts.namespace ?? Stack.newNamespace();
     this.redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
     this.baseEnv = {
       NODE_ENV: 'test',
@@ -65,6 +70,11 @@ export class Stack {
       LOG_LEVEL: process.env.STACK_LOG_LEVEL ?? 'warn',
       ...opts.env,
     };
+  }
+
+  /** A fresh REDIS_NAMESPACE, as every stack gets unless told one. */
+  static newNamespace(): string {
+    return `t-${randomBytes(5).toString('hex')}`;
   }
 
   static async start(opts: StackOptions): Promise<Stack> {
@@ -98,9 +108,18 @@ export class Stack {
     return `http://127.0.0.1:${p.port}`;
   }
 
+  /** The internal address of an app's /metrics, /healthz and /readyz (METRICS_PORT for gateway and admin). */
+  metricsUrlOf(name: AppName, index = 0): string {
+    const p = this.procs.find((x) => x.name === name && x.index === index);
+    if (!p) throw new Error(`${name}#${index} is not running`);
+    return `http://127.0.0.1:${p.metricsPort}`;
+  }
+
   /** Start one app (again) and wait for its /readyz. */
   async spawn(name: AppName, index = 0, extraEnv: Record<string, string> = {}): Promise<void> {
     const port = await freePort();
+    const internal = name === 'gateway' || name === 'admin';
+    const metricsPort = internal ? await freePort() : port;
     const portVar = {
       auth: 'AUTH_HTTP_PORT',
       'key-pool': 'KEY_POOL_HTTP_PORT',
@@ -115,10 +134,11 @@ export class Stack {
         ...this.baseEnv,
         ...extraEnv,
         [portVar]: String(port),
+        ...(internal ? { METRICS_PORT: String(metricsPort) } : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const proc: Proc = { name, index, child, port, output: [] };
+    const proc: Proc = { name, index, child, port, metricsPort, output: [] };
     const show = this.opts.logs ?? process.env.STACK_LOGS === '1';
     const collect = (d: Buffer): void => {
       const text = d.toString();
@@ -133,7 +153,7 @@ export class Stack {
       await waitFor(
         async () => {
           if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
-          const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => null);
+          const r = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => null);
           return r?.status === 200;
         },
         30_000,
