@@ -14,6 +14,7 @@ import { sleep } from './lib/stats';
 import { runAutocannon } from './lib/autocannon';
 import { runWrk, wrkVersion, type Target } from './lib/wrk';
 import { bigBody, runBigBody, type BigBodyResult } from './workloads/big-body';
+import { ROUTES, runBodyLimits, type BodyLimitsResult } from './workloads/body-limits';
 import { probe, SSE, UNARY } from './workloads/requests';
 import { runSlowStreams, type SlowResult } from './workloads/slow-streams';
 import { runRounds, type Runner, type Workload } from './workloads/throughput';
@@ -34,6 +35,7 @@ const opts = {
   baselineSeconds: num('baseline-seconds', 10),
   rampMs: num('ramp-ms', 5000),
   bodyMb: num('body-mb', 20),
+  limitsMb: num('limits-mb', 100),
   profileSeconds: num('profile-seconds', 10),
 };
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
@@ -66,6 +68,16 @@ async function main(): Promise<void> {
       log(`big body: ${big.map((b) => `${b.path} ${b.status} +${b.growthMb.toFixed(1)} MB`).join(', ')}`);
     }
 
+    // 1b. four concurrent big bodies per route, the gateway with its default limits (normal requests meanwhile)
+    const limits: BodyLimitsResult[] = [];
+    if (!flag('skip-limits')) {
+      for (const route of ROUTES) {
+        const l = await runBodyLimits(rig.gateway, rig.gatewayPid, route, route.body(opts.limitsMb * 1024 * 1024), 'defaults');
+        limits.push(l);
+        log(`limits ${l.route} (defaults): ${JSON.stringify(l.statuses)} RSS ${l.beforeMb.toFixed(0)} → ${l.peakMb.toFixed(0)} → ${l.afterMb.toFixed(0)} MB, normal ${l.normalOk} ok / ${l.normalOther} not`);
+      }
+    }
+
     // 2. request/response workloads, interleaved
     const sseTargets = [rig.direct, rig.floorTargets.get('undici')!, rig.gateway];
     const workloads: Workload[] = [
@@ -92,6 +104,9 @@ async function main(): Promise<void> {
       log(`  p99 per second: ${s.timelineP99.join(' ')}`);
     }
 
+    // 4. the big bodies again with the buffered routes' limits raised to admit them: the body budget bounds memory
+    if (!flag('skip-limits')) limits.push(...(await raisedLimits(rig)));
+
     notes.push(
       `Each (workload, path) ran ${opts.seconds} s per round, ${opts.rounds} rounds, the order of paths rotated per round, after a ${opts.warmup} s warm-up per path; figures are medians over rounds, ratios are taken within a round.`,
       'Every process is on the same 2-core machine: the load generator, the mock, the relay under test (and, for the gateway, Redis, auth and key-pool taking the usage batches). Absolute numbers are lower than on a dedicated box; the ratios are what counts.',
@@ -106,6 +121,7 @@ async function main(): Promise<void> {
       results,
       slow,
       big,
+      limits,
       notes,
     });
     process.stdout.write('\n' + report);
@@ -116,6 +132,48 @@ async function main(): Promise<void> {
   } finally {
     await rig.stop();
   }
+}
+
+/**
+ * The gateway restarted, per buffered route, with that route's limit above the body size and the smallest budget
+ * the configuration accepts for it (the default 128 MB; 4 × the limit for the OpenAI route): the budget bounds memory.
+ */
+async function raisedLimits(rig: Rig): Promise<BodyLimitsResult[]> {
+  const mb = opts.limitsMb + 1;
+  const out: BodyLimitsResult[] = [];
+  const runs: [string, Record<string, string>][] = [
+    ['generateContent', { MAX_REQUEST_BODY_MB: String(mb), BODY_MEMORY_BUDGET_MB: String(Math.max(128, mb)) }],
+    ['chat.completions', { MAX_OPENAI_BODY_MB: String(mb), BODY_MEMORY_BUDGET_MB: String(4 * mb) }],
+  ];
+  for (const [name, env] of runs) {
+    const route = ROUTES.find((r) => r.route === name)!;
+    const target = await restartGateway(rig, env);
+    const pid = rig.stack.procs.find((p) => p.name === 'gateway')?.child.pid ?? 0;
+    const config = Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ');
+    const l = await runBodyLimits(target, pid, route, route.body(opts.limitsMb * 1024 * 1024), config);
+    out.push(l);
+    log(`limits ${l.route} (${config}): ${JSON.stringify(l.statuses)} RSS ${l.beforeMb.toFixed(0)} → ${l.peakMb.toFixed(0)} → ${l.afterMb.toFixed(0)} MB, normal ${l.normalOk} ok / ${l.normalOther} not`);
+  }
+  return out;
+}
+
+async function restartGateway(rig: Rig, env: Record<string, string>): Promise<Target> {
+  await rig.stack.signal('gateway', 'SIGTERM');
+  await rig.stack.spawn('gateway', 0, env);
+  const target: Target = { name: 'gateway', url: rig.stack.gatewayUrl, key: rig.userKey };
+  for (let i = 0; i < 150; i++) {
+    const r = await fetch(`${target.url}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': target.key },
+      body: '{"contents":[{"parts":[{"text":"ready?"}]}]}',
+    }).catch(() => null);
+    await r?.arrayBuffer();
+    if (r?.status === 200) break;
+    await sleep(100);
+  }
+  return target;
 }
 
 /** The gateway under the c=32 unary workload with the V8 profiler on; summary to bench/results/profile.md. */

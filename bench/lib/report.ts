@@ -3,6 +3,7 @@ import { fmt, fmtInt } from './stats';
 import type { Machine } from './machine';
 import { FLOORS } from './setup';
 import type { BigBodyResult } from '../workloads/big-body';
+import type { BodyLimitsResult } from '../workloads/body-limits';
 import type { SlowResult } from '../workloads/slow-streams';
 import { pairedMedian, type Results } from '../workloads/throughput';
 
@@ -14,6 +15,8 @@ export interface Report {
   results: Results;
   slow: SlowResult[];
   big: BigBodyResult[];
+  /** four concurrent big bodies per route (issue 11 §4); absent when skipped */
+  limits?: BodyLimitsResult[];
   notes: string[];
 }
 
@@ -90,6 +93,18 @@ export function renderReport(r: Report): string {
     );
   }
 
+  for (const l of (r.limits ?? []).filter((x) => x.config === 'defaults')) {
+    const growth = l.peakMb - l.beforeMb;
+    out.push(
+      row([
+        `${l.concurrent} × ${fmt(l.bodyMb, 0)} MB on ${l.route}: RSS growth, back within 64 MB, normal requests served`,
+        '< 256 MB; yes; all',
+        `${fmt(growth, 0)} MB; ${Number.isFinite(l.settleS) ? `${fmt(l.settleS, 1)} s` : 'no'}; ${l.normalOk} ok, ${l.normalOther} not`,
+        met(growth < 256 && Number.isFinite(l.settleS) && l.normalOther === 0),
+      ]),
+    );
+  }
+
   out.push('', '## Request/response paths (medians over rounds; latency in ms)', '');
   out.push(
     row(['path', 'c=1 p50', 'c=1 p99', 'c=1 req/s', 'c=32 p50', 'c=32 p99', 'c=32 req/s', 'c=32 ÷ raw floor', 'SSE c=32 req/s', 'SSE p50 / p99', 'errors']),
@@ -150,6 +165,33 @@ export function renderReport(r: Report): string {
     out.push(row(['path', 'status', 'time ms', 'before', 'peak', 'after', 'growth']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));
     for (const b of r.big) {
       out.push(row([LABEL[b.path] ?? b.path, b.status, fmt(b.ms, 0), fmt(b.beforeMb, 0), fmt(b.peakMb, 0), fmt(b.afterMb, 0), fmt(b.growthMb, 1)]));
+    }
+  }
+  if (r.limits?.length) {
+    out.push('', '## Big bodies, four at once per route, normal requests meanwhile (RSS in MB)', '');
+    out.push(
+      row(['route', 'config', 'statuses', 'time ms', 'before', 'peak', 'growth', 'after', 'back within 64 MB', 'normal ok / not', 'normal p99 ms']),
+      row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+    );
+    for (const l of r.limits) {
+      const statuses = Object.entries(l.statuses)
+        .map(([s, n]) => `${n}× ${s}`)
+        .join(', ');
+      out.push(
+        row([
+          l.route,
+          l.config,
+          statuses,
+          fmt(l.ms, 0),
+          fmt(l.beforeMb, 0),
+          fmt(l.peakMb, 0),
+          fmt(l.peakMb - l.beforeMb, 0),
+          fmt(l.afterMb, 0),
+          Number.isFinite(l.settleS) ? `${fmt(l.settleS, 1)} s` : 'no (10 s)',
+          `${l.normalOk} / ${l.normalOther}`,
+          fmt(l.normalP99Ms, 1),
+        ]),
+      );
     }
   }
   if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));

@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
+import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import type { RequestAbort } from './request-abort';
 
@@ -33,7 +34,7 @@ export class UpstreamService implements OnApplicationShutdown {
     method: string;
     path: string;
     headers: Record<string, string | string[]>;
-    body: Buffer[] | null;
+    body: Buffer[] | Readable | null;
     /** an AbortSignal, or an EventEmitter with `aborted` and an 'abort' event (both accepted by undici) */
     signal: AbortSignal | RequestAbort;
   }): Promise<Dispatcher.ResponseData> {
@@ -41,8 +42,8 @@ export class UpstreamService implements OnApplicationShutdown {
       method: opts.method as Dispatcher.HttpMethod,
       path: this.basePath + opts.path,
       headers: opts.headers,
-      // undici writes an iterable of buffers as is (no concatenation of a large body)
-      body: (opts.body && opts.body.length > 0 ? (opts.body.length === 1 ? opts.body[0] : opts.body) : null) as Buffer | null,
+      // an array of buffers is an iterable undici accepts, though its types do not say so
+      body: bodyOf(opts.body) as Buffer | Readable | null,
       signal: opts.signal,
     });
   }
@@ -50,4 +51,11 @@ export class UpstreamService implements OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.pool.close().catch(() => undefined);
   }
+}
+
+/** undici writes an iterable of buffers as is (no concatenation of a large body) and pipes a stream. */
+function bodyOf(body: Buffer[] | Readable | null): Buffer | Buffer[] | Readable | null {
+  if (!body) return null;
+  if (!Array.isArray(body)) return body;
+  return body.length === 0 ? null : body.length === 1 ? body[0] : body;
 }
