@@ -49,7 +49,7 @@ describe('one pool, several gateway replicas', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-replicas')).key;
     for (const i of [0, 1]) {
-      await poll(() => fetch(`${stack.urlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway ${i} ready`);
+      await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway ${i} ready`);
     }
   });
 

@@ -109,7 +109,7 @@ export async function gauge(url: string, series: string): Promise<number> {
 
 /** Waits until a gateway replica's copy of the pool shows `active` keys active and no pause (after a reset). */
 export async function gatewayInSync(stack: Stack, active: number, gateway = 0): Promise<void> {
-  const url = stack.urlOf('gateway', gateway);
+  const url = stack.metricsUrlOf('gateway', gateway);
   await poll(
     async () => [await gauge(url, 'gateway_pool_keys{status="active"}'), await gauge(url, 'gateway_pool_paused_seconds')],
     ([a, p]) => a === active && p === 0,
@@ -120,7 +120,7 @@ export async function gatewayInSync(stack: Stack, active: number, gateway = 0): 
 
 /** Waits until a gateway replica's copy of the pool has `n` keys of that status (key-pool's push reached it). */
 export async function gatewaySees(stack: Stack, status: 'active' | 'cooldown' | 'disabled', n: number, gateway = 0): Promise<void> {
-  const url = stack.urlOf('gateway', gateway);
+  const url = stack.metricsUrlOf('gateway', gateway);
   await poll(() => gauge(url, `gateway_pool_keys{status="${status}"}`), (v) => v === n, 3000, `gateway ${gateway} to see ${n} ${status} key(s)`);
 }
 

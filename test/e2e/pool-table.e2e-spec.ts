@@ -35,7 +35,7 @@ describe('pool key state machine: the classification table', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-table')).key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(() => fetch(`${stack.gatewayUrl}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
   });
 
   afterAll(async () => {
@@ -178,8 +178,8 @@ describe('pool key state machine: the classification table', () => {
     expect(k.lastError).toMatch(/timeout/);
   });
 
-  it('403 on a file of another key: not retried elsewhere, and nothing happens to the key', async () => {
-    // a file the gateway never saw created, owned by a project outside the pool
+  it('a file made outside the gateway: refused as not found, nothing sent upstream, nothing happens to any key', async () => {
+    // a file the gateway never saw created, owned by a project outside the pool (ownership fails closed)
     const up = await fetch(`${mock.url}/upload/v1beta/files`, {
       method: 'POST',
       headers: { 'x-goog-api-key': fakeGeminiKey(), 'content-type': 'text/plain' },
@@ -187,7 +187,7 @@ describe('pool key state machine: the classification table', () => {
     });
     const file = ((await up.json()) as { file: { name: string; uri: string } }).file;
     mock.clearRequests();
-    const before = new Map((await keys()).map((k) => [k.id, k.totalRequests]));
+    const before = await keys();
     const r = await ai.models
       .generateContent({
         model: 'gemini-2.5-flash',
@@ -197,13 +197,13 @@ describe('pool key state machine: the classification table', () => {
         () => null,
         (e: { status?: number; message: string }) => e,
       );
-    expect(r?.status).toBe(403);
-    expect(r?.message).toContain('permission to access the File');
-    expect(mock.requests).toHaveLength(1);
-    const used = mock.requests[0].key;
-    const ks = await poll(() => keys(), (x) => keyOf(x, used).totalRequests > before.get(keyOf(x, used).id)!, 3000, 'the outcome counted');
-    const k = keyOf(ks, used);
-    expect(k).toMatchObject({ status: 'active', failureCount: 0, lastError: null, cooldowns: [] });
+    expect(r?.status).toBe(404);
+    expect(r?.message).toContain('NOT_FOUND');
+    expect(mock.requests).toHaveLength(0);
+    const after = await keys();
+    for (const k of after) {
+      expect(k).toMatchObject({ status: 'active', failureCount: 0, totalRequests: before.find((b) => b.id === k.id)?.totalRequests });
+    }
   });
 
   it.each([

@@ -3,7 +3,10 @@ import { ConfigModule } from '@gg/config';
 import { RpcClient } from '@gg/nest-common';
 import { AuthCacheService } from './auth/auth-cache.service';
 import { EventsController } from './events.controller';
-import { AffinityService } from './forward/affinity.service';
+import { OwnershipService } from './resources/ownership.service';
+import { ResourceGate } from './resources/resource-gate.service';
+import { ResourceLists } from './resources/resource-lists.service';
+import { ResourceStore } from './resources/resource-store.service';
 import { AttemptRunner } from './forward/attempt-runner.service';
 import { NativeRoute } from './forward/native.route';
 import { GatewayPipeline } from './forward/pipeline.service';
@@ -27,7 +30,10 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     PoolReporterService,
     UsageReporterService,
     UpstreamService,
-    AffinityService,
+    ResourceStore,
+    OwnershipService,
+    ResourceLists,
+    ResourceGate,
     GatewayPipeline,
     RateLimiterService,
     AttemptRunner,

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, parseKeyList, redisOptions } from './config';
+import { ConfigError, loadConfig, metricsPortFor, parseKeyList, redisOptions } from './config';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'gg-config-'));
 
@@ -51,10 +51,32 @@ describe('loadConfig', () => {
     [{ TRUSTED_PROXIES: '10.0.0.0/8, ingress' }, 'TRUSTED_PROXIES'],
     [{ TRUSTED_PROXIES: '10.0.0.0/40' }, 'TRUSTED_PROXIES'],
     [{ PUBLIC_BASE_URL: 'ftp://x' }, 'PUBLIC_BASE_URL'],
+    [{ TRANSPORT_KEY: 'abcd' }, 'TRANSPORT_KEY'],
+    [{ NODE_ENV: 'production', JWT_SECRET: 'j'.repeat(32), KEY_HASH_SECRET: 'k'.repeat(32), ENCRYPTION_KEY: 'e'.repeat(64) }, 'TRANSPORT_KEY'],
+    [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
+    [{ RATE_LIMIT_FAIL_MODE: 'maybe' }, 'RATE_LIMIT_FAIL_MODE'],
   ])('refuses %j naming %s', (env, variable) => {
     const run = () => loadConfig({ DATA_DIR: dir(), ...env });
     expect(run).toThrow(ConfigError);
     expect(run).toThrow(new RegExp(`^${variable}: `));
+  });
+
+  it('generates the transport key beside the others, DATA_DIR and its parents 0700, and reads one given', () => {
+    const dataDir = join(dir(), 'a', 'b');
+    const c = loadConfig({ DATA_DIR: dataDir });
+    expect(c.transportKey).toHaveLength(32);
+    expect(c.transportKey.equals(c.encryptionKey)).toBe(false);
+    expect(statSync(join(dataDir, 'transport-key')).mode & 0o777).toBe(0o600);
+    for (const d of [dataDir, join(dataDir, '..')]) expect(statSync(d).mode & 0o777).toBe(0o700);
+    expect(loadConfig({ DATA_DIR: dataDir }).transportKey.equals(c.transportKey)).toBe(true);
+    expect(loadConfig({ DATA_DIR: dir(), TRANSPORT_KEY: 'ab'.repeat(32) }).transportKey.toString('hex')).toBe('ab'.repeat(32));
+  });
+
+  it('puts metrics and probes on 8090 (gateway) and 8091 (admin) unless METRICS_PORT says; fails open by default', () => {
+    const c = loadConfig({ DATA_DIR: dir() });
+    expect([metricsPortFor(c, 'gateway'), metricsPortFor(c, 'admin'), c.rateLimitFailMode]).toEqual([8090, 8091, 'open']);
+    const set = loadConfig({ DATA_DIR: dir(), METRICS_PORT: '9464', RATE_LIMIT_FAIL_MODE: 'closed' });
+    expect([metricsPortFor(set, 'gateway'), metricsPortFor(set, 'admin'), set.rateLimitFailMode]).toEqual([9464, 9464, 'closed']);
   });
 
   it('trusts no proxy and no public URL unless told', () => {
@@ -73,5 +95,6 @@ describe('loadConfig', () => {
 
   it('reads REDIS_URL credentials and database', () => {
     expect(redisOptions('redis://user:p%40ss@redis.example:6380/2')).toEqual({ host: 'redis.example', port: 6380, username: 'user', password: 'p@ss', db: 2 });
+    expect(redisOptions('rediss://gg:s3cret@redis.example:6380')).toEqual({ host: 'redis.example', port: 6380, username: 'gg', password: 's3cret', tls: {} });
   });
 });

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, resolve } from 'node:path';
+import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import proxyAddr from 'proxy-addr';
 
 export type DatabaseType = 'sqlite' | 'redis';
 export type KeySelection = 'least-busy' | 'round-robin' | 'random';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+export type RateLimitFailMode = 'open' | 'closed';
 
 /** One validated configuration, the same names for every app (API.md "Configuration"). */
 export interface AppConfig {
@@ -18,6 +19,8 @@ export interface AppConfig {
   jwtSecret: string;
   keyHashSecret: string;
   encryptionKey: Buffer;
+  /** AES-256-GCM key of every message on the Redis transport (TRANSPORT_KEY), shared by every app */
+  transportKey: Buffer;
   adminUsername: string;
   /** null: generate one on first start and print it once */
   adminPassword: string | null;
@@ -30,6 +33,10 @@ export interface AppConfig {
   adminPort: number;
   authHttpPort: number;
   keyPoolHttpPort: number;
+  /** METRICS_PORT: internal port of /metrics, /healthz, /readyz; null: the app's default (metricsPortFor) */
+  metricsPort: number | null;
+  /** what a per-key rate limit does when Redis cannot answer in time */
+  rateLimitFailMode: RateLimitFailMode;
   maxAttempts: number;
   keyMaxFailures: number;
   keySelection: KeySelection;
@@ -48,6 +55,14 @@ export interface AppConfig {
   trustedProxies: string[];
   /** origin (and optional path) clients reach the gateway at, e.g. https://gemini.example.com; null: from the request */
   publicBaseUrl: string | null;
+  /** request body limits in bytes: native routes (buffered), OpenAI routes (buffered), uploads (streamed) */
+  maxRequestBodyBytes: number;
+  maxOpenAiBodyBytes: number;
+  maxUploadBodyBytes: number;
+  /** bytes of request bodies one gateway holds in memory at once, over every request */
+  bodyMemoryBudgetBytes: number;
+  /** largest unary upstream answer the OpenAI routes read to translate */
+  maxAnswerBodyBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -100,6 +115,18 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
   return v.replace(/\/+$/, '');
 }
 
+/** Create `dir` (and parents) as 0700; a directory that already exists keeps its mode. */
+export function makePrivateDir(dir: string): void {
+  const created = mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // mkdir's mode is filtered by the umask: set it exactly on every directory this call created
+  if (created) {
+    for (let d = dir; d.length >= created.length; d = dirname(d)) {
+      chmodSync(d, 0o700);
+      if (d === created) break;
+    }
+  }
+}
+
 /** Read a secret from the environment, or from DATA_DIR, generating it there (mode 0600) on first use. */
 function secret(env: Env, name: string, dataDir: string, file: string, production: boolean, bytes: number): string {
   const v = env[name];
@@ -110,28 +137,39 @@ function secret(env: Env, name: string, dataDir: string, file: string, productio
   if (production) throw new ConfigError(name, 'is required when NODE_ENV=production');
   const path = join(dataDir, file);
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
   const generated = randomBytes(bytes).toString('base64url');
+  // Written whole to a private file, then linked into place: apps starting together never read a half-written
+  // secret, and the first one to link wins.
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
-    writeFileSync(path, generated + '\n', { mode: 0o600, flag: 'wx' });
+    makePrivateDir(dataDir);
+    writeFileSync(tmp, generated + '\n', { mode: 0o600, flag: 'wx' });
+    chmodSync(tmp, 0o600);
+    linkSync(tmp, path);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(path, 'utf8').trim();
     throw new ConfigError('DATA_DIR', `cannot write ${path}: ${(e as Error).message}`);
+  } finally {
+    rmSync(tmp, { force: true });
   }
-  chmodSync(path, 0o600);
   return generated;
 }
 
-function encryptionKey(env: Env, dataDir: string, production: boolean): Buffer {
-  const raw = env['ENCRYPTION_KEY'];
+/** A 32-byte AES key from `name` (64 hex characters or base64), or generated into DATA_DIR as `file`. */
+function aesKey(env: Env, name: string, dataDir: string, file: string, production: boolean): Buffer {
+  const raw = env[name];
   if (raw !== undefined && raw.trim() !== '') {
     const t = raw.trim();
     const buf = /^[0-9a-fA-F]{64}$/.test(t) ? Buffer.from(t, 'hex') : Buffer.from(t, 'base64');
-    if (buf.length !== 32) throw new ConfigError('ENCRYPTION_KEY', 'must be 32 bytes, as 64 hex characters or base64');
+    if (buf.length !== 32) throw new ConfigError(name, 'must be 32 bytes, as 64 hex characters or base64');
     return buf;
   }
-  const s = secret(env, 'ENCRYPTION_KEY', dataDir, 'encryption-key', production, 32);
+  const s = secret(env, name, dataDir, file, production, 32);
   return Buffer.from(s, 'base64url');
+}
+
+function encryptionKey(env: Env, dataDir: string, production: boolean): Buffer {
+  return aesKey(env, 'ENCRYPTION_KEY', dataDir, 'encryption-key', production);
 }
 
 /** TRUSTED_PROXIES: comma or space separated addresses and CIDRs (IPv4 or IPv6), each checked. */
@@ -153,6 +191,32 @@ export function parseKeyList(raw: string | undefined): string[] {
     .split(/[\s,]+/)
     .map((k) => k.trim())
     .filter((k) => k.length > 0);
+}
+
+const MB = 1024 * 1024;
+
+/** What one byte of an OpenAI request body costs in memory while it is translated (body, text, parsed, re-serialized). */
+export const OPENAI_BODY_MEMORY_FACTOR = 4;
+
+/** Body limits (MiB in the environment, bytes here); the budget must admit the largest buffered body. */
+function bodyLimits(env: Env): Pick<AppConfig, 'maxRequestBodyBytes' | 'maxOpenAiBodyBytes' | 'maxUploadBodyBytes' | 'bodyMemoryBudgetBytes' | 'maxAnswerBodyBytes'> {
+  const native = int(env, 'MAX_REQUEST_BODY_MB', 20, 1, 2048);
+  const openai = int(env, 'MAX_OPENAI_BODY_MB', 20, 1, 2048);
+  const budget = int(env, 'BODY_MEMORY_BUDGET_MB', 128, 1, 65536);
+  const least = Math.max(native, openai * OPENAI_BODY_MEMORY_FACTOR);
+  if (budget < least) {
+    throw new ConfigError(
+      'BODY_MEMORY_BUDGET_MB',
+      `must be at least MAX_REQUEST_BODY_MB and ${OPENAI_BODY_MEMORY_FACTOR} × MAX_OPENAI_BODY_MB (an OpenAI body is held about ${OPENAI_BODY_MEMORY_FACTOR} times while translated): ${least}, got ${budget}`,
+    );
+  }
+  return {
+    maxRequestBodyBytes: native * MB,
+    maxOpenAiBodyBytes: openai * MB,
+    maxUploadBodyBytes: int(env, 'MAX_UPLOAD_BODY_MB', 2048, 1, 65536) * MB,
+    bodyMemoryBudgetBytes: budget * MB,
+    maxAnswerBodyBytes: int(env, 'MAX_ANSWER_BODY_MB', 64, 1, 2048) * MB,
+  };
 }
 
 /** Build and validate the configuration. Throws ConfigError naming the variable. */
@@ -189,6 +253,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jwtSecret: secret(env, 'JWT_SECRET', dataDir, 'jwt-secret', production, 48),
     keyHashSecret: secret(env, 'KEY_HASH_SECRET', dataDir, 'key-hash-secret', production, 48),
     encryptionKey: encryptionKey(env, dataDir, production),
+    transportKey: aesKey(env, 'TRANSPORT_KEY', dataDir, 'transport-key', production),
     adminUsername: str(env, 'ADMIN_USERNAME', 'admin'),
     adminPassword: adminPassword ? adminPassword : null,
     geminiApiKeys: parseKeyList(env['GEMINI_API_KEYS']),
@@ -200,6 +265,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminPort: port(env, 'ADMIN_PORT', 8081),
     authHttpPort: port(env, 'AUTH_HTTP_PORT', 8082),
     keyPoolHttpPort: port(env, 'KEY_POOL_HTTP_PORT', 8083),
+    metricsPort: env['METRICS_PORT']?.trim() ? port(env, 'METRICS_PORT', 0) : null,
+    rateLimitFailMode: oneOf<RateLimitFailMode>(env, 'RATE_LIMIT_FAIL_MODE', 'open', ['open', 'closed']),
     maxAttempts: int(env, 'MAX_ATTEMPTS', 3, 1, 20),
     keyMaxFailures: int(env, 'KEY_MAX_FAILURES', 3, 1, 1000),
     keySelection: oneOf<KeySelection>(env, 'KEY_SELECTION', 'least-busy', ['least-busy', 'round-robin', 'random']),
@@ -213,6 +280,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     adminUiDir: str(env, 'ADMIN_UI_DIR', resolve(__dirname, '../../../../apps/admin-ui')),
     trustedProxies: trustedProxies(env),
     publicBaseUrl: env['PUBLIC_BASE_URL']?.trim() ? url(env, 'PUBLIC_BASE_URL', '', ['http:', 'https:']) : null,
+    ...bodyLimits(env),
   });
 }
 
@@ -235,6 +303,15 @@ export function loadConfigOrExit(): AppConfig {
     }
     throw e;
   }
+}
+
+/**
+ * The internal port of an app with a public port (gateway, admin) for /metrics, /healthz and /readyz:
+ * METRICS_PORT, or 8090 (gateway) / 8091 (admin) so that every app of `npm start` fits on one machine.
+ * auth and key-pool have no public port: their probes stay on AUTH_HTTP_PORT / KEY_POOL_HTTP_PORT.
+ */
+export function metricsPortFor(config: Pick<AppConfig, 'metricsPort'>, app: 'gateway' | 'admin'): number {
+  return config.metricsPort ?? (app === 'gateway' ? 8090 : 8091);
 }
 
 /** ioredis options from REDIS_URL. */

@@ -1,22 +1,29 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AttemptOutcome, SnapshotKey } from '@gg/contracts';
-import { classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
+import { blameOfFailures, classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
+import { clientBodyFailure } from './read-body';
 import { UpstreamService } from './upstream.service';
 
 const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
 const TIMEOUT: UpstreamClassification = { kind: 'transient', reason: 'timeout: no answer before REQUEST_TIMEOUT_SECONDS' };
+/** the client went away before the answer ended: nothing is known about the key (counts the request only) */
+const CLIENT_LEFT: UpstreamClassification = { kind: 'client_error', reason: 'client left before the answer ended' };
 const MAX_ERROR_BODY = 256 * 1024;
 
 /**
  * Tries one upstream call on up to MAX_ATTEMPTS pool keys: a key failing for a key reason (429, invalid, 5xx,
  * network) is reported and the next key tried, as long as nothing has reached the client. Every attempt's
- * outcome goes to the local pool copy at once and to key-pool by event.
+ * outcome goes to the local pool copy and to key-pool by event: 429s and invalid keys at once; transient failures
+ * once the request's attempts are over, with their blame (another key served it: the keys'; every key tried failed
+ * that way: the request's); a successful answer when it ends (clean end: success; a break or the deadline after
+ * the headers: one failure of its key).
  */
 @Injectable()
 export class AttemptRunner {
@@ -31,12 +38,24 @@ export class AttemptRunner {
   ) {}
 
   async run(ex: Exchange, call: UpstreamCall, responder: Responder): Promise<void> {
-    const exclude = new Set<string>();
-    const length = call.body.reduce((n, c) => n + c.length, 0);
-    let failure: UpstreamFailure | null = null;
-    if (length > 0 || call.method !== 'GET') call.headers['content-length'] = String(length);
+    /** this request's transient failures, reported once its attempts are over (flushHeld) */
+    const held: AttemptOutcome[] = [];
+    try {
+      await this.tryKeys(ex, call, responder, held);
+    } finally {
+      this.flushHeld(held, false);
+    }
+  }
 
-    while (ex.attempts < this.config.maxAttempts && !ex.abort.signal.aborted) {
+  private async tryKeys(ex: Exchange, call: UpstreamCall, responder: Responder, held: AttemptOutcome[]): Promise<void> {
+    const exclude = new Set<string>();
+    // a streamed body (an upload) can be sent once only: no retry on another key; it carries its own length
+    const streamed = !Array.isArray(call.body);
+    const length = Array.isArray(call.body) ? call.body.reduce((n, c) => n + c.length, 0) : 0;
+    let failure: UpstreamFailure | null = null;
+    if (!streamed && (length > 0 || call.method !== 'GET')) call.headers['content-length'] = String(length);
+
+    while (ex.attempts < this.config.maxAttempts && !ex.abort.signal.aborted && !(streamed && ex.attempts > 0)) {
       const key = this.choose(call.pinned, ex.model, Date.now(), exclude);
       if (!key) break;
       exclude.add(key.id);
@@ -60,12 +79,19 @@ export class AttemptRunner {
         this.pool.release(key.id);
         if (ex.deadlineHit) {
           // the key did not answer in time: a failure of the key, though no time is left to try another
-          this.report(key.id, ex.model, TIMEOUT, 0);
+          held.push(this.outcome(ex, key.id, TIMEOUT, 0));
           return this.deadline(ex, responder);
         }
         if (ex.abort.signal.aborted) return;
+        // the client's own streamed body failed (too large, cut off): not the key's fault
+        const bodyFailure = streamed ? clientBodyFailure(call.body as Readable) : null;
+        if (bodyFailure) {
+          ex.error = bodyFailure.message;
+          ex.status = bodyFailure.status;
+          return responder.errors(ex.res, bodyFailure.status, bodyFailure.googleStatus, bodyFailure.message);
+        }
         const reason = networkReason(e);
-        this.report(key.id, ex.model, classifyUpstream(0, reason), 0);
+        held.push(this.outcome(ex, key.id, classifyUpstream(0, reason), 0));
         ex.error = reason;
         failure = null;
         continue;
@@ -73,18 +99,38 @@ export class AttemptRunner {
       ex.upstreamWaitMs += performance.now() - sentAt;
 
       if (up.statusCode < 400) {
-        this.report(key.id, ex.model, SUCCESS, up.statusCode);
-        responder.success(ex, up, key.id, () => this.pool.release(key.id), (reason) =>
-          this.report(key.id, ex.model, classifyUpstream(0, reason), 0),
-        );
+        // another key served what the held failures could not: they were those keys' own
+        this.flushHeld(held, true);
+        // the errors of earlier attempts are not this request's; a break sets its own
+        ex.error = undefined;
+        // the answer's outcome is reported once, when it ends (settle): a break is reported before the release
+        let broke: string | null = null;
+        const status = up.statusCode;
+        const release = once(() => {
+          this.pool.release(key.id);
+          this.settle(ex, key.id, status, broke);
+        });
+        const broken = (reason: string): void => {
+          broke ??= reason;
+        };
+        try {
+          responder.success(ex, up, key.id, release, broken);
+        } catch (e) {
+          // the responder threw (say writeHead): free the key and the upstream connection, let the caller answer
+          release();
+          if (!up.body.destroyed) up.body.destroy();
+          throw e;
+        }
         return;
       }
 
       // Google echoes the key in some errors ("Consumer 'api_key:…' has been suspended"): never pass it on
-      const body = scrubSecret(await readCapped(up.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0)), key.secret);
+      const raw = await readCapped(up.body, MAX_ERROR_BODY).catch(() => Buffer.alloc(0));
       this.pool.release(key.id);
+      const body = scrubSecret(raw, key.secret);
       const c = classifyUpstream(up.statusCode, body.toString('utf8'), up.headers, Date.now());
-      this.report(key.id, ex.model, c, up.statusCode);
+      if (c.kind === 'transient') held.push(this.outcome(ex, key.id, c, up.statusCode));
+      else this.report(this.outcome(ex, key.id, c, up.statusCode));
       ex.error = c.reason;
       if (c.proxyBug) {
         this.logger.error(`upstream saw no key (request ${ex.requestId}): the gateway did not inject the pool key`);
@@ -111,7 +157,7 @@ export class AttemptRunner {
     const now = Date.now();
     const wait = Math.ceil((this.pool.nextAvailableAt(ex.model, now) - now) / 1000);
     const retryAfter = Number.isFinite(wait) ? Math.max(1, wait) : 60;
-    ex.error = 'no pool key available';
+    ex.error = this.pool.modelPausedUntil(ex.model, now) > 0 ? 'model overloaded upstream: it rests' : 'no pool key available';
     ex.status = 503;
     responder.errors(ex.res, 503, 'UNAVAILABLE', 'No Gemini key can serve this request now; retry later.', { 'retry-after': String(retryAfter) });
   }
@@ -133,11 +179,36 @@ export class AttemptRunner {
     responder.errors(ex.res, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer before the deadline.');
   }
 
-  private report(keyId: string, model: string | null, c: UpstreamClassification, status: number): void {
-    const o: AttemptOutcome = toAttemptOutcome(keyId, model, status, c, Date.now());
+  /** One attempt's outcome, with the user whose request it was (failures nobody confirms weigh once per user). */
+  private outcome(ex: Exchange, keyId: string, c: UpstreamClassification, status: number): AttemptOutcome {
+    const o = toAttemptOutcome(keyId, ex.model, status, c, Date.now());
+    if (ex.record) o.user = ex.record.userId;
+    return o;
+  }
+
+  private report(o: AttemptOutcome): void {
     this.pool.applyLocal(o);
     this.reporter.report(o);
-    this.metrics.attempts.inc({ outcome: c.kind });
+    this.metrics.attempts.inc({ outcome: o.kind });
+  }
+
+  /** Reports the held transient failures (once), blamed on the keys when another key served the request. */
+  private flushHeld(held: AttemptOutcome[], served: boolean): void {
+    if (held.length === 0) return;
+    const blame = blameOfFailures(held.length, served);
+    for (const o of held.splice(0)) {
+      if (blame) o.blame = blame;
+      this.report(o);
+    }
+  }
+
+  /**
+   * The outcome of a successful answer, once it has ended: a clean end is a success; a break or the deadline after
+   * the headers is one failure of the key; a client that left tells nothing about the key.
+   */
+  private settle(ex: Exchange, keyId: string, status: number, broke: string | null): void {
+    if (broke !== null) return this.report(this.outcome(ex, keyId, { kind: 'transient', reason: broke }, status));
+    this.report(this.outcome(ex, keyId, ex.abort.signal.aborted ? CLIENT_LEFT : SUCCESS, status));
   }
 }
 
@@ -146,6 +217,15 @@ export function scrubSecret(body: Buffer, secret: string): Buffer {
   if (secret.length < 8 || body.indexOf(secret) === -1) return body;
   const masked = `${secret.slice(0, 4)}…${secret.slice(-4)}`;
   return Buffer.from(body.toString('utf8').split(secret).join(masked), 'utf8');
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
 }
 
 function networkReason(e: unknown): string {

@@ -1,7 +1,9 @@
 import type { AuthKeyRecord, GoogleStatus } from '@gg/contracts';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { RequestAbort } from './request-abort';
+import type { ResourcePlan } from '../resources/request-plan';
 
 /** State of one client request on its way through the gateway. */
 export interface Exchange {
@@ -27,6 +29,13 @@ export interface Exchange {
   outputTokens: number;
   abort: RequestAbort;
   deadlineHit: boolean;
+  /**
+   * The answer's headers went out but its body did not end cleanly (the upstream broke, or the deadline cut it): the
+   * request log keeps `error` although the status is the 2xx the client got.
+   */
+  incomplete?: boolean;
+  /** owned resources the request names, lists, creates or deletes (native route); null/absent: none */
+  resources?: ResourcePlan | null;
 }
 
 /** Writes an error the gateway itself produces, in the shape of the route (Google's or OpenAI's). */
@@ -39,7 +48,8 @@ export interface UpstreamCall {
   path: string;
   /** end-to-end headers to send, owned by this call: the runner sets the pool key of each attempt in it */
   headers: Record<string, string | string[]>;
-  body: Buffer[];
+  /** buffered (re-sent as is on a retry) or streamed (uploads: one attempt only) */
+  body: Buffer[] | Readable;
   /** the pool key that owns a referenced file, upload or cached content */
   pinned: string | null;
 }
@@ -52,7 +62,11 @@ export interface UpstreamFailure {
 
 /** What to do with the answer: the native path relays it as is; the OpenAI path translates it. */
 export interface Responder {
-  /** A successful answer. Call `release` when the body has ended or broke, `broken` if it broke. */
+  /**
+   * A successful answer. Call `release` once when the body has ended, broke or the client left; call `broken` before
+   * it when the answer did not end cleanly on the upstream's side (a break, the deadline, an error mid-stream): the
+   * attempt's outcome is settled at the release (clean end: success; broken: one failure of the key).
+   */
   success(ex: Exchange, up: Dispatcher.ResponseData, keyId: string, release: () => void, broken: (reason: string) => void): void;
   /** The last upstream error, once no other key will be tried. */
   upstreamError(ex: Exchange, failure: UpstreamFailure): void;

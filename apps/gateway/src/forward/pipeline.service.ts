@@ -1,19 +1,21 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import { AuthCacheService, type AuthResult } from '../auth/auth-cache.service';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { credentialOf } from '../http/request-parts';
-import { modelAllowed } from '../limits/model-allowed';
+import { modelAllowed, modelSourceOf } from '../limits/model-allowed';
 import { RateLimiterService } from '../limits/rate-limiter.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import type { ErrorWriter, Exchange } from './exchange';
 import { Deadlines } from './deadlines';
 import { RequestAbort } from './request-abort';
-import { BodyTooLargeError, readBody } from './read-body';
+import { BodyBudget, BodyBudgetError, BodyTooLargeError, readBody, streamBody } from './read-body';
 
-const MAX_BODY_BYTES = 128 * 1024 * 1024;
+/** What a route does with the request once it is authenticated: its promise settles when the body is no longer needed. */
+export type ExchangeNext = (ex: Exchange, body: Buffer[] | Readable) => Promise<void>;
 
 const AUTH_MESSAGES: Record<Exclude<AuthResult, { ok: true }>['reason'], string> = {
   missing:
@@ -23,6 +25,7 @@ const AUTH_MESSAGES: Record<Exclude<AuthResult, { ok: true }>['reason'], string>
   inactive: 'API key is deactivated.',
   expired: 'API key expired. Please renew the API key.',
   unavailable: 'The authentication service is unavailable; try again shortly.',
+  throttled: 'Too many requests with an invalid API key from this address. Retry later.',
 };
 
 export interface ExchangeStart {
@@ -37,6 +40,12 @@ export interface ExchangeStart {
   /** the `key` query parameter, if any */
   queryKey: string | null;
   errors: ErrorWriter;
+  /** the route's body limit in bytes */
+  maxBodyBytes: number;
+  /** pass the body on as a stream (uploads: never buffered, never retried) instead of reading it */
+  streamBody?: boolean;
+  /** what one body byte costs of the body budget (default 1; the OpenAI routes hold a body several times over) */
+  bodyMemoryFactor?: number;
 }
 
 /**
@@ -45,6 +54,10 @@ export interface ExchangeStart {
  */
 @Injectable()
 export class GatewayPipeline {
+  private readonly logger = new Logger('Gateway');
+  /** bytes of request bodies held in memory, over every request (BODY_MEMORY_BUDGET_MB) */
+  readonly bodies: BodyBudget;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly auth: AuthCacheService,
@@ -53,12 +66,13 @@ export class GatewayPipeline {
     private readonly limiter: RateLimiterService,
   ) {
     this.deadlines = new Deadlines(config.requestTimeoutMs);
+    this.bodies = new BodyBudget(config.bodyMemoryBudgetBytes);
   }
 
   private readonly deadlines: Deadlines;
 
   /** Authenticate and read the body, then call `next`; answers the client itself when it cannot go on. */
-  start(s: ExchangeStart, next: (ex: Exchange, body: Buffer[]) => void): void {
+  start(s: ExchangeStart, next: ExchangeNext): void {
     const ex: Exchange = {
       req: s.req,
       res: s.res,
@@ -78,9 +92,31 @@ export class GatewayPipeline {
       abort: new RequestAbort(),
       deadlineHit: false,
     };
-    const result = this.auth.authenticate(credentialOf(s.req.headers, s.queryKey), s.startedAt);
-    if (result instanceof Promise) result.then((r) => this.authenticated(ex, r, s.errors, next));
-    else this.authenticated(ex, result, s.errors, next);
+    try {
+      const result = this.auth.authenticate(credentialOf(s.req.headers, s.queryKey), s.startedAt, s.req);
+      if (result instanceof Promise) {
+        result.then((r) => this.authenticated(ex, r, s, next)).catch((e: unknown) => this.fail(ex, s.errors, e));
+      } else this.authenticated(ex, result, s, next);
+    } catch (e) {
+      this.fail(ex, s.errors, e);
+    }
+  }
+
+  /**
+   * The end of every per-request chain: something threw. The client gets a 500 in the route's shape (or its
+   * connection cut, when the answer had begun) and the request is counted; the pool key was freed by the runner.
+   */
+  fail(ex: Exchange, errors: ErrorWriter, e: unknown): void {
+    this.logger.error(`request ${ex.requestId} failed: ${describe(e)}`);
+    ex.abort.abort();
+    if (!ex.error) ex.error = 'internal error';
+    if (ex.status < 500) ex.status = 500;
+    try {
+      if (ex.res.headersSent) ex.res.destroy();
+      else errors(ex.res, 500, 'INTERNAL', 'The gateway failed to handle the request.');
+    } catch {
+      ex.res.destroy();
+    }
   }
 
   /**
@@ -93,10 +129,13 @@ export class GatewayPipeline {
     return clientId === ex.requestId ? `${ex.requestId}.${randomBytes(6).toString('hex')}` : ex.requestId;
   }
 
-  private authenticated(ex: Exchange, result: AuthResult, errors: ErrorWriter, next: (ex: Exchange, body: Buffer[]) => void): void {
+  private authenticated(ex: Exchange, result: AuthResult, s: ExchangeStart, next: ExchangeNext): void {
+    const errors = s.errors;
     if (!result.ok) {
       if (result.reason === 'unavailable') errors(ex.res, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, { 'retry-after': '1' });
-      else errors(ex.res, 401, 'UNAUTHENTICATED', AUTH_MESSAGES[result.reason]);
+      else if (result.reason === 'throttled') {
+        errors(ex.res, 429, 'RESOURCE_EXHAUSTED', AUTH_MESSAGES.throttled, { 'retry-after': String(result.retryAfter) });
+      } else errors(ex.res, 401, 'UNAUTHENTICATED', AUTH_MESSAGES[result.reason]);
       this.metrics.countRequest(ex.method, ex.res.statusCode);
       return;
     }
@@ -113,9 +152,14 @@ export class GatewayPipeline {
     });
     if (!this.modelAllowed(ex, ex.model, errors)) return;
     const limit = result.record.rateLimitPerMinute;
-    if (!limit) return this.readBody(ex, errors, next);
-    void this.limiter.hit(result.record.id, limit).then((verdict) => {
-      if (verdict.allowed) return this.readBody(ex, errors, next);
+    if (!limit) return this.readBody(ex, s, next);
+    this.limiter.hit(result.record.id, limit).then((verdict) => {
+      if (verdict.allowed) return this.readBody(ex, s, next);
+      if (verdict.unavailable) {
+        ex.error = 'per-key rate limit could not be checked (RATE_LIMIT_FAIL_MODE=closed)';
+        const message = 'The rate limit of this API key cannot be checked right now. Retry shortly.';
+        return errors(ex.res, 503, 'UNAVAILABLE', message, { 'retry-after': String(verdict.retryAfter) });
+      }
       ex.error = 'per-key rate limit exceeded';
       errors(
         ex.res,
@@ -124,28 +168,85 @@ export class GatewayPipeline {
         `Quota exceeded: this API key allows ${limit} requests per minute. Retry in ${verdict.retryAfter} s.`,
         { 'retry-after': String(verdict.retryAfter) },
       );
-    });
+    }).catch((e: unknown) => this.fail(ex, errors, e));
   }
 
   /**
-   * The key's model allow-list (cached with the key, no lookup). Routes that learn the model from the body (the
-   * OpenAI routes) call this again once they know it. On refusal answers 403 PERMISSION_DENIED and returns false.
+   * The key's model allow-list (cached with the key, no lookup), fail closed. Called before the body is read with
+   * the model the path names; a route that declared its model `none` passes, one that declared `body` passes
+   * until it calls this again with `fromBody` once it has read the body. A request whose model stays unknown is
+   * refused when the key has a list. On refusal answers 403 PERMISSION_DENIED and returns false.
    */
-  modelAllowed(ex: Exchange, model: string | null, errors: ErrorWriter): boolean {
-    if (modelAllowed(ex.record?.allowedModels, model)) return true;
-    ex.error = 'model not allowed for this key';
-    errors(ex.res, 403, 'PERMISSION_DENIED', `This API key may not use the model ${String(model).slice(0, 100)}.`);
+  modelAllowed(ex: Exchange, model: string | null, errors: ErrorWriter, fromBody = false): boolean {
+    const allowed = ex.record?.allowedModels;
+    if (!allowed) return true;
+    if (!fromBody) {
+      const source = modelSourceOf(ex.req);
+      if (source === 'none' || (source === 'body' && model === null)) return true;
+    }
+    if (modelAllowed(allowed, model)) return true;
+    if (model === null) {
+      ex.error = 'model unknown, and this key has a model allow-list';
+      errors(ex.res, 403, 'PERMISSION_DENIED', 'This API key may only use the models on its list, and this request names no model the gateway can check.');
+    } else {
+      ex.error = 'model not allowed for this key';
+      errors(ex.res, 403, 'PERMISSION_DENIED', `This API key may not use the model ${model.slice(0, 100)}.`);
+    }
     return false;
   }
 
-  private readBody(ex: Exchange, errors: ErrorWriter, next: (ex: Exchange, body: Buffer[]) => void): void {
-    readBody(ex.req, MAX_BODY_BYTES).then(
-      (body) => next(ex, body.chunks),
-      (e) => {
-        if (e instanceof BodyTooLargeError) errors(ex.res, 413, 'INVALID_ARGUMENT', e.message);
-        else ex.res.destroy();
-      },
-    );
+  /**
+   * Read the body (or hand it on as a stream), within the route's limit and the gateway's budget, then call `next`.
+   * A client that sent `Expect: 100-continue` is told to send its body only now, once its key passed.
+   */
+  private readBody(ex: Exchange, s: ExchangeStart, next: ExchangeNext): void {
+    const { errors } = s;
+    if (s.streamBody) {
+      let body: Readable;
+      try {
+        body = streamBody(ex.req, s.maxBodyBytes);
+      } catch (e) {
+        return this.bodyRefused(ex, errors, e);
+      }
+      // the upstream may answer without reading it all (or no key may be free): the rest is dropped then
+      ex.res.once('finish', () => body.destroy());
+      this.continue(ex);
+      Promise.resolve(body)
+        .then((b) => next(ex, b))
+        .catch((e: unknown) => this.fail(ex, errors, e));
+      return;
+    }
+    readBody(ex.req, s.maxBodyBytes, this.bodies, () => this.continue(ex), s.bodyMemoryFactor)
+      .then(
+        (body) =>
+          Promise.resolve(body.chunks)
+            .then((chunks) => next(ex, chunks))
+            .catch((e: unknown) => this.fail(ex, errors, e))
+            .finally(body.release),
+        (e: unknown) => this.bodyRefused(ex, errors, e),
+      )
+      .catch((e: unknown) => this.fail(ex, errors, e));
+  }
+
+  private continue(ex: Exchange): void {
+    const expect = ex.req.headers.expect;
+    if (typeof expect === 'string' && expect.toLowerCase() === '100-continue' && !ex.res.headersSent && !ex.res.destroyed) {
+      ex.res.writeContinue();
+    }
+  }
+
+  private bodyRefused(ex: Exchange, errors: ErrorWriter, e: unknown): void {
+    ex.req.resume();
+    if (e instanceof BodyTooLargeError) {
+      ex.error = 'request body too large';
+      errors(ex.res, 413, 'INVALID_ARGUMENT', e.message);
+    } else if (e instanceof BodyBudgetError) {
+      ex.error = 'request body budget exhausted';
+      errors(ex.res, 503, 'UNAVAILABLE', e.message, { 'retry-after': '1' });
+    } else {
+      if (!ex.error) ex.error = 'client closed the connection';
+      ex.res.destroy();
+    }
   }
 
   /** One usage record per authenticated request, whatever its outcome. */
@@ -168,12 +269,18 @@ export class GatewayPipeline {
       ttfbMs: ex.ttfbMs,
       promptTokens: ex.promptTokens,
       outputTokens: ex.outputTokens,
-      ...(ex.error && status >= 400 ? { error: scrubSecrets(ex.error).slice(0, 300) } : {}),
+      // a 2xx whose body did not end cleanly (a break, the deadline) keeps its error too
+      ...(ex.error && (status >= 400 || ex.incomplete) ? { error: scrubSecrets(ex.error).slice(0, 300) } : {}),
     });
   }
 }
 
+function describe(e: unknown): string {
+  const err = e as { name?: string; code?: string; message?: string } | null;
+  return scrubSecrets(`${err?.name ?? 'Error'}${err?.code ? ` ${err.code}` : ''}: ${String(err?.message ?? e)}`).slice(0, 300);
+}
+
 /** Pool keys and user keys never reach the request log, even inside an error text that echoes one. */
 function scrubSecrets(text: string): string {
-  return text.replace(/AIza[0-9A-Za-z_-]{20,}/g, 'AIza…').replace(/gg-[0-9A-Za-z_-]{20,}/g, 'gg-…');
+  return text.replace(/AIza[0-9A-Za-z_-]{20,}/g, 'AIza…').replace(/gg1?-[0-9A-Za-z_-]{20,}/g, 'gg-…');
 }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { APP_CONFIG, metricsPortFor, type AppConfig } from '@gg/config';
 import { requestIdFrom } from '@gg/nest-common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { NativeRoute } from '../forward/native.route';
@@ -8,9 +8,11 @@ import { OpenAiRoute } from '../openai/openai.route';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
+import { installEscapedErrorHandlers } from './escaped-errors';
 import { GatewayMetrics } from './gateway-metrics';
 import { writeGoogleError } from './google-error';
 import { RedisHealth } from './redis-health';
+import { canonicalUrl, NON_CANONICAL_PATH } from './target-path';
 
 const NATIVE = /^\/(?:upload\/)?v1(?:beta|alpha)?\//;
 
@@ -22,6 +24,8 @@ const NATIVE = /^\/(?:upload\/)?v1(?:beta|alpha)?\//;
 export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Gateway');
   private server?: Server;
+  /** /metrics, /healthz, /readyz on METRICS_PORT, never on the public port */
+  private probes?: Server;
   private open = 0;
   private draining = false;
 
@@ -41,6 +45,9 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
       this.onRequest(req, res),
     );
     this.server.maxHeadersCount = 200;
+    // `Expect: 100-continue` is answered by the pipeline once the key passed (not by Node before anything is known)
+    this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+    installEscapedErrorHandlers(this.metrics.registry, this.logger);
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -48,14 +55,24 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     });
     const addr = server.address();
     const port = typeof addr === 'object' && addr ? addr.port : this.config.gatewayPort;
-    this.logger.log(`gateway ready on http://127.0.0.1:${port}`);
+    const probes = (this.probes = createServer((req, res) => this.onProbe(req, res)));
+    await new Promise<void>((resolve, reject) => {
+      probes.once('error', reject);
+      probes.listen(metricsPortFor(this.config, 'gateway'), '0.0.0.0', () => resolve());
+    });
+    const probeAddr = probes.address();
+    const probePort = typeof probeAddr === 'object' && probeAddr ? probeAddr.port : 0;
+    this.logger.log(`gateway ready on http://127.0.0.1:${port} (metrics and probes on :${probePort})`);
   }
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const startedAtPerf = performance.now();
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
-    const url = req.url ?? '/';
+    // before anything else (authentication included): a path the upstream could read another way is refused
+    const url = canonicalUrl(req.url ?? '/');
+    if (url === null) return writeGoogleError(res, 400, 'INVALID_ARGUMENT', NON_CANONICAL_PATH);
+    if (url !== req.url) req.url = url;
     if (NATIVE.test(url)) {
       if (this.draining) res.setHeader('connection', 'close');
       this.open++;
@@ -69,7 +86,12 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
       else this.native.handle(req, res, requestId, Date.now(), startedAtPerf);
       return;
     }
-    const path = url.split('?')[0];
+    writeGoogleError(res, 404, 'NOT_FOUND', `No route for ${req.method} ${url.split('?')[0].slice(0, 200)}.`);
+  }
+
+  /** The internal port: liveness, readiness (Redis, a pool snapshot, not draining) and Prometheus. */
+  private onProbe(req: IncomingMessage, res: ServerResponse): void {
+    const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
       void this.redis.ping().then((redis) => {
@@ -86,7 +108,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
       });
       return;
     }
-    writeGoogleError(res, 404, 'NOT_FOUND', `No route for ${req.method} ${path}.`);
+    json(res, 404, { status: 'not found' });
   }
 
   async beforeApplicationShutdown(): Promise<void> {
@@ -102,6 +124,8 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     }
     server.closeAllConnections();
     await closed;
+    this.probes?.closeAllConnections();
+    this.probes?.close();
     this.reporter.close();
     await this.usage.flush();
     this.logger.log('gateway drained');

@@ -29,50 +29,74 @@ function once(release: () => void): () => void {
   };
 }
 
-/** A unary upstream JSON answer, read whole and translated into one OpenAI JSON answer. */
+/** A unary upstream JSON answer, read whole (up to `maxBytes`: 502 past it) and translated into one OpenAI JSON answer. */
 export class JsonResponder extends OpenAiResponder {
-  constructor(private readonly translate: (g: Json, ex: Exchange) => Json) {
+  constructor(
+    private readonly translate: (g: Json, ex: Exchange) => Json,
+    private readonly maxBytes = 64 * 1024 * 1024,
+  ) {
     super();
   }
 
   success(ex: Exchange, up: Dispatcher.ResponseData, _keyId: string, release: () => void, broken: (reason: string) => void): void {
     const finish = once(release);
     const chunks: Buffer[] = [];
+    let bytes = 0;
+    let over = false;
     ex.res.once('close', () => {
       if (!up.body.destroyed) up.body.destroy();
       finish();
     });
     up.body.on('data', (c: Buffer) => {
       if (ex.ttfbMs === null) ex.ttfbMs = Date.now() - ex.startedAt;
+      if (over) return;
+      bytes += c.length;
+      if (bytes > this.maxBytes) {
+        chunks.length = 0;
+        over = true;
+        up.body.destroy();
+        finish();
+        ex.status = 502;
+        ex.error = 'the upstream answer is larger than MAX_ANSWER_BODY_MB';
+        return writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer is larger than this gateway translates.');
+      }
       chunks.push(c);
     });
     up.body.once('end', () => {
-      finish();
+      if (over) return finish();
       let out: Json;
       try {
         out = this.translate(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json, ex);
       } catch {
         ex.status = 502;
         ex.error = 'the upstream answer could not be read';
+        // reported before the release, which settles the attempt as one failure of the key
+        broken(ex.error);
+        finish();
         return writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer could not be read.');
       }
+      finish();
       ex.status = 200;
       const text = JSON.stringify(out);
       ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       ex.res.end(text);
     });
     up.body.once('error', (e: Error & { code?: string }) => {
-      finish();
+      if (over) return finish();
+      // a break or the deadline is one failure of the key: reported before the release that settles the attempt
       if (ex.deadlineHit) {
         ex.status = 504;
-        ex.error = 'deadline exceeded';
+        ex.error = 'deadline exceeded after the headers: the answer was cut';
+        broken(ex.error);
+        finish();
         return writeOpenAiError(ex.res, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer before the deadline.');
       }
-      if (ex.abort.signal.aborted) return;
+      if (ex.abort.signal.aborted) return finish();
       const reason = `upstream stream broke: ${e.code ?? e.name}`;
       ex.error = reason;
       ex.status = 502;
       broken(reason);
+      finish();
       writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer broke off.');
     });
   }
@@ -129,6 +153,8 @@ export class ChatStreamResponder extends OpenAiResponder {
         if (g?.['error']) {
           const err = g['error'] as Json;
           ex.error = `upstream error mid-stream: ${String(err['message'] ?? '')}`.slice(0, 300);
+          ex.incomplete = true;
+          broken(ex.error);
           fail(Number(err['code']) || 500, String(err['message'] ?? 'Upstream error.'), err['status']);
           finish();
           body.destroy();
@@ -151,17 +177,16 @@ export class ChatStreamResponder extends OpenAiResponder {
       res.end(tr.end());
     });
     body.once('error', (e: Error & { code?: string }) => {
-      finish();
-      if (stopped) return;
-      if (ex.deadlineHit) {
-        ex.error = 'deadline exceeded';
-        return fail(504, 'The upstream did not finish before the deadline.');
-      }
-      if (ex.abort.signal.aborted) return;
-      const reason = `upstream stream broke: ${e.code ?? e.name}`;
+      if (stopped || (ex.abort.signal.aborted && !ex.deadlineHit)) return finish();
+      // a break or the deadline after the headers: one failure of the key, reported before the release that
+      // settles the attempt; the request log keeps the error and the tokens of the chunks relayed so far
+      const reason = ex.deadlineHit ? 'deadline exceeded after the headers: the answer was cut' : `upstream stream broke: ${e.code ?? e.name}`;
       ex.error = reason;
+      ex.incomplete = true;
       broken(reason);
-      fail(502, 'The upstream stream broke off.', 'UNAVAILABLE');
+      finish();
+      if (ex.deadlineHit) fail(504, 'The upstream did not finish before the deadline.');
+      else fail(502, 'The upstream stream broke off.', 'UNAVAILABLE');
     });
     res.once('close', () => {
       if (!body.destroyed) body.destroy();

@@ -33,6 +33,16 @@ describe('PoolSnapshotService', () => {
     expect(pool.keys.find((k) => k.id === 'a')?.modelCooldowns).toEqual({});
   });
 
+  it('picks no key for a model that rests (overloaded upstream), other models still; Retry-After from its end', () => {
+    const now = Date.now();
+    pool.accept({ ...snapshot(2), modelPausedUntil: { 'gemini-2.5-pro': now + 8000 } });
+    expect(pool.pick('models/gemini-2.5-pro', now)).toBeNull();
+    expect(pool.modelPausedUntil('gemini-2.5-pro', now)).toBe(now + 8000);
+    expect(pool.nextAvailableAt('gemini-2.5-pro', now)).toBe(now + 8000);
+    expect(pool.pick('gemini-2.5-flash', now)).not.toBeNull();
+    expect(pool.pick('gemini-2.5-pro', now + 8000)).not.toBeNull();
+  });
+
   it('ignores a snapshot older than the one it holds', () => {
     pool.accept(snapshot(5));
     pool.accept({ ...snapshot(4), keys: [] });

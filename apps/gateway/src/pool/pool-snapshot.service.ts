@@ -2,7 +2,15 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { PoolPattern, type AttemptOutcome, type PoolSnapshot, type SnapshotKey } from '@gg/contracts';
-import { applyOutcomeToSnapshot, availableAt, defaultKeyPolicy, earliestAvailableAt, KeySelector, type KeyPolicy } from '@gg/key-state';
+import {
+  applyOutcomeToSnapshot,
+  availableAt,
+  defaultKeyPolicy,
+  earliestAvailableAt,
+  KeySelector,
+  normalizeModel,
+  type KeyPolicy,
+} from '@gg/key-state';
 import { RpcClient } from '@gg/nest-common';
 import { Gauge } from 'prom-client';
 import { GatewayMetrics } from '../http/gateway-metrics';
@@ -82,16 +90,25 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
     return this.snapshot.pausedUntil > now ? this.snapshot.pausedUntil : 0;
   }
 
-  /** Pick a key for the model, or null (always null while the pool pauses). */
+  /** Epoch ms until which the model rests on every key (overloaded upstream), 0 when it doesn't. */
+  modelPausedUntil(model: string | null, now: number): number {
+    const rests = this.snapshot.modelPausedUntil;
+    if (!rests || model === null) return 0;
+    const until = rests[normalizeModel(model) ?? ''] ?? 0;
+    return until > now ? until : 0;
+  }
+
+  /** Pick a key for the model, or null (always null while the pool pauses or the model rests). */
   pick(model: string | null, now: number, exclude?: ReadonlySet<string>): SnapshotKey | null {
     if (this.snapshot.pausedUntil > now) return null;
+    if (this.snapshot.modelPausedUntil && this.modelPausedUntil(model, now) > 0) return null;
     return this.selector.pick(this.snapshot.keys as SnapshotKey[], model, now, this.inFlightOf, exclude);
   }
 
   /** Epoch ms when a key should be usable for the model again (for Retry-After). */
   nextAvailableAt(model: string | null, now: number): number {
     const at = earliestAvailableAt(this.snapshot.keys as SnapshotKey[], model, now);
-    return Math.max(at, this.snapshot.pausedUntil);
+    return Math.max(at, this.snapshot.pausedUntil, this.modelPausedUntil(model, now));
   }
 
   acquire(keyId: string): void {

@@ -23,6 +23,9 @@
  * - Files (resumable, multipart and raw uploads; list/get/delete) and cachedContents (create/list/get/patch/delete)
  *   belong to the key that created them; other keys get 403 PERMISSION_DENIED, also when a generate/count body
  *   references them (`fileData.fileUri`, `cachedContent`).
+ * - Batches (`models/{m}:batchGenerateContent`, `batches` list/get/cancel/delete) belong to the key that created
+ *   them (other keys: 404); a batch is PENDING when made, SUCCEEDED from its first read on, and one made from an
+ *   input file then names a result file (`files/…`) of the same key.
  * - `Accept-Encoding: gzip` → gzip bodies (`Transfer-Encoding: chunked`), streams sync-flushed per element.
  * - Errors on a no-alt stream request come array-wrapped (`[{"error": …}]`), as Google sends them.
  * - /v1beta/openai/* is authenticated but not implemented (404).

@@ -16,6 +16,7 @@ const MODEL_METHODS = new Set<string>([
   'embedContent',
   'batchEmbedContents',
   'predict',
+  'batchGenerateContent',
 ]);
 
 const UNKNOWN: Route = { apiMethod: 'unknown', version: '', model: '', id: '' };
@@ -40,6 +41,8 @@ export function route(httpMethod: string, path: string): Route {
       return resource(httpMethod, version, rest, 'files');
     case 'cachedContents':
       return resource(httpMethod, version, rest, 'cachedContents');
+    case 'batches':
+      return batches(httpMethod, version, rest);
     case 'openai':
       return { apiMethod: 'openai', version, model: '', id: '' };
     default:
@@ -57,6 +60,14 @@ function models(httpMethod: string, version: string, rest: string | undefined): 
   const model = rest.slice(0, colon);
   const known = httpMethod === 'POST' && MODEL_METHODS.has(method);
   return { apiMethod: known ? (method as MockMethod) : 'unknown', version, model, id: '' };
+}
+
+function batches(httpMethod: string, version: string, rest: string | undefined): Route {
+  if (rest === undefined || rest === '') return { apiMethod: httpMethod === 'GET' ? 'batches.list' : 'unknown', version, model: '', id: '' };
+  if (rest.endsWith(':cancel') && httpMethod === 'POST') return { apiMethod: 'batches.cancel', version, model: '', id: rest.slice(0, -7) };
+  if (rest.includes('/') || rest.includes(':')) return { ...UNKNOWN, version };
+  const apiMethod = httpMethod === 'GET' ? 'batches.get' : httpMethod === 'DELETE' ? 'batches.delete' : 'unknown';
+  return { apiMethod, version, model: '', id: rest };
 }
 
 function resource(

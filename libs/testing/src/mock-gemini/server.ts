@@ -17,6 +17,8 @@ import {
 import { pretty } from './google-json';
 import { JSON_HEADERS, Prepared, sendError, wantsGzip } from './http-out';
 import { ModelMethods } from './model-methods';
+import { handleOpenAiCompat } from './openai-compat';
+import { handleBatches } from './batches';
 import { handleCaches, handleFiles } from './resources';
 import { route } from './router';
 import { Rules } from './rules';
@@ -89,7 +91,7 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
       id: r.id,
       gzip: wantsGzip(headers['accept-encoding']),
       baseUrl,
-      rule: rules.take(key, r.model, r.apiMethod),
+      rule: rules.take(key, r.model, r.apiMethod, body),
     };
     const rule = ctx.rule;
     if (rule?.type === 'delay') {
@@ -137,6 +139,10 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
         return suspended(ctx.key);
       case 'error':
         return googleError(rule.status, rule.message, rule.statusText);
+      case 'raw':
+        ctx.res.writeHead(rule.status ?? 200, { 'content-length': Buffer.byteLength(rule.body), ...rule.headers });
+        ctx.res.end(rule.body);
+        return 'streaming';
       case 'reset': {
         const socket = ctx.req.socket as Socket & { resetAndDestroy?: () => void };
         if (socket.resetAndDestroy) socket.resetAndDestroy();
@@ -180,6 +186,14 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
       case 'cachedContents.patch':
       case 'cachedContents.delete':
         return handleCaches(ctx, store);
+      case 'batchGenerateContent':
+      case 'batches.list':
+      case 'batches.get':
+      case 'batches.cancel':
+      case 'batches.delete':
+        return handleBatches(ctx, store);
+      case 'openai':
+        return handleOpenAiCompat(ctx);
       default:
         return NOT_FOUND_PATH;
     }

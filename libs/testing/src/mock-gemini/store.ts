@@ -4,6 +4,7 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 
+import type { StoredBatch } from './batches';
 import type { Json } from './context';
 import { cacheDenied, fileDenied, type GoogleError } from './errors';
 
@@ -41,8 +42,10 @@ export class Store {
   readonly files = new Map<string, StoredFile>();
   readonly sessions = new Map<string, UploadSession>();
   readonly caches = new Map<string, StoredCache>();
+  readonly batches = new Map<string, StoredBatch>();
 
   reset(): void {
+    this.batches.clear();
     this.files.clear();
     this.sessions.clear();
     this.caches.clear();

@@ -34,6 +34,11 @@ export type MockMethod =
   | 'cachedContents.get'
   | 'cachedContents.patch'
   | 'cachedContents.delete'
+  | 'batchGenerateContent'
+  | 'batches.list'
+  | 'batches.get'
+  | 'batches.cancel'
+  | 'batches.delete'
   | 'openai'
   | 'unknown';
 
@@ -75,7 +80,9 @@ export type ScriptBehaviour =
   /** wait before the first byte, then behave normally */
   | { type: 'delay'; firstByteMs: number }
   /** streams only: these texts as chunks, one every intervalMs (the first right after the headers), each with sentAt */
-  | { type: 'stream'; chunks: string[]; intervalMs?: number };
+  | { type: 'stream'; chunks: string[]; intervalMs?: number }
+  /** exactly this answer (status, headers, body bytes as given): for answers no real method would produce */
+  | { type: 'raw'; status?: number; headers?: Record<string, string>; body: string };
 
 export type ScriptRule = ScriptBehaviour & {
   /** only requests carrying this API key */
@@ -86,6 +93,8 @@ export type ScriptRule = ScriptBehaviour & {
   method?: MockMethod | 'files' | 'cachedContents' | 'models';
   /** how many requests the rule answers; default 1, Infinity allowed */
   times?: number;
+  /** only requests whose body (as UTF-8 text) contains this string: say, a "poison" prompt */
+  bodyContains?: string;
 };
 
 export interface MockGemini {
