@@ -1,9 +1,9 @@
 import { GoogleGenAI } from '@google/genai';
 import OpenAI, { APIError } from 'openai';
-import type { AddPoolKeysResult } from '@gg/contracts';
+import type { AddPoolKeysResult, Page, RequestLog } from '@gg/contracts';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
-import { createUserKey, fakeGeminiKey, poll } from './helpers';
+import { createUserKey, fakeGeminiKey, poll, poolKeys } from './helpers';
 
 delete process.env.GOOGLE_GENAI_USE_VERTEXAI;
 jest.setTimeout(90_000);
@@ -194,7 +194,9 @@ describe('gateway limits', () => {
     expect(fine.choices[0].message.content).toContain('hi');
   });
 
-  it('a throw on the hot path (an upstream chunk the translator cannot read) cuts that answer only: the replica, its open stream and its keys serve on', async () => {
+  it('an upstream chunk the translator cannot read ends that answer with the error chunk; nothing escapes, the key is freed and not blamed, the replica and its open stream serve on', async () => {
+    const token = await stack.login();
+    const failuresBefore = (await poolKeys(stack, token)).reduce((n, k) => n + k.failureCount, 0);
     // an open stream on the same replica, holding one of the three keys (KEY_MAX_CONCURRENCY=1)
     mock.script({ type: 'stream', chunks: ['one ', 'two ', 'three ', 'four'], intervalMs: 400, method: 'streamGenerateContent', model: 'gemini-2.5-pro' });
     const open = (async () => {
@@ -203,22 +205,42 @@ describe('gateway limits', () => {
       return text;
     })();
     await poll(async () => mock.requests.length, (n) => n >= 1, 5000, 'the stream to start');
-    // a streamed OpenAI answer whose chunk makes the translator throw after the headers went out
-    mock.script({ type: 'raw', body: 'data: {"candidates":[null]}\r\n\r\n', headers: { 'content-type': 'text/event-stream' }, method: 'streamGenerateContent', model: 'gemini-2.5-flash' });
+    // a streamed OpenAI answer with a chunk the translator throws on, after the headers went out
+    mock.script({
+      type: 'raw',
+      body: 'data: {"candidates":[{"content":{"role":"model","parts":[{"text":"Hi"}]}}]}\r\n\r\ndata: {"candidates":[null]}\r\n\r\n',
+      headers: { 'content-type': 'text/event-stream' },
+      method: 'streamGenerateContent',
+      model: 'gemini-2.5-flash',
+    });
+    let seen = '';
     const broken = await (async () => {
       const s = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }], stream: true });
-      for await (const chunk of s) void chunk;
-      return 'ended';
-    })().catch((e: Error) => `failed: ${e.message}`);
-    expect(broken).toMatch(/^failed|ended/);
+      for await (const chunk of s) seen += chunk.choices[0]?.delta?.content ?? '';
+      return null;
+    })().catch((e: unknown) => e);
+    // OpenAI's mid-stream error chunk, which the SDK throws on, after what was translated
+    expect(broken).toBeInstanceOf(APIError);
+    expect(broken).toMatchObject({ message: 'The upstream answer could not be read.', type: 'server_error', code: 'unavailable' });
+    expect(seen).toBe('Hi');
     // the other two keys are free again: two requests at once, each on its own key, while the stream holds the third
     mock.script({ type: 'delay', firstByteMs: 300, method: 'generateContent', times: 2 });
     const both = await Promise.all([1, 2].map(() => raw(gw, generatePath, { key: secret, body: jsonOf(100) }).done));
     expect(both.map((r) => r.status)).toEqual([200, 200]);
     expect(await open).toBe('one two three four');
-    const metrics = await fetch(`${stack.metricsUrlOf('gateway')}/metrics`).then((r) => r.text());
     expect(stack.procs.find((p) => p.name === 'gateway')?.child.exitCode).toBeNull();
-    // whatever escaped the request's own handlers was caught and counted, never fatal
-    expect(metrics).toContain('gateway_escaped_errors_total');
+    // handled by the request's own chain: nothing reached the process-level handler (its own test: escaped-errors.spec)
+    const metrics = await fetch(`${stack.metricsUrlOf('gateway')}/metrics`).then((r) => r.text());
+    expect(metrics).toContain('# TYPE gateway_escaped_errors_total counter');
+    expect(metrics).not.toMatch(/^gateway_escaped_errors_total\{[^}]*\} [1-9]/m);
+    // a failure of the request (its log row keeps why), not of the key: the upstream answered
+    const logs = await poll(
+      () => stack.api<Page<RequestLog>>(token, 'GET', '/api/logs').then((r) => r.body.items),
+      (items) => items.some((l) => /could not be translated/.test(l.error ?? '')),
+      5000,
+      'the failed stream in the request log',
+    );
+    expect(logs.find((l) => /could not be translated/.test(l.error ?? ''))).toMatchObject({ status: 200, method: 'chat.completions', model: 'gemini-2.5-flash' });
+    expect((await poolKeys(stack, token)).reduce((n, k) => n + k.failureCount, 0)).toBe(failuresBefore);
   });
 });

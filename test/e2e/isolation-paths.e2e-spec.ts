@@ -147,7 +147,7 @@ describe('one request model for every route: paths, model allow-lists, client he
     const tuned = await raw('/v1beta/tunedModels', { body: { base_model: 'models/gemini-2.5-pro', displayName: 't' } });
     expect(tuned.status).toBe(403);
     const token = await raw('/v1beta/authTokens', { body: { uses: 1 } });
-    expect(token.status).toBe(403); // names no model and is no read: cannot be determined, refused
+    expect(token.status).toBe(403); // ephemeral tokens are refused to every key (next test)
     expect(mock.requests).toHaveLength(0);
     const cache = await ai.caches.create({ model: 'gemini-2.5-flash', config: { contents: 'cache this text' } });
     expect(cache.model).toBe('models/gemini-2.5-flash');
@@ -156,6 +156,30 @@ describe('one request model for every route: paths, model allow-lists, client he
     const files = await raw('/v1beta/files', { method: 'GET' });
     expect(files.status).toBe(200);
     expect((await raw(`/v1beta/${cache.name}`, { method: 'GET' })).status).toBe(200);
+  });
+
+  it('issues no Live API ephemeral token, to any key: 403 in Google\'s shape, nothing upstream, the refusal logged', async () => {
+    const open = await createKey(stack, admin, { name: 'no-list' });
+    const sdk = new GoogleGenAI({ apiKey: open.key, httpOptions: { baseUrl: stack.gatewayUrl, apiVersion: 'v1alpha' } });
+    const refused = await sdk.authTokens.create({ config: { uses: 1 } }).catch((e: { status?: number; message?: string }) => e);
+    expect(refused).toMatchObject({ status: 403 });
+    const message = 'Ephemeral tokens are not issued through this gateway: they would reach Google outside it.';
+    expect((refused as { message: string }).message).toContain(message);
+    for (const path of ['/v1alpha/auth_tokens', '/v1beta/authTokens', '/v1/auth_tokens']) {
+      const a = await raw(path, { key: open.key, body: { uses: 1 } });
+      expect(a.status).toBe(403);
+      expect(errorOf(a)).toEqual({ code: 403, status: 'PERMISSION_DENIED', message });
+    }
+    expect(mock.requests).toHaveLength(0);
+    // the key still works, and the refusals are in its request log
+    expect((await raw('/v1beta/models/gemini-2.5-pro:generateContent', { key: open.key, body: generateBody })).status).toBe(200);
+    const logs = await poll(
+      () => stack.api<Page<RequestLog>>(admin, 'GET', `/api/logs?authKeyId=${open.id}`).then((r) => r.body.items),
+      (items) => items.length >= 5,
+      5000,
+      'request log',
+    );
+    expect(logs.filter((l) => l.status === 403 && /ephemeral tokens/.test(l.error ?? ''))).toHaveLength(4);
   });
 
   it('logs the model that was asked for, found in the body too', async () => {

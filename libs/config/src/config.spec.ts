@@ -55,6 +55,29 @@ describe('loadConfig', () => {
     [{ NODE_ENV: 'production', JWT_SECRET: 'j'.repeat(32), KEY_HASH_SECRET: 'k'.repeat(32), ENCRYPTION_KEY: 'e'.repeat(64) }, 'TRANSPORT_KEY'],
     [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
     [{ RATE_LIMIT_FAIL_MODE: 'maybe' }, 'RATE_LIMIT_FAIL_MODE'],
+    [{ RATE_LIMIT_FAIL_MODE: 'Closed' }, 'RATE_LIMIT_FAIL_MODE'],
+    [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
+    [{ METRICS_PORT: '-1' }, 'METRICS_PORT'],
+    [{ MAX_REQUEST_BODY_MB: 'ten' }, 'MAX_REQUEST_BODY_MB'],
+    [{ MAX_REQUEST_BODY_MB: '0' }, 'MAX_REQUEST_BODY_MB'],
+    [{ MAX_REQUEST_BODY_MB: '2049', BODY_MEMORY_BUDGET_MB: '4096' }, 'MAX_REQUEST_BODY_MB'],
+    [{ MAX_OPENAI_BODY_MB: '1.5' }, 'MAX_OPENAI_BODY_MB'],
+    [{ MAX_OPENAI_BODY_MB: '0' }, 'MAX_OPENAI_BODY_MB'],
+    [{ MAX_UPLOAD_BODY_MB: '0' }, 'MAX_UPLOAD_BODY_MB'],
+    [{ MAX_UPLOAD_BODY_MB: '65537' }, 'MAX_UPLOAD_BODY_MB'],
+    [{ MAX_UPLOAD_BODY_MB: '2 GB' }, 'MAX_UPLOAD_BODY_MB'],
+    [{ BODY_MEMORY_BUDGET_MB: 'lots' }, 'BODY_MEMORY_BUDGET_MB'],
+    [{ BODY_MEMORY_BUDGET_MB: '0' }, 'BODY_MEMORY_BUDGET_MB'],
+    // the budget must admit the largest buffered body: a native one, or an OpenAI one held about 4 times
+    [{ MAX_REQUEST_BODY_MB: '200' }, 'BODY_MEMORY_BUDGET_MB'],
+    [{ MAX_REQUEST_BODY_MB: '64', BODY_MEMORY_BUDGET_MB: '63' }, 'BODY_MEMORY_BUDGET_MB'],
+    [{ MAX_OPENAI_BODY_MB: '33' }, 'BODY_MEMORY_BUDGET_MB'],
+    [{ MAX_OPENAI_BODY_MB: '10', BODY_MEMORY_BUDGET_MB: '39' }, 'BODY_MEMORY_BUDGET_MB'],
+    [{ MAX_ANSWER_BODY_MB: '0' }, 'MAX_ANSWER_BODY_MB'],
+    [{ MAX_ANSWER_BODY_MB: '2049' }, 'MAX_ANSWER_BODY_MB'],
+    [{ MAX_ANSWER_BODY_MB: 'big' }, 'MAX_ANSWER_BODY_MB'],
+    [{ TRANSPORT_KEY: 'ab'.repeat(31) }, 'TRANSPORT_KEY'],
+    [{ TRANSPORT_KEY: Buffer.alloc(31, 1).toString('base64') }, 'TRANSPORT_KEY'],
   ])('refuses %j naming %s', (env, variable) => {
     const run = () => loadConfig({ DATA_DIR: dir(), ...env });
     expect(run).toThrow(ConfigError);
@@ -77,6 +100,46 @@ describe('loadConfig', () => {
     expect([metricsPortFor(c, 'gateway'), metricsPortFor(c, 'admin'), c.rateLimitFailMode]).toEqual([8090, 8091, 'open']);
     const set = loadConfig({ DATA_DIR: dir(), METRICS_PORT: '9464', RATE_LIMIT_FAIL_MODE: 'closed' });
     expect([metricsPortFor(set, 'gateway'), metricsPortFor(set, 'admin'), set.rateLimitFailMode]).toEqual([9464, 9464, 'closed']);
+  });
+
+  it('has the body limits of the README by default (MiB), reads them when set, and admits a budget that fits exactly', () => {
+    const MB = 1024 * 1024;
+    const c = loadConfig({ DATA_DIR: dir() });
+    expect(c).toMatchObject({
+      maxRequestBodyBytes: 20 * MB,
+      maxOpenAiBodyBytes: 20 * MB,
+      maxUploadBodyBytes: 2048 * MB,
+      bodyMemoryBudgetBytes: 128 * MB,
+      maxAnswerBodyBytes: 64 * MB,
+      metricsPort: null,
+      rateLimitFailMode: 'open',
+    });
+    const set = loadConfig({
+      DATA_DIR: dir(),
+      MAX_REQUEST_BODY_MB: '100',
+      MAX_OPENAI_BODY_MB: '25',
+      MAX_UPLOAD_BODY_MB: '512',
+      BODY_MEMORY_BUDGET_MB: '100',
+      MAX_ANSWER_BODY_MB: '8',
+    });
+    expect(set).toMatchObject({
+      maxRequestBodyBytes: 100 * MB,
+      maxOpenAiBodyBytes: 25 * MB,
+      maxUploadBodyBytes: 512 * MB,
+      bodyMemoryBudgetBytes: 100 * MB,
+      maxAnswerBodyBytes: 8 * MB,
+    });
+    // 4 × 32 MiB is exactly the default budget of 128 MiB
+    expect(loadConfig({ DATA_DIR: dir(), MAX_OPENAI_BODY_MB: '32' }).maxOpenAiBodyBytes).toBe(32 * MB);
+    // the refusal names both limits and the least budget that would do
+    expect(() => loadConfig({ DATA_DIR: dir(), MAX_OPENAI_BODY_MB: '40' })).toThrow(/MAX_REQUEST_BODY_MB and 4 × MAX_OPENAI_BODY_MB.*: 160, got 128/);
+  });
+
+  it('reads METRICS_PORT 0 (any free port) and a blank one as unset, and TRANSPORT_KEY in base64', () => {
+    expect(loadConfig({ DATA_DIR: dir(), METRICS_PORT: '0' }).metricsPort).toBe(0);
+    expect(loadConfig({ DATA_DIR: dir(), METRICS_PORT: '  ' }).metricsPort).toBeNull();
+    const key = Buffer.alloc(32, 7);
+    expect(loadConfig({ DATA_DIR: dir(), TRANSPORT_KEY: key.toString('base64') }).transportKey.equals(key)).toBe(true);
   });
 
   it('trusts no proxy and no public URL unless told', () => {

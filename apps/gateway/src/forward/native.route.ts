@@ -52,6 +52,7 @@ export class NativeRoute implements Responder {
         errors: this.errors,
         maxBodyBytes: upload ? this.config.maxUploadBodyBytes : this.config.maxRequestBodyBytes,
         streamBody: upload,
+        refusal: target.refusal,
       },
       (ex, body) =>
         this.bodyModelsAllowed(ex, body, target)

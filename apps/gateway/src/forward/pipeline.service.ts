@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import { AuthCacheService, type AuthResult } from '../auth/auth-cache.service';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { credentialOf } from '../http/request-parts';
+import type { Refusal } from '../http/target';
 import { modelAllowed, modelSourceOf } from '../limits/model-allowed';
 import { RateLimiterService } from '../limits/rate-limiter.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
@@ -46,6 +47,8 @@ export interface ExchangeStart {
   streamBody?: boolean;
   /** what one body byte costs of the body budget (default 1; the OpenAI routes hold a body several times over) */
   bodyMemoryFactor?: number;
+  /** a route refused to every key: answered once the key passed (counted and logged), before the body is read */
+  refusal?: Refusal | null;
 }
 
 /**
@@ -150,6 +153,10 @@ export class GatewayPipeline {
       }
       this.finish(ex);
     });
+    if (s.refusal) {
+      ex.error = s.refusal.reason;
+      return errors(ex.res, s.refusal.code, s.refusal.status, s.refusal.message);
+    }
     if (!this.modelAllowed(ex, ex.model, errors)) return;
     const limit = result.record.rateLimitPerMinute;
     if (!limit) return this.readBody(ex, s, next);

@@ -40,11 +40,13 @@ export class Relay {
     // the session's owner is on record on every replica before the client learns its URL
     const bind = this.uploadBind;
     if (!bind) return this.begin(headers, release, onBrokenUpstream);
-    void bind.then(() => {
-      if (!this.ex.res.destroyed) return this.begin(headers, release, onBrokenUpstream);
-      this.up.body.destroy();
-      release();
-    });
+    bind
+      .then(() => {
+        if (!this.ex.res.destroyed) return this.begin(headers, release, onBrokenUpstream);
+        this.up.body.destroy();
+        release();
+      })
+      .catch(() => this.cut(release));
   }
 
   private begin(headers: Record<string, string | string[]>, release: () => void, onBrokenUpstream: (reason: string) => void): void {
@@ -105,7 +107,7 @@ export class Relay {
         } else if (!ended) res.end();
       };
       const settled = this.settle();
-      if (settled && this.holding) void settled.then(finish);
+      if (settled && this.holding) settled.then(finish).catch(() => this.cut(done));
       else finish();
     });
     body.once('error', (e: Error & { code?: string }) => {
@@ -130,6 +132,16 @@ export class Relay {
       if (!body.destroyed) body.destroy();
       done();
     });
+  }
+
+  /** Something threw after the answer began: the client's connection is cut and the key freed (release is once). */
+  private cut(release: () => void): void {
+    if (!this.ex.error) this.ex.error = 'internal error: the answer could not be relayed';
+    if (this.ex.res.headersSent) this.ex.incomplete = true;
+    else this.ex.status = 500;
+    if (!this.up.body.destroyed) this.up.body.destroy();
+    this.ex.res.destroy();
+    release();
   }
 
   /**

@@ -94,18 +94,25 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/healthz') return json(res, 200, { status: 'ok' });
     if (path === '/readyz') {
-      void this.redis.ping().then((redis) => {
-        const checks = { redis, pool: this.pool.ready, draining: !this.draining };
-        const ok = redis && this.pool.ready && !this.draining;
-        json(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks });
-      });
+      // a failed check is an unready replica (503), never an unanswered probe or an escaped rejection
+      this.redis
+        .ping()
+        .then((redis) => {
+          const checks = { redis, pool: this.pool.ready, draining: !this.draining };
+          const ok = redis && this.pool.ready && !this.draining;
+          json(res, ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', checks });
+        })
+        .catch(() => probeFailed(res, 503));
       return;
     }
     if (path === '/metrics') {
-      void this.metrics.registry.metrics().then((text) => {
-        res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
-        res.end(text);
-      });
+      this.metrics.registry
+        .metrics()
+        .then((text) => {
+          res.writeHead(200, { 'content-type': this.metrics.registry.contentType });
+          res.end(text);
+        })
+        .catch(() => probeFailed(res, 500));
       return;
     }
     json(res, 404, { status: 'not found' });
@@ -136,4 +143,13 @@ function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** A probe whose check rejected: its status, unless an answer is already under way (then the socket is cut). */
+function probeFailed(res: ServerResponse, status: number): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  json(res, status, { status: status === 503 ? 'unavailable' : 'error' });
 }

@@ -100,6 +100,36 @@ describe('parseTarget: which model a request runs, per route family', () => {
     expect(t.bodyModels?.fields ?? null).toEqual(fields);
   });
 
+  it.each([
+    ['POST', '/v1alpha/auth_tokens'],
+    ['POST', '/v1beta/authTokens'],
+    ['POST', '/v1/authTokens/'],
+    ['GET', '/v1alpha/auth_tokens/t1'],
+    ['POST', '/v1alpha/Auth_Tokens'],
+    ['POST', '/v1alpha/auth%5Ftokens'],
+    ['POST', '/upload/v1alpha/auth_tokens'],
+    ['POST', '/v1alpha/auth_tokens:create?key=x'],
+  ])('refuses Live API ephemeral tokens to every key: %s %s', (verb, url) => {
+    expect(parseTarget(url, verb).refusal).toEqual({
+      code: 403,
+      status: 'PERMISSION_DENIED',
+      message: 'Ephemeral tokens are not issued through this gateway: they would reach Google outside it.',
+      reason: 'ephemeral tokens are not issued through this gateway',
+    });
+  });
+
+  it('refuses nothing else', () => {
+    for (const [verb, url] of [
+      ['POST', '/v1beta/models/gemini-2.5-flash:generateContent'],
+      ['GET', '/v1beta/files/auth_tokens'],
+      ['POST', '/v1beta/cachedContents'],
+      ['GET', '/v1beta/models/authTokens'],
+      ['POST', '/v2/auth_tokens'],
+    ]) {
+      expect(parseTarget(url, verb).refusal).toBeNull();
+    }
+  });
+
   it('requires the model of creates and of the OpenAI layer, not the extra ones of model methods', () => {
     expect(parseTarget('/v1beta/cachedContents', 'POST').bodyModels?.required).toBe(true);
     expect(parseTarget('/v1beta/openai/chat/completions', 'POST').bodyModels?.required).toBe(true);

@@ -1,3 +1,4 @@
+import type { GoogleStatus } from '@gg/contracts';
 import type { ModelSource } from '../limits/model-allowed';
 
 /** Body fields (dotted, `[]` for every element of a list) that name models, read once the body is in. */
@@ -6,6 +7,26 @@ export interface BodyModels {
   /** the request cannot run without one of them (a create): none found means the model is unknown */
   required: boolean;
 }
+
+/** A route the gateway never serves, whatever the key: answered once the key is authenticated, nothing upstream. */
+export interface Refusal {
+  code: number;
+  status: GoogleStatus;
+  message: string;
+  /** what the request log keeps */
+  reason: string;
+}
+
+/**
+ * Live API ephemeral tokens (`/{v}/auth_tokens`, also spelled `authTokens`): a token minted on a pool key works directly at Google, outside
+ * the gateway, uncounted and unlimited. Every method on the collection is refused, for every key.
+ */
+export const EPHEMERAL_TOKENS_REFUSED: Refusal = Object.freeze({
+  code: 403,
+  status: 'PERMISSION_DENIED',
+  message: 'Ephemeral tokens are not issued through this gateway: they would reach Google outside it.',
+  reason: 'ephemeral tokens are not issued through this gateway',
+});
 
 /**
  * One request, parsed once (API version, resource, model, method), without `new URL()` on the hot path. The path
@@ -34,6 +55,8 @@ export interface Target {
   modelSource: ModelSource;
   /** where the body names models, when it must be read for them */
   bodyModels: BodyModels | null;
+  /** the route is refused to every key (see Refusal); null: served */
+  refusal: Refusal | null;
 }
 
 const VERSIONS = new Set(['v1beta', 'v1', 'v1alpha']);
@@ -87,6 +110,7 @@ export function parseTarget(url: string, httpMethod = 'POST'): Target {
     sse,
     modelSource: 'named',
     bodyModels: null,
+    refusal: null,
   };
   const segs = path.split('/');
   let i = 1;
@@ -114,6 +138,8 @@ function classify(t: Target, verb: string, rest: string[]): void {
   t.resource = coll;
   const kind = coll.toLowerCase();
   const direct = rest.length === 1 || (rest.length === 2 && rest[1] === '');
+  // the allow-list rule below stays as it is (no model: fail closed); the refusal comes first, for every key
+  if (kind.split(':')[0].replace(/_/g, '') === 'authtokens') t.refusal = EPHEMERAL_TOKENS_REFUSED;
   if (t.upload) {
     if (kind === 'files' && direct) t.modelSource = 'none';
     else if (reads) t.modelSource = 'none';

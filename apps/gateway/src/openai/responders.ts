@@ -136,9 +136,30 @@ export class ChatStreamResponder extends OpenAiResponder {
     /** An error after the first byte: one error chunk the SDK throws on, then the end (never a retry). */
     const fail = (status: number, message: string, googleStatus?: string): void => {
       stopped = true;
-      count();
+      try {
+        count();
+      } catch {
+        // usage the translator could not read counts as none
+      }
       const k = openAiKind(status, googleStatus, message);
       res.end(tr.error(openAiErrorBody(message, k.type, k.code)));
+    };
+    /**
+     * An upstream chunk the translator cannot read (`{"candidates":[null]}`): the answer ends with the error chunk
+     * and the key is freed. The request failed (the log keeps why), not the key: it answered, so no `broken`.
+     */
+    const untranslatable = (e: unknown): void => {
+      const was = stopped;
+      ex.error = `the upstream answer could not be translated: ${errorName(e)}`;
+      ex.incomplete = true;
+      try {
+        if (!was && !res.writableEnded) fail(502, 'The upstream answer could not be read.', 'UNAVAILABLE');
+      } catch {
+        res.destroy();
+      }
+      stopped = true;
+      finish();
+      if (!body.destroyed) body.destroy();
     };
     const handle = (payloads: string[]): void => {
       for (const p of payloads) {
@@ -167,14 +188,25 @@ export class ChatStreamResponder extends OpenAiResponder {
     res.on('drain', () => body.resume());
     body.on('data', (c: Buffer) => {
       if (ex.ttfbMs === null) ex.ttfbMs = Date.now() - ex.startedAt;
-      handle(parser.push(c));
+      try {
+        handle(parser.push(c));
+      } catch (e) {
+        untranslatable(e);
+      }
     });
     body.once('end', () => {
-      handle(parser.end());
+      try {
+        handle(parser.end());
+        if (!stopped) {
+          count();
+          const last = tr.end();
+          stopped = true;
+          res.end(last);
+        }
+      } catch (e) {
+        untranslatable(e);
+      }
       finish();
-      if (stopped) return;
-      count();
-      res.end(tr.end());
     });
     body.once('error', (e: Error & { code?: string }) => {
       if (stopped || (ex.abort.signal.aborted && !ex.deadlineHit)) return finish();
@@ -193,4 +225,10 @@ export class ChatStreamResponder extends OpenAiResponder {
       finish();
     });
   }
+}
+
+/** The error's name and message, short (the request log keeps it; no upstream content beyond that). */
+function errorName(e: unknown): string {
+  const err = e as { name?: unknown; message?: unknown } | null;
+  return `${typeof err?.name === 'string' ? err.name : 'Error'}: ${String(err?.message ?? e)}`.slice(0, 200);
 }

@@ -1,4 +1,4 @@
-import { bodyReferences, fileRef } from './body-references';
+import { bodyReferences, fileRef, mayRefer } from './body-references';
 
 const HOSTS = ['generativelanguage.googleapis.com', '127.0.0.1:9999'];
 const refs = (v: unknown, chunks = 1): string[] => {
@@ -44,6 +44,30 @@ describe('bodyReferences', () => {
   it('is not fooled by JSON escapes or chunk boundaries', () => {
     expect(refs('{"contents":[{"parts":[{"fileData":{"file\\u0055ri":"files/esc"}}]}]}')).toEqual(['files/esc']);
     expect(refs({ contents: [{ parts: [{ fileData: { fileUri: 'files/split' } }] }] }, 7)).toEqual(['files/split']);
+  });
+
+  it('finds a name split across a chunk seam at any byte, escaped or not', () => {
+    for (const text of ['{"contents":[],"cachedContent":"cachedContents/seam"}', '{"contents":[],"cached\\u0043ontent":"cachedContents/seam"}']) {
+      const b = Buffer.from(text);
+      for (let cut = 1; cut < b.length; cut++) {
+        const got = bodyReferences([b.subarray(0, cut), b.subarray(cut)], HOSTS).map((r) => r.name);
+        expect({ cut, got }).toEqual({ cut, got: ['cachedContents/seam'] });
+      }
+      // one byte per chunk: every seam at once
+      expect(bodyReferences(Array.from(b, (x) => Buffer.from([x])), HOSTS).map((r) => r.name)).toEqual(['cachedContents/seam']);
+    }
+  });
+
+  it('leaves a body with no candidate unparsed: inline data, escaped newlines and quotes in a prompt', () => {
+    const inline = { contents: [{ parts: [{ text: 'line one\nline "two"\n\tthree' }, { inlineData: { mimeType: 'image/png', data: 'QUJD'.repeat(1000) } }] }] };
+    const b = Buffer.from(JSON.stringify(inline));
+    expect(mayRefer([b])).toBe(false);
+    expect(mayRefer([b.subarray(0, 20), b.subarray(20, 41), b.subarray(41)])).toBe(false);
+    // a string that spells a marker through escapes is a candidate; an unreadable escape is left to the parser
+    expect(mayRefer([Buffer.from('{"\\u0066ile":1}')])).toBe(true);
+    expect(mayRefer([Buffer.from('{"tuned\\u004dodels":1}')])).toBe(true);
+    expect(mayRefer([Buffer.from('{"\\u00zz":1}')])).toBe(true);
+    expect(mayRefer([Buffer.from('{"files":1}'), Buffer.from('')])).toBe(true);
   });
 
   it('reads a body that is not JSON loosely, and a prompt that only mentions a name not at all', () => {
