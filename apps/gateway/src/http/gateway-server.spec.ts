@@ -10,8 +10,8 @@ function answer(): { res: ServerResponse; done: Promise<{ status: number; body: 
     headersSent: false,
     writeHead(s: number) {
       status = s;
-      this.headersSent = true;
-      return this;
+      res.headersSent = true;
+      return res;
     },
     end(body?: string) {
       resolve({ status, body: body ?? '' });
@@ -21,8 +21,8 @@ function answer(): { res: ServerResponse; done: Promise<{ status: number; body: 
       resolve({ status: -1, body: '' });
       return this;
     },
-  } as unknown as ServerResponse;
-  return { res, done };
+  } as { headersSent: boolean; [method: string]: unknown };
+  return { res: res as unknown as ServerResponse, done };
 }
 
 function server(o: { ping: () => Promise<boolean>; metrics: () => Promise<string> }): GatewayServer {
