@@ -71,7 +71,7 @@ describe('admin UI in the browser', () => {
     const shown = page.getByLabel('Secret key');
     await shown.waitFor();
     secret = (await shown.textContent())?.trim() ?? '';
-    expect(secret).toMatch(/^gg-/);
+    expect(secret).toMatch(/^gg1-/);
     await page.getByRole('button', { name: 'I have copied it' }).click();
     await shown.waitFor({ state: 'detached' });
 

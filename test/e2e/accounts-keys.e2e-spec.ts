@@ -29,7 +29,7 @@ describe('user keys on two gateway replicas', () => {
     gateways = [stack.urlOf('gateway', 0), stack.urlOf('gateway', 1)];
     admin = await stack.login();
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(201);
-    for (const g of gateways) await poll(() => fetch(`${g}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    for (const i of [0, 1]) await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
   });
 
   afterAll(async () => {
@@ -39,10 +39,10 @@ describe('user keys on two gateway replicas', () => {
 
   beforeEach(() => mock.reset());
 
-  it('keys are gg- + 32 random bytes + a checksum; only a prefix is shown; a mistyped key never reaches Google', async () => {
+  it('keys are gg1- + 32 random bytes + a checksum; only a prefix is shown; a mistyped key never reaches Google', async () => {
     const k = await createKey(stack, admin, { name: 'format' });
-    expect(k.key).toMatch(/^gg-[A-Za-z0-9_-]{49}$/);
-    expect(Buffer.from(k.key.slice(3, 46), 'base64url')).toHaveLength(32);
+    expect(k.key).toMatch(/^gg1-[A-Za-z0-9_-]{51}$/);
+    expect(Buffer.from(k.key.slice(4, 47), 'base64url')).toHaveLength(32);
     expect(k.prefix).toBe(k.key.slice(0, 10));
     const listed = await keyOf(stack, admin, k.id);
     expect(JSON.stringify(listed)).not.toContain(k.key.slice(10));

@@ -54,7 +54,7 @@ describe.each(['sqlite', 'redis'] as const)('exact counts while apps crash or st
     admin = await stack.login();
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(201);
     for (const i of [0, 1]) {
-      await poll(() => fetch(`${stack.urlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+      await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
     }
   });
 

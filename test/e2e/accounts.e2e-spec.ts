@@ -26,7 +26,7 @@ describe('accounts: users, sessions and object-level authorization', () => {
     admin = await stack.login();
     adminMe = (await stack.api<Me>(admin, 'GET', '/api/auth/me')).body;
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey()] })).status).toBe(201);
-    await poll(() => fetch(`${stack.gatewayUrl}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
   });
 
   afterAll(async () => {
@@ -68,8 +68,8 @@ describe('accounts: users, sessions and object-level authorization', () => {
   it('refuses forged, alg:none, tampered, expired and foreign tokens with 401 on every kind of route', async () => {
     const secret = readFileSync(join(stack.dataDir, 'jwt-secret'), 'utf8').trim();
     const { token } = await loginSession(stack, 'u-alice', pw('alice'));
-    const claims = jwt.decode(token) as { sub: string; username: string; role: string; tv: number };
-    const base = { sub: claims.sub, username: claims.username, role: claims.role, tv: claims.tv };
+    const claims = jwt.decode(token) as { sub: string; username: string; role: string; tv: number; sid: string };
+    const base = { sub: claims.sub, username: claims.username, role: claims.role, tv: claims.tv, sid: claims.sid };
     const opts = { issuer: 'gemini-gateway', audience: 'gemini-gateway-admin', expiresIn: 600 };
     const [head, , sig] = token.split('.');
     const escalated = Buffer.from(JSON.stringify({ ...jwt.decode(token) as object, role: 'admin' })).toString('base64url');

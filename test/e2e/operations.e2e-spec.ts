@@ -21,7 +21,7 @@ describe('operations: metrics, service logs, API docs', () => {
     const k = await createUserKey(stack, token, 'ops');
     secret = k.key;
     keyId = k.id;
-    await poll(() => fetch(`${stack.gatewayUrl}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
     const r = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent?key=${secret}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -35,7 +35,7 @@ describe('operations: metrics, service logs, API docs', () => {
     await mock?.close();
   });
 
-  const metrics = (app: AppName) => fetch(`${stack.urlOf(app)}/metrics`).then((r) => r.text());
+  const metrics = (app: AppName) => fetch(`${stack.metricsUrlOf(app)}/metrics`).then((r) => r.text());
 
   it('counts admin requests by route pattern and status, never by raw URL', async () => {
     expect((await stack.api<AuthKey>(token, 'PATCH', `/api/auth-keys/${keyId}`, { name: 'ops-renamed' })).status).toBe(200);

@@ -24,6 +24,7 @@ Object.assign(process.env, {
   JWT_SECRET,
   LOG_LEVEL: 'error',
   TZ: 'UTC',
+  METRICS_PORT: '0',
 });
 mkdirSync(join(uiDir, '_app/immutable'), { recursive: true });
 writeFileSync(join(uiDir, 'index.html'), '<!doctype html><html><body><div id="svelte">admin-ui-index</div></body></html>');
@@ -36,6 +37,8 @@ type Handler = (data: Data) => unknown;
 
 class FakePeer {
   readonly calls: { pattern: string; data: Data }[] = [];
+  /** the apps seal every transport message with TRANSPORT_KEY: so does this peer */
+  private seal!: import('@gg/nest-common').TransportSeal;
   readonly silent = new Set<string>();
   private readonly sub = new Redis({ lazyConnect: true });
   private readonly pub = new Redis({ lazyConnect: true });
@@ -44,6 +47,7 @@ class FakePeer {
 
   async start(): Promise<void> {
     await Promise.all([this.sub.connect(), this.pub.connect()]);
+    this.seal = (await import('@gg/nest-common')).transportSeal();
     this.sub.on('message', (channel: string, raw: string) => void this.answer(channel, raw));
     await this.sub.subscribe(...Object.keys(this.handlers).map((p) => `${ns}:${p}`));
   }
@@ -51,7 +55,9 @@ class FakePeer {
   /** Request on `<ns>:<pattern>` as `{pattern, data, id}`; reply on `<ns>:<pattern>.reply`. */
   private async answer(channel: string, raw: string): Promise<void> {
     const pattern = channel.slice(ns.length + 1);
-    const { id, data } = JSON.parse(raw) as { id: string; data: Data };
+    const opened = this.seal.open(JSON.parse(raw));
+    if (!opened.ok) return;
+    const { id, data } = opened.packet as { id: string; data: Data };
     this.calls.push({ pattern, data });
     if (this.silent.has(pattern)) return;
     let reply: object;
@@ -60,12 +66,12 @@ class FakePeer {
     } catch (err) {
       reply = { id, err, isDisposed: true };
     }
-    await this.pub.publish(`${channel}.reply`, JSON.stringify(reply));
+    await this.pub.publish(`${channel}.reply`, JSON.stringify(this.seal.seal(reply)));
   }
 
   /** An event as Nest's ClientRedis emits it: `{pattern, data}` on `<ns>:<pattern>`. */
   async emit(pattern: string, data: unknown): Promise<void> {
-    await this.pub.publish(`${ns}:${pattern}`, JSON.stringify({ pattern: `${ns}:${pattern}`, data }));
+    await this.pub.publish(`${ns}:${pattern}`, JSON.stringify(this.seal.seal({ pattern: `${ns}:${pattern}`, data })));
   }
 
   callsOf(pattern: string): Data[] {
@@ -87,7 +93,7 @@ type TestUser = (typeof users)[keyof typeof users];
 const refreshTokens = new Map<string, TestUser>();
 
 function accessToken(user: TestUser, options: jwt.SignOptions = {}, secret = JWT_SECRET): string {
-  return jwt.sign({ sub: user.id, username: user.username, role: user.role, tv: 0 }, secret, {
+  return jwt.sign({ sub: user.id, username: user.username, role: user.role, tv: 0, sid: `s-${user.id}` }, secret, {
     algorithm: 'HS256',
     issuer: 'gemini-gateway',
     audience: 'gemini-gateway-admin',
@@ -105,6 +111,18 @@ function session(user: TestUser): object {
 const unauthorized = (message: string): object => ({ code: 'UNAUTHORIZED', message });
 const byId = (id: string | undefined): TestUser | undefined => Object.values(users).find((u) => u.id === id);
 
+/** The claims of the caller proof the admin put in a payload (the real auth also checks its signature). */
+function proofOf(d: Data): { sub: string; role: string; tv: number; sid: string; pat: string } | undefined {
+  const proof = d['proof'];
+  if (typeof proof !== 'string') return undefined;
+  return JSON.parse(Buffer.from(proof.split('.')[0], 'base64url').toString()) as { sub: string; role: string; tv: number; sid: string; pat: string };
+}
+/** What a payload proves about its caller, as the tests compare it. */
+const proven = (d: Data | undefined) => {
+  const c = d ? proofOf(d) : undefined;
+  return c && { userId: c.sub, role: c.role, tokenVersion: c.tv, sessionId: c.sid };
+};
+
 const peer = new FakePeer({
   'auth.ping': () => ({ ok: true }),
   'auth.login': (d) => {
@@ -119,7 +137,7 @@ const peer = new FakePeer({
     return session(user);
   },
   'auth.logout': (d) => void refreshTokens.delete(d['refreshToken'] as string),
-  'auth.me': (d) => byId(d.caller?.userId),
+  'auth.me': (d) => byId(proofOf(d)?.sub),
   'auth.users.list': () => Object.values(users),
   'auth.users.create': (d) => ({ id: 'u-new', username: d['username'], role: d['role'], isActive: true, createdAt: '2030-01-01T00:00:00.000Z' }),
   'auth.keys.list': () => [],
@@ -133,6 +151,9 @@ const peer = new FakePeer({
 
 let app: INestApplication;
 let base: string;
+/** the internal METRICS_PORT of /healthz, /readyz, /metrics */
+let probes: string;
+const probe = (path: string): Promise<Response> => fetch(`${probes}${path}`);
 
 interface Call {
   method?: string;
@@ -222,6 +243,8 @@ beforeAll(async () => {
   app = await createAdminApp(getConfig());
   await app.listen(0, '127.0.0.1');
   base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  const { ProbesServer } = await import('@gg/nest-common');
+  probes = `http://127.0.0.1:${app.get(ProbesServer).port}`;
 });
 
 afterAll(async () => {
@@ -307,7 +330,9 @@ describe('admin authentication and roles', () => {
     const ok = await call('/api/auth/me', { token: (await login('alice')).token });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ id: 'u-alice', username: 'alice', role: 'user' });
-    expect(peer.callsOf('auth.me').at(-1)).toEqual({ caller: { userId: 'u-alice', role: 'user', tokenVersion: 0 } });
+    // auth is sent a caller proof, never a bare caller
+    expect(peer.callsOf('auth.me').at(-1)).toEqual({ proof: expect.any(String) });
+    expect(proven(peer.callsOf('auth.me').at(-1))).toEqual({ userId: 'u-alice', role: 'user', tokenVersion: 0, sessionId: 's-u-alice' });
   });
 
   it('answers 403 to a user on admin-only routes without asking auth or key-pool', async () => {
@@ -332,7 +357,8 @@ describe('admin authentication and roles', () => {
     const { token } = await login('alice');
     expect((await call('/api/auth-keys?userId=u-root', { token })).status).toBe(403);
     expect((await call('/api/auth-keys', { token })).status).toBe(200);
-    expect(peer.callsOf('auth.keys.list').at(-1)).toEqual({ caller: { userId: 'u-alice', role: 'user', tokenVersion: 0 }, userId: 'u-alice' });
+    expect(peer.callsOf('auth.keys.list').at(-1)).toEqual({ proof: expect.any(String), userId: 'u-alice' });
+    expect(proven(peer.callsOf('auth.keys.list').at(-1))).toMatchObject({ userId: 'u-alice', role: 'user' });
   });
 });
 
@@ -360,7 +386,8 @@ describe('admin validation and forwarding', () => {
       const res = await call('/api/keys', { method: 'POST', token, body: { keys } });
       expect(res.status).toBe(201);
       expect(await res.json()).toEqual({ added: [], duplicates: 0, invalid: 0 });
-      expect(peer.callsOf('pool.keys.add').at(-1)).toEqual({ keys });
+      expect(peer.callsOf('pool.keys.add').at(-1)).toEqual({ keys, proof: expect.any(String) });
+      expect(proven(peer.callsOf('pool.keys.add').at(-1))).toMatchObject({ userId: 'u-root', role: 'admin' });
     }
   });
 
@@ -370,18 +397,22 @@ describe('admin validation and forwarding', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ items: [], nextCursor: null });
     expect(peer.callsOf('auth.logs.query').at(-1)).toEqual({
-      caller: { userId: 'u-alice', role: 'user', tokenVersion: 0 },
       query: { limit: 10, status: 429, userId: 'u-alice' },
+      proof: expect.any(String),
     });
   });
 });
 
 describe('admin log stream', () => {
-  it('streams new logs to a client authenticated by ?access_token=, only its own, and cleans up', async () => {
+  it('streams new logs to a client authenticated by a single-use ?ticket=, only its own, and cleans up', async () => {
     expect((await call('/api/logs/stream')).status).toBe(401);
     const { token } = await login('alice');
+    expect((await call(`/api/logs/stream?access_token=${token}`)).status).toBe(401);
+    const issued = await call('/api/streams/ticket', { method: 'POST', token, body: { stream: 'logs' } });
+    expect(issued.status).toBe(200);
+    const { ticket } = (await issued.json()) as { ticket: string };
     const abort = new AbortController();
-    const res = await fetch(`${base}/api/logs/stream?access_token=${token}`, { signal: abort.signal });
+    const res = await fetch(`${base}/api/logs/stream?ticket=${ticket}`, { signal: abort.signal });
     try {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -396,7 +427,7 @@ describe('admin log stream', () => {
     } finally {
       abort.abort();
     }
-    const gone = await pollUntil(async () => /admin_log_stream_clients 0/.test(await (await call('/metrics')).text()));
+    const gone = await pollUntil(async () => /admin_log_stream_clients 0/.test(await (await probe('/metrics')).text()));
     expect(gone).toBe(true);
   });
 });
@@ -419,12 +450,13 @@ describe('admin SPA and probes', () => {
     expect(api.headers.get('content-type')).toContain('application/json');
   });
 
-  it('answers the probes without a token; ready while auth answers', async () => {
-    expect((await call('/healthz')).status).toBe(200);
-    const ready = await call('/readyz');
+  it('answers the probes on the internal port only; ready while auth answers', async () => {
+    expect((await probe('/healthz')).status).toBe(200);
+    const ready = await probe('/readyz');
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ok', checks: { redis: true, auth: true } });
-    expect((await call('/metrics')).headers.get('content-type')).toContain('text/plain');
+    expect((await probe('/metrics')).headers.get('content-type')).toContain('text/plain');
+    for (const path of ['/metrics', '/readyz', '/healthz']) expect([path, (await call(path)).status]).toEqual([path, 404]);
   });
 
   it('turns a silent auth into 503 with a clear message, and into not ready', async () => {
@@ -432,8 +464,9 @@ describe('admin SPA and probes', () => {
     peer.silent.add('auth.stats');
     peer.silent.add('auth.ping');
     try {
-      const [res, ready] = await Promise.all([call('/api/stats?window=1h', { token }), call('/readyz')]);
+      const [res, ready] = await Promise.all([call('/api/stats?window=1h', { token }), probe('/readyz')]);
       expect(res.status).toBe(503);
+      expect(res.headers.get('retry-after')).toBe('5');
       expect(await res.json()).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'the auth service did not answer in time' });
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ checks: { redis: true, auth: false } });

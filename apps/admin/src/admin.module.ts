@@ -1,27 +1,34 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
-import { ConfigModule } from '@gg/config';
+import { ConfigModule, getConfig, metricsPortFor } from '@gg/config';
 import { loggerModule, ProbesModule, RpcClient } from '@gg/nest-common';
 import { AuthKeysController } from './auth-keys/auth-keys.controller';
 import { ReadinessChecks } from './health/readiness.service';
+import { RedisLink } from './health/redis-link';
+import { ResourcesController } from './resources/resources.controller';
 import { KeysController } from './keys/keys.controller';
 import { LogStreamService } from './logs/log-stream.service';
 import { LogsEventsController } from './logs/logs-events.controller';
 import { LogsController } from './logs/logs.controller';
+import { AccessTokens } from './security/access-token';
+import { CallerRpc } from './security/caller-rpc';
 import { JwtAuthGuard } from './security/jwt-auth.guard';
 import { JwtStrategy } from './security/jwt.strategy';
 import { RolesGuard } from './security/roles.guard';
+import { SessionLiveness } from './security/session-liveness.service';
 import { SessionGuard } from './security/session.guard';
 import { SessionController } from './session/session.controller';
 import { ServiceLogsModule } from './service-logs/service-logs.module';
 import { SessionService } from './session/session.service';
 import { StatsController } from './stats/stats.controller';
+import { StreamTicketStore } from './streams/stream-ticket.store';
+import { StreamsController } from './streams/streams.controller';
 import { UsersController } from './users/users.controller';
 
 /** The admin owns no data: every route is an RPC to auth or key-pool. */
 @Module({
-  imports: [ConfigModule, loggerModule('admin'), PassportModule, ProbesModule.forRoot(), ServiceLogsModule],
+  imports: [ConfigModule, loggerModule('admin'), PassportModule, ProbesModule.forRoot({ internalPort: metricsPortFor(getConfig(), 'admin') }), ServiceLogsModule],
   controllers: [
     SessionController,
     UsersController,
@@ -30,9 +37,16 @@ import { UsersController } from './users/users.controller';
     LogsController,
     LogsEventsController,
     StatsController,
+    StreamsController,
+    ResourcesController,
   ],
   providers: [
     RpcClient,
+    CallerRpc,
+    AccessTokens,
+    SessionLiveness,
+    RedisLink,
+    StreamTicketStore,
     JwtStrategy,
     SessionService,
     LogStreamService,

@@ -27,7 +27,7 @@ import {
   type UsageBatchJob,
   type User,
 } from '@gg/contracts';
-import type { DomainError, RpcClient } from '@gg/nest-common';
+import { TransportSeal, type DomainError, type RpcClient } from '@gg/nest-common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JwtService } from '@nestjs/jwt';
@@ -41,6 +41,8 @@ interface Booted {
   config: AppConfig;
   rpc: RpcClient;
   hashUserKey: (key: string, secret: string) => string;
+  /** a caller proof as the admin signs it (the session id defaults to one that was never ended) */
+  prove: (caller: Caller & { sessionId?: string }, pattern: string, payload: object) => string;
 }
 
 async function boot(env: Record<string, string>): Promise<Booted> {
@@ -59,7 +61,10 @@ async function boot(env: Record<string, string>): Promise<Booted> {
     await app.listen(0, '127.0.0.1');
     const rpc = new common.RpcClient(getConfig());
     await rpc.onModuleInit();
-    booted = { app, config, rpc, hashUserKey: common.hashUserKey };
+    const key = common.callerProofKey(config.jwtSecret);
+    const prove = (caller: Caller & { sessionId?: string }, pattern: string, payload: object): string =>
+      common.signCallerProof(key, { sessionId: 'int-spec-session', ...caller }, `${config.redisNamespace}:${pattern}`, payload);
+    booted = { app, config, rpc, hashUserKey: common.hashUserKey, prove };
   });
   return booted!;
 }
@@ -100,7 +105,13 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
   let admin: Caller;
   let alice: Caller;
 
-  const send = <T>(pattern: string, data: unknown): Promise<T> => s.rpc.send<T>(pattern, data);
+  /** As the admin sends it: a `caller` in the test's payload travels as a caller proof, never as a caller. */
+  const send = <T>(pattern: string, data: unknown): Promise<T> => s.rpc.send<T>(pattern, withProof(pattern, data));
+  const withProof = (pattern: string, data: unknown): unknown => {
+    if (typeof data !== 'object' || data === null || !('caller' in data)) return data;
+    const { caller, ...rest } = data as { caller: Caller & { sessionId?: string } };
+    return { ...rest, proof: s.prove(caller, pattern, rest) };
+  };
   const failure = (p: Promise<unknown>): Promise<string> =>
     p.then(
       () => 'no error',
@@ -111,8 +122,13 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     redis = new Redis(REDIS_URL);
     subscriber = new Redis(REDIS_URL);
     await subscriber.subscribe(`${ns}:${AuthEvent.KeyChanged}`, `${ns}:${AuthEvent.LogsAppended}`);
+    let seal: TransportSeal | undefined;
     subscriber.on('message', (channel: string, message: string) => {
-      const { data } = JSON.parse(message) as { data: unknown };
+      // every transport message is sealed with TRANSPORT_KEY (generated into DATA_DIR here)
+      seal ??= new TransportSeal(s.config.transportKey);
+      const opened = seal.open(JSON.parse(message));
+      if (!opened.ok) throw new Error(`an unreadable event on ${channel}: ${opened.why}`);
+      const { data } = opened.packet as { data: unknown };
       if (channel.endsWith(AuthEvent.KeyChanged)) keyChanged.push(data as KeyChangedEvent);
       else appended.push(data as RequestLog[]);
     });
@@ -224,7 +240,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
 
   it('keys: create, list, rename, deactivate (gateways told), verify, delete; hidden from other users', async () => {
     const created = await send<AuthKeyWithSecret>(AuthPattern.KeysCreate, { caller: alice, name: 'laptop' });
-    expect(created.key).toMatch(/^gg-/);
+    expect(created.key).toMatch(/^gg1-/);
     const hash = s.hashUserKey(created.key, s.config.keyHashSecret);
 
     const listed = await send<AuthKey[]>(AuthPattern.KeysList, { caller: alice });
@@ -403,5 +419,60 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     expect(await failure(send(AuthPattern.Login, { username: 'alice', password: 'alice-password' }))).toBe(
       'UNAUTHORIZED: invalid username or password',
     );
+  });
+
+  it('believes no bare caller: only a caller proof for this pattern and payload, once', async () => {
+    // a peer on the transport sends a caller object: refused, whoever it names
+    expect(await failure(s.rpc.send(AuthPattern.UsersList, { caller: admin }))).toBe('UNAUTHORIZED: not logged in');
+    expect(await failure(s.rpc.send(AuthPattern.UsersList, { caller: admin, proof: 'forged.proof' }))).toMatch(/^UNAUTHORIZED/);
+    const payload = { username: 'mallory', password: 'mallory-password', role: 'admin' };
+    const forOther = { ...payload, proof: s.prove(admin, AuthPattern.UsersList, payload) };
+    expect(await failure(s.rpc.send(AuthPattern.UsersCreate, forOther))).toBe('UNAUTHORIZED: invalid caller proof');
+    const changed = { ...payload, role: 'user', proof: s.prove(admin, AuthPattern.UsersCreate, payload) };
+    expect(await failure(s.rpc.send(AuthPattern.UsersCreate, changed))).toBe('UNAUTHORIZED: invalid caller proof');
+    const once = { proof: s.prove(admin, AuthPattern.UsersList, {}) };
+    expect(await s.rpc.send<User[]>(AuthPattern.UsersList, once)).not.toHaveLength(0);
+    expect(await failure(s.rpc.send(AuthPattern.UsersList, once))).toBe('UNAUTHORIZED: caller proof already used');
+    // whatever `caller` rides along with a valid proof is replaced by the proven one
+    const me = await s.rpc.send<Me>(AuthPattern.Me, { caller: { userId: 'someone-else', role: 'admin', tokenVersion: 0 }, proof: s.prove(admin, AuthPattern.Me, { caller: { userId: 'someone-else', role: 'admin', tokenVersion: 0 } }) });
+    expect(me.id).toBe(admin.userId);
+  });
+
+  it('puts the session in the access token; logout by proof or by refresh token, and refresh reuse, end it', async () => {
+    const sessionOf = (t: SessionTokens): Caller & { sessionId: string } => {
+      const c = new JwtService().decode<{ sub: string; tv: number; sid: string; exp?: number; iat?: number }>(t.accessToken);
+      expect(c).toMatchObject({ sid: expect.any(String), exp: expect.any(Number), iat: expect.any(Number) });
+      return { userId: c.sub, role: 'admin', tokenVersion: c.tv, sessionId: c.sid };
+    };
+    const login = () => send<SessionTokens>(AuthPattern.Login, { username: 'root', password: ADMIN_PASSWORD });
+    const me = (caller: Caller & { sessionId: string }) => failure(send(AuthPattern.Me, { caller }));
+
+    // logout with only the proof (no refresh token): that session ends, its refresh token too; others live
+    const a = await login();
+    const b = await login();
+    const [sa, sb] = [sessionOf(a), sessionOf(b)];
+    expect(sa.sessionId).not.toBe(sb.sessionId);
+    expect(await me(sa)).toBe('no error');
+    expect(await s.rpc.send(AuthPattern.Logout, { proof: s.prove(sa, AuthPattern.Logout, {}) })).toBeNull();
+    expect(await me(sa)).toBe('UNAUTHORIZED: session is no longer valid; please log in again');
+    expect(await failure(send(AuthPattern.Refresh, { refreshToken: a.refreshToken }))).toMatch(/^UNAUTHORIZED/);
+    expect(await me(sb)).toBe('no error');
+    // a forged proof cannot log anyone out, nor a sessionId sent as is
+    expect(await failure(s.rpc.send(AuthPattern.Logout, { proof: 'x.y' }))).toMatch(/^UNAUTHORIZED/);
+    expect(await failure(s.rpc.send(AuthPattern.Logout, { provenSessionId: sb.sessionId }))).toBe('no error');
+    expect(await me(sb)).toBe('no error');
+
+    // logout with the refresh token: the session of its access tokens ends
+    await send(AuthPattern.Logout, { refreshToken: b.refreshToken });
+    expect(await me(sb)).toMatch(/^UNAUTHORIZED/);
+
+    // refresh-token reuse: every access token of the session is refused
+    const c = await login();
+    const c2 = await send<SessionTokens>(AuthPattern.Refresh, { refreshToken: c.refreshToken });
+    expect(sessionOf(c2).sessionId).toBe(sessionOf(c).sessionId);
+    expect(await me(sessionOf(c2))).toBe('no error');
+    expect(await failure(send(AuthPattern.Refresh, { refreshToken: c.refreshToken }))).toMatch(/^UNAUTHORIZED/);
+    expect(await me(sessionOf(c))).toMatch(/^UNAUTHORIZED/);
+    expect(await me(sessionOf(c2))).toMatch(/^UNAUTHORIZED/);
   });
 });

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
-import { ClientProxyFactory, Transport, type ClientProxy } from '@nestjs/microservices';
+import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
+import { callerProofKey, redisTransport, signCallerProof, TransportSeal, type ProvenCaller } from '@gg/nest-common';
 import IORedis from 'ioredis';
 import { firstValueFrom, timeout } from 'rxjs';
 import {
@@ -28,6 +29,13 @@ import {
 jest.setTimeout(30_000);
 
 const REDIS_URL = 'redis://127.0.0.1:6379';
+/** every transport message is sealed with it: key-pool and this test's client share it, like the apps do */
+const TRANSPORT_KEY = randomBytes(32);
+/** the admin signs caller proofs with a key derived from it; key-pool checks them on the admin's RPCs */
+const JWT_SECRET = randomBytes(32).toString('hex');
+const ADMIN: ProvenCaller = { userId: 'u-admin', role: 'admin', tokenVersion: 0, sessionId: 's-admin' };
+/** the RPCs the admin makes for an admin: they carry a caller proof */
+const ADMIN_PATTERNS = new Set<string>([PoolPattern.List, PoolPattern.Add, PoolPattern.Delete, PoolPattern.Reset, PoolPattern.ResetAll, PoolPattern.Check]);
 const secret = (tag: string) => `AIzaSyTest${tag.padEnd(6, '0')}${randomBytes(12).toString('base64url')}`;
 
 /* ---------- a stand-in for Google: GET /v1beta/models accepts the keys in `goodKeys` ---------- */
@@ -98,6 +106,8 @@ function baseEnv(namespace: string, dataDir: string, databaseType: 'sqlite' | 'r
     REDIS_URL,
     REDIS_NAMESPACE: namespace,
     DATA_DIR: dataDir,
+    TRANSPORT_KEY: TRANSPORT_KEY.toString('hex'),
+    JWT_SECRET,
     DATABASE_TYPE: databaseType,
     GEMINI_BASE_URL: googleUrl,
     ENCRYPTION_KEY: randomBytes(32).toString('hex'),
@@ -113,22 +123,30 @@ class PoolClient {
   readonly client: ClientProxy;
   private readonly sub = new IORedis(REDIS_URL);
   readonly snapshots: PoolSnapshot[] = [];
+  private readonly seal = new TransportSeal(TRANSPORT_KEY);
 
   constructor(private readonly ns: string) {
-    this.client = ClientProxyFactory.create({ transport: Transport.REDIS, options: { host: '127.0.0.1', port: 6379 } });
+    this.client = ClientProxyFactory.create(redisTransport({ redisUrl: REDIS_URL, transportKey: TRANSPORT_KEY }));
   }
 
   async start(): Promise<void> {
     await this.client.connect();
     const channel = nsPattern(this.ns, PoolEvent.SnapshotChanged);
     this.sub.on('message', (ch, message) => {
-      if (ch === channel) this.snapshots.push((JSON.parse(message) as { data: PoolSnapshot }).data);
+      if (ch !== channel) return;
+      const opened = this.seal.open(JSON.parse(message));
+      if (opened.ok) this.snapshots.push((opened.packet as { data: PoolSnapshot }).data);
     });
     await this.sub.subscribe(channel);
   }
 
-  send<T>(pattern: string, data: unknown = {}): Promise<T> {
-    return firstValueFrom(this.client.send<T>(nsPattern(this.ns, pattern), data).pipe(timeout(5000)));
+  /** As the admin and the gateways send: the admin's RPCs with a caller proof of `as` (null: none). */
+  send<T>(pattern: string, data: unknown = {}, as: ProvenCaller | null = ADMIN): Promise<T> {
+    const proven =
+      ADMIN_PATTERNS.has(pattern) && as && typeof data === 'object' && data !== null
+        ? { ...data, proof: signCallerProof(callerProofKey(JWT_SECRET), as, nsPattern(this.ns, pattern), data) }
+        : data;
+    return firstValueFrom(this.client.send<T>(nsPattern(this.ns, pattern), proven).pipe(timeout(5000)));
   }
 
   emit(pattern: string, data: unknown): Promise<unknown> {
@@ -237,6 +255,15 @@ describe('key-pool (SQLite)', () => {
     ids = { k1: a1.id, k2: a2.id, k3: second.added[0].id };
     expect(a1).toMatchObject({ masked: `${k1.slice(0, 4)}…${k1.slice(-4)}`, status: 'active', inUse: 0, failureCount: 0 });
     expect(JSON.stringify([first, second])).not.toMatch(new RegExp(`${k1}|${k2}|${k3}`));
+  });
+
+  it('lists and changes the pool only for a caller proof of an admin', async () => {
+    await expect(pool.send(PoolPattern.List, {}, null)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(pool.send(PoolPattern.ResetAll, { caller: ADMIN }, null)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(pool.send(PoolPattern.Add, { keys: secret('x') }, { ...ADMIN, role: 'user' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    const other = { ...ADMIN };
+    const forged = { keys: secret('y'), proof: signCallerProof(callerProofKey('not-the-jwt-secret-not-the-jwt-secret'), other, nsPattern(ns, PoolPattern.Add), { keys: secret('y') }) };
+    await expect(pool.send(PoolPattern.Add, forged, null)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
   it('rejects a malformed add', async () => {

@@ -8,6 +8,8 @@ import { HealthQueueMetrics } from './health/health-queue.metrics';
 import { KeyCheckService } from './keys/key-check.service';
 import { PoolKeysService } from './keys/pool-keys.service';
 import { ReadinessChecks } from './readiness';
+import { ResourceRecordsService } from './resources/resource-records.service';
+import { ResourcesController } from './resources/resources.controller';
 import { PoolController } from './rpc/pool.controller';
 import { CryptoService } from './secrets/crypto.service';
 import { InFlightService } from './state/in-flight.service';
@@ -19,7 +21,7 @@ import { StatePersister } from './state/state-persister.service';
 /** key-pool: the single writer of pool state. RPCs and events over the Redis transport; probes over HTTP. */
 @Module({
   imports: [ConfigModule, loggerModule('key-pool'), DbModule.forService('key-pool'), ProbesModule.forRoot()],
-  controllers: [PoolController, pingController(PoolPattern.Ping)],
+  controllers: [PoolController, ResourcesController, pingController(PoolPattern.Ping)],
   providers: [
     RpcClient,
     CryptoService,
@@ -32,6 +34,7 @@ import { StatePersister } from './state/state-persister.service';
     HealthCheckService,
     ReadinessChecks,
     PoolMetrics,
+    ResourceRecordsService,
     HealthQueueMetrics,
   ],
 })

@@ -5,3 +5,4 @@ export * from './user-key';
 export * from './rpc';
 export * from './usage';
 export * from './limits';
+export * from './resources';

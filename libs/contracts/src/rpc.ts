@@ -1,7 +1,10 @@
 /** Payloads of the RPCs between admin (and gateway) and the auth and key-pool services. */
 import type { LogQuery, Role, StatsWindow } from './types';
 
-/** Who is calling, as established by the admin's JWT guard; auth enforces object-level access with it. */
+/**
+ * Who is calling: auth derives it from the caller proof of the request (never from a `caller` object sent in a
+ * payload) and enforces object-level access with it.
+ */
 export interface Caller {
   userId: string;
   role: Role;
@@ -31,10 +34,18 @@ export interface RefreshRequest {
 
 export interface LogoutRequest {
   refreshToken?: string;
+  /** a caller proof: ends the session it names (logout with only the access token) */
+  proof?: string;
 }
 
+/**
+ * Base of every RPC made for a logged-in user (to auth; and the admin-only key-pool RPCs): `proof` is a caller
+ * proof the admin signs for this one message after verifying the user's access token (`signCallerProof` in
+ * @gg/nest-common: user, role, token version, session, pattern, payload hash, 30 s, single use). The receiver
+ * verifies it and derives the caller from it.
+ */
 export interface CallerRequest {
-  caller: Caller;
+  proof: string;
 }
 
 export interface ChangePasswordRequest extends CallerRequest {

@@ -65,6 +65,8 @@ export interface PoolKey {
   lastUsedAt: string | null;
   lastError: string | null;
   totalRequests: number;
+  /** resources (files, cached contents, batches, …) created through the gateway that this key holds now */
+  resources?: number;
 }
 
 export interface AddPoolKeysResult {
@@ -189,6 +191,8 @@ export interface PoolSnapshot {
   applied?: Record<string, number>;
   /** epoch ms until which the whole pool pauses (Google throttling the server), or 0 */
   pausedUntil: number;
+  /** model -> epoch ms until which that model rests on every key (Google overloaded for it); absent: none */
+  modelPausedUntil?: Record<string, number>;
   keys: SnapshotKey[];
 }
 
@@ -206,7 +210,19 @@ export interface AttemptOutcome {
   at: number;
   /** how many attempts this outcome stands for: gateways send successes aggregated per key and model (default 1) */
   count?: number;
+  /** the user whose request the attempt served: failures nothing confirms weigh once per user */
+  user?: string;
+  /**
+   * transient failures only: 'key' when another key then served the same request (the key's fault); 'request' when
+   * the request failed this way on every key it was tried on (its content or the model, not the keys); absent when
+   * there was nothing to compare with
+   */
+  blame?: AttemptBlame;
+  /** a 503 UNAVAILABLE / overloaded answer: evidence about the model rather than the key */
+  overloaded?: boolean;
 }
+
+export type AttemptBlame = 'key' | 'request';
 
 export interface PoolOutcomeBatch {
   gatewayId: string;

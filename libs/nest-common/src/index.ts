@@ -9,3 +9,5 @@ export * from './ping';
 export * from './metrics';
 export * from './service-log-sink';
 export * from './client-address';
+export * from './transport-seal';
+export * from './caller-proof';

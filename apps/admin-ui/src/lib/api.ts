@@ -79,12 +79,19 @@ function clearSession(): void {
   accessToken = null;
 }
 
+/** The live streams of the admin API and the ticket each needs. */
+const STREAM_OF: Record<string, 'logs' | 'service-logs'> = { '/logs/stream': 'logs', '/service-logs/stream': 'service-logs' };
+
 /**
  * The URL of an event stream (`/api/logs/stream`, `/api/service-logs/stream`): EventSource cannot send headers,
- * so the access token goes in `?access_token=` (the admin takes it out of the URL before logging).
+ * and an access token in a URL would end up in proxy logs, so each connection first gets a single-use ticket
+ * (`POST /api/streams/ticket`, 30 s) and opens `?ticket=`. Throws ApiError like any call (401 sends to login).
  */
-export function streamUrl(path: string, query?: object): string {
-  return buildUrl(path, { ...(query ?? {}), access_token: accessToken ?? '' });
+export async function streamUrl(path: string, query?: object): Promise<string> {
+  const stream = STREAM_OF[path];
+  if (!stream) throw new ApiError(0, `not a stream: ${path}`);
+  const { ticket } = await request<{ ticket: string; expiresIn: number }>('/streams/ticket', { method: 'POST', body: { stream } });
+  return buildUrl(path, { ...(query ?? {}), ticket });
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * A live event stream of the admin API (`/api/logs/stream`, `/api/service-logs/stream`) on EventSource.
- * The access token rides in `?access_token=`; when the stream is refused (an expired token after a reconnect)
- * the session is refreshed and the stream opened again, with a growing pause between tries.
+ * Each connection opens with a fresh single-use ticket (`POST /api/streams/ticket`, never the access token in the
+ * URL); when the stream is refused or drops, a new ticket is fetched (refreshing the session if needed) and the
+ * stream opened again, with a growing pause between tries.
  */
-import { api, refreshSession, streamUrl } from './api';
+import { ApiError, streamUrl } from './api';
 
 const MAX_BACKOFF_MS = 15_000;
 
@@ -14,6 +15,8 @@ export class LiveStream<T> {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #backoff = 1000;
   #running = false;
+  /** bumped by stop(): a connect started before it never opens a stream */
+  #generation = 0;
 
   constructor(
     private readonly path: string,
@@ -28,11 +31,12 @@ export class LiveStream<T> {
   start(): void {
     if (this.#running) return;
     this.#running = true;
-    this.#connect();
+    void this.#connect();
   }
 
   stop(): void {
     this.#running = false;
+    this.#generation++;
     clearTimeout(this.#timer);
     this.#source?.close();
     this.#source = null;
@@ -45,9 +49,19 @@ export class LiveStream<T> {
     this.start();
   }
 
-  #connect(): void {
+  async #connect(): Promise<void> {
     if (!this.#running) return;
-    const source = new EventSource(streamUrl(this.path, this.query()));
+    const generation = this.#generation;
+    let url: string;
+    try {
+      // the ticket call refreshes an expired access token by itself, and sends to login when the session is over
+      url = await streamUrl(this.path, this.query());
+    } catch (e) {
+      if (!(e instanceof ApiError && e.sessionExpired)) this.#retryLater();
+      return;
+    }
+    if (!this.#running || this.#source || generation !== this.#generation) return;
+    const source = new EventSource(url);
     this.#source = source;
     source.onopen = () => {
       this.connected = true;
@@ -62,22 +76,18 @@ export class LiveStream<T> {
     };
     source.onerror = () => {
       this.connected = false;
-      // EventSource retries by itself after a dropped connection; CLOSED means it was refused (401, 403).
-      if (source.readyState !== EventSource.CLOSED || this.#source !== source) return;
+      if (this.#source !== source) return;
+      // a ticket opens one connection: EventSource's own retry would present a used one, so reconnect here
       source.close();
       this.#source = null;
-      this.#timer = setTimeout(() => void this.#renewAndReconnect(), this.#backoff);
-      this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
+      this.#retryLater();
     };
   }
 
-  async #renewAndReconnect(): Promise<void> {
+  #retryLater(): void {
     if (!this.#running) return;
-    if (!(await refreshSession())) {
-      // no session any more: any authenticated call sends the browser to the login page
-      await api.auth.me().catch(() => undefined);
-      return;
-    }
-    this.#connect();
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => void this.#connect(), this.#backoff);
+    this.#backoff = Math.min(this.#backoff * 2, MAX_BACKOFF_MS);
   }
 }

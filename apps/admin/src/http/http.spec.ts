@@ -7,16 +7,21 @@ import type { Server } from 'node:http';
 import express, { type Request } from 'express';
 import { securityHeaders } from './security-headers';
 import { spaHandlers, UI_NOT_BUILT_HTML } from './spa';
-import { streamTokenFromQuery } from './stream-token';
+import { STREAM_TICKET, streamTicketFromQuery, type WithStreamTicket } from './stream-token';
 
 /** A bare express app with the admin's middleware and a stand-in for the Nest routes. */
 async function serve(uiDir: string): Promise<{ url: string; seen: Request[]; close: () => Promise<void> }> {
   const app = express();
   const seen: Request[] = [];
-  app.use(streamTokenFromQuery, securityHeaders, ...spaHandlers(uiDir));
+  app.use(streamTicketFromQuery, securityHeaders, ...spaHandlers(uiDir));
   app.use((req, res) => {
     seen.push(req);
-    res.status(404).json({ from: 'nest', url: req.originalUrl, authorization: req.headers.authorization ?? null });
+    res.status(404).json({
+      from: 'nest',
+      url: req.originalUrl,
+      authorization: req.headers.authorization ?? null,
+      ticket: (req as WithStreamTicket)[STREAM_TICKET] ?? null,
+    });
   });
   const server: Server = await new Promise((r) => {
     const s = app.listen(0, '127.0.0.1', () => r(s));
@@ -70,17 +75,17 @@ describe('admin HTTP middleware', () => {
     }
   });
 
-  it('moves ?access_token= into the Authorization header on the log stream only, and out of every URL', async () => {
+  it('takes ?ticket= and ?access_token= out of every URL; keeps the ticket of a stream request; never believes a token in a URL', async () => {
     const s = await serve(join(tmp(), 'missing'));
     try {
-      const stream = await (await fetch(`${s.url}/api/logs/stream?access_token=tok123&x=1`)).json();
-      expect(stream).toEqual({ from: 'nest', url: '/api/logs/stream?x=1', authorization: 'Bearer tok123' });
-      const other = await (await fetch(`${s.url}/api/users?access_token=tok123`)).json();
-      expect(other).toEqual({ from: 'nest', url: '/api/users', authorization: null });
-      const header = (await (
-        await fetch(`${s.url}/api/logs/stream?access_token=fromquery`, { headers: { authorization: 'Bearer fromheader' } })
-      ).json()) as { authorization: string };
-      expect(header.authorization).toBe('Bearer fromheader');
+      const stream = await (await fetch(`${s.url}/api/logs/stream?ticket=tick123&x=1`)).json();
+      expect(stream).toEqual({ from: 'nest', url: '/api/logs/stream?x=1', authorization: null, ticket: 'tick123' });
+      const service = await (await fetch(`${s.url}/api/service-logs/stream?level=warn&ticket=t2`)).json();
+      expect(service).toEqual({ from: 'nest', url: '/api/service-logs/stream?level=warn', authorization: null, ticket: 't2' });
+      const token = await (await fetch(`${s.url}/api/logs/stream?access_token=tok123`)).json();
+      expect(token).toEqual({ from: 'nest', url: '/api/logs/stream', authorization: null, ticket: null });
+      const other = await (await fetch(`${s.url}/api/users?access_token=tok123&ticket=t3`)).json();
+      expect(other).toEqual({ from: 'nest', url: '/api/users', authorization: null, ticket: null });
     } finally {
       await s.close();
     }

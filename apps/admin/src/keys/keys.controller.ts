@@ -7,51 +7,52 @@ import {
   type PoolKey,
   type PoolKeyIdRequest,
 } from '@gg/contracts';
-import { RpcClient } from '@gg/nest-common';
 import { IdParamDto } from '../common/id-param.dto';
-import { Roles } from '../security/decorators';
+import type { AuthUser } from '../security/auth-user';
+import { CallerRpc } from '../security/caller-rpc';
+import { AuthCaller, Roles } from '../security/decorators';
 import { AddPoolKeysDto } from './keys.dto';
 
 /** A key check makes one real upstream call: give it longer than the default RPC timeout. */
 const CHECK_TIMEOUT_MS = 30_000;
 
-/** `/api/keys`: the Gemini key pool, admin only. */
+/** `/api/keys`: the Gemini key pool, admin only (key-pool also wants the admin's caller proof). */
 @Controller('keys')
 @Roles('admin')
 export class KeysController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: CallerRpc) {}
 
   @Get()
-  list(): Promise<PoolKey[]> {
-    return this.rpc.send<PoolKey[]>(PoolPattern.List, {});
+  list(@AuthCaller() caller: AuthUser): Promise<PoolKey[]> {
+    return this.rpc.send<PoolKey[]>(caller, PoolPattern.List);
   }
 
   @Post()
-  add(@Body() body: AddPoolKeysDto): Promise<AddPoolKeysResult> {
-    return this.rpc.send<AddPoolKeysResult>(PoolPattern.Add, { keys: body.keys } satisfies AddPoolKeysRequest);
+  add(@AuthCaller() caller: AuthUser, @Body() body: AddPoolKeysDto): Promise<AddPoolKeysResult> {
+    return this.rpc.send<AddPoolKeysResult>(caller, PoolPattern.Add, { keys: body.keys } satisfies AddPoolKeysRequest);
   }
 
   @Post('reset')
   @HttpCode(200)
-  resetAll(): Promise<unknown> {
-    return this.rpc.send<unknown>(PoolPattern.ResetAll, {});
+  resetAll(@AuthCaller() caller: AuthUser): Promise<unknown> {
+    return this.rpc.send<unknown>(caller, PoolPattern.ResetAll);
   }
 
   @Delete(':id')
   @HttpCode(204)
-  async remove(@Param() { id }: IdParamDto): Promise<void> {
-    await this.rpc.send<unknown>(PoolPattern.Delete, { id } satisfies PoolKeyIdRequest);
+  async remove(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto): Promise<void> {
+    await this.rpc.send<unknown>(caller, PoolPattern.Delete, { id } satisfies PoolKeyIdRequest);
   }
 
   @Post(':id/reset')
   @HttpCode(200)
-  reset(@Param() { id }: IdParamDto): Promise<unknown> {
-    return this.rpc.send<unknown>(PoolPattern.Reset, { id } satisfies PoolKeyIdRequest);
+  reset(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto): Promise<unknown> {
+    return this.rpc.send<unknown>(caller, PoolPattern.Reset, { id } satisfies PoolKeyIdRequest);
   }
 
   @Post(':id/check')
   @HttpCode(200)
-  check(@Param() { id }: IdParamDto): Promise<KeyCheckResult> {
-    return this.rpc.send<KeyCheckResult>(PoolPattern.Check, { id } satisfies PoolKeyIdRequest, CHECK_TIMEOUT_MS);
+  check(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto): Promise<KeyCheckResult> {
+    return this.rpc.send<KeyCheckResult>(caller, PoolPattern.Check, { id } satisfies PoolKeyIdRequest, CHECK_TIMEOUT_MS);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { ErrorCode, type Caller, type RequestLog } from '@gg/contracts';
-import { DomainError, ProbesService, RpcClient } from '@gg/nest-common';
-import { checkSession } from '../security/session.guard';
+import { DomainError, ProbesService, type ProvenCaller } from '@gg/nest-common';
+import { SessionLiveness } from '../security/session-liveness.service';
 import type { Request, Response } from 'express';
 import { Gauge } from 'prom-client';
 import { filter, Subject } from 'rxjs';
@@ -34,7 +34,7 @@ export class LogStreamService implements OnModuleDestroy {
 
   constructor(
     probes: ProbesService,
-    private readonly rpc: RpcClient,
+    private readonly sessions: SessionLiveness,
   ) {
     this.clients = new Gauge({ name: 'admin_log_stream_clients', help: 'open /api/logs/stream responses', registers: [probes.registry] });
   }
@@ -44,7 +44,7 @@ export class LogStreamService implements OnModuleDestroy {
   }
 
   /** Turn the raw response into an event stream of the logs the caller may see, until the client goes. */
-  stream(caller: Caller, req: Request, res: Response): void {
+  stream(caller: ProvenCaller, req: Request, res: Response): void {
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -71,7 +71,7 @@ export class LogStreamService implements OnModuleDestroy {
     const subscription = this.logs$.pipe(filter(visibleTo(caller))).subscribe((log) => send(`data: ${JSON.stringify(log)}\n\n`));
     const heartbeat = setInterval(() => send(': ping\n\n'), HEARTBEAT_MS);
     const recheck = setInterval(() => {
-      checkSession(this.rpc, caller).catch((e: unknown) => {
+      this.sessions.assertLive(caller).catch((e: unknown) => {
         // auth said no: the session is over; auth not answering does not end a stream
         if (e instanceof DomainError && e.code !== ErrorCode.Unavailable) close();
       });

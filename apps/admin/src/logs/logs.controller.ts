@@ -1,8 +1,9 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { AuthPattern, type Caller, type LogsQueryRequest, type Page, type RequestLog } from '@gg/contracts';
-import { RpcClient } from '@gg/nest-common';
+import { AuthPattern, type LogsQueryRequest, type Page, type RequestLog } from '@gg/contracts';
 import type { Request, Response } from 'express';
-import { AuthCaller, CheckedByAuth } from '../security/decorators';
+import type { AuthUser } from '../security/auth-user';
+import { CallerRpc } from '../security/caller-rpc';
+import { AuthCaller, CheckedByAuth, StreamTicket } from '../security/decorators';
 import { userScope } from '../security/scope';
 import { LogStreamService } from './log-stream.service';
 import { LogsQueryDto } from './logs.dto';
@@ -11,22 +12,22 @@ import { LogsQueryDto } from './logs.dto';
 @Controller('logs')
 export class LogsController {
   constructor(
-    private readonly rpc: RpcClient,
+    private readonly rpc: CallerRpc,
     private readonly logStream: LogStreamService,
   ) {}
 
   @Get()
   @CheckedByAuth()
-  query(@AuthCaller() caller: Caller, @Query() query: LogsQueryDto): Promise<Page<RequestLog>> {
-    return this.rpc.send<Page<RequestLog>>(AuthPattern.LogsQuery, {
-      caller,
+  query(@AuthCaller() caller: AuthUser, @Query() query: LogsQueryDto): Promise<Page<RequestLog>> {
+    return this.rpc.send<Page<RequestLog>>(caller, AuthPattern.LogsQuery, {
       query: { ...query, userId: userScope(caller, undefined) },
-    } satisfies LogsQueryRequest);
+    } satisfies Omit<LogsQueryRequest, 'proof'>);
   }
 
-  /** `text/event-stream`; the token may come as `?access_token=` here, since EventSource cannot send headers. */
+  /** `text/event-stream`; EventSource cannot send headers: `?ticket=` from `POST /api/streams/ticket`. */
   @Get('stream')
-  stream(@AuthCaller() caller: Caller, @Req() req: Request, @Res() res: Response): void {
+  @StreamTicket('logs')
+  stream(@AuthCaller() caller: AuthUser, @Req() req: Request, @Res() res: Response): void {
     this.logStream.stream(caller, req, res);
   }
 }

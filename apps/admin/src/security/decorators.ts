@@ -1,7 +1,8 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata, UnauthorizedException } from '@nestjs/common';
-import type { Caller, Role } from '@gg/contracts';
+import type { Role } from '@gg/contracts';
 import type { Request } from 'express';
 import type { AuthUser } from './auth-user';
+import type { StreamName } from '../streams/stream-ticket.store';
 
 export const IS_PUBLIC_KEY = 'gg:public';
 export const ROLES_KEY = 'gg:roles';
@@ -12,8 +13,8 @@ export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUB
 export const CHECKED_BY_AUTH_KEY = 'gg:checked-by-auth';
 
 /**
- * Every handler of this route sends the caller to auth, which re-checks the session itself (user active, role
- * and token version): SessionGuard need not ask auth a second time.
+ * Every handler of this route sends a caller proof to auth, which re-checks the session itself (user active,
+ * role, token version, session not ended): SessionGuard need not ask auth a second time.
  */
 export const CheckedByAuth = (): MethodDecorator & ClassDecorator => SetMetadata(CHECKED_BY_AUTH_KEY, true);
 
@@ -26,8 +27,10 @@ function authUser(ctx: ExecutionContext): AuthUser {
   return user;
 }
 
-/** The caller as auth expects it in every RPC: exactly `{userId, role, tokenVersion}`. */
-export const AuthCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): Caller => {
-  const { userId, role, tokenVersion } = authUser(ctx);
-  return { userId, role, tokenVersion };
-});
+/** The authenticated caller (user, role, token version, session): what `CallerRpc` signs proofs for. */
+export const AuthCaller = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthUser => authUser(ctx));
+
+export const STREAM_TICKET_KEY = 'gg:stream-ticket';
+
+/** The route is a live stream: it also authenticates with a single-use `?ticket=` of this stream. */
+export const StreamTicket = (stream: StreamName): MethodDecorator => SetMetadata(STREAM_TICKET_KEY, stream);

@@ -2,6 +2,9 @@ import { type ExecutionContext, ForbiddenException, UnauthorizedException } from
 import { Reflector } from '@nestjs/core';
 import type { AppConfig } from '@gg/config';
 import { DomainError, ProbesController, type RpcClient } from '@gg/nest-common';
+import type { StreamTicketStore } from '../streams/stream-ticket.store';
+import { CallerRpc } from './caller-rpc';
+import { SessionLiveness } from './session-liveness.service';
 import jwt from 'jsonwebtoken';
 import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER } from './auth-user';
 import { CheckedByAuth, Public, Roles } from './decorators';
@@ -43,11 +46,11 @@ function sign(claims: object, options: jwt.SignOptions = {}, secret = SECRET): s
   });
 }
 
-const alice = { sub: 'u-1', username: 'alice', role: 'user', tv: 1 };
+const alice = { sub: 'u-1', username: 'alice', role: 'user', tv: 1, sid: 's-1' };
 
 describe('JwtAuthGuard', () => {
-  new JwtStrategy({ jwtSecret: SECRET } as AppConfig); // registers the 'jwt' passport strategy
-  const guard = new JwtAuthGuard(new Reflector());
+  new JwtStrategy({ jwtSecret: SECRET, accessTokenTtlSeconds: 900 } as AppConfig); // registers the 'jwt' passport strategy
+  const guard = new JwtAuthGuard(new Reflector(), {} as StreamTicketStore);
 
   async function attempt(token: string | undefined, handler: keyof Routes = 'closed'): Promise<FakeReq> {
     const req: FakeReq = { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } };
@@ -57,7 +60,7 @@ describe('JwtAuthGuard', () => {
 
   it('lets a valid token through and puts the caller on the request', async () => {
     const req = await attempt(sign(alice));
-    expect(req.user).toEqual({ userId: 'u-1', role: 'user', tokenVersion: 1, username: 'alice' });
+    expect(req.user).toEqual({ userId: 'u-1', role: 'user', tokenVersion: 1, sessionId: 's-1', username: 'alice' });
   });
 
   it('opens @Public() routes, the probes and non-HTTP handlers without a token', async () => {
@@ -75,7 +78,12 @@ describe('JwtAuthGuard', () => {
     ['wrong issuer', sign(alice, { issuer: 'someone-else' })],
     ['an unknown role', sign({ ...alice, role: 'root' })],
     ['no subject', sign({ username: 'alice', role: 'user', tv: 1 })],
-    ['no token version', sign({ sub: 'u-1', username: 'alice', role: 'user' })],
+    ['no token version', sign({ sub: 'u-1', username: 'alice', role: 'user', sid: 's-1' })],
+    ['no session id', sign({ sub: 'u-1', username: 'alice', role: 'user', tv: 1 })],
+    ['no exp', jwt.sign(alice, SECRET, { algorithm: 'HS256', issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE })],
+    ['no iat', jwt.sign({ ...alice, exp: Math.floor(Date.now() / 1000) + 60 }, SECRET, { noTimestamp: true, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE })],
+    ['a lifetime longer than the access token TTL', sign(alice, { expiresIn: 86_400 })],
+    ['no audience', jwt.sign(alice, SECRET, { algorithm: 'HS256', issuer: ACCESS_TOKEN_ISSUER, expiresIn: 60 })],
   ])('refuses %s with 401', async (_name, token) => {
     await expect(attempt(token)).rejects.toThrow(new UnauthorizedException('missing or invalid access token'));
   });
@@ -107,20 +115,42 @@ describe('SessionGuard', () => {
       getHandler: () => Checked.prototype[handler],
       switchToHttp: () => ({ getRequest: () => req }),
     }) as unknown as ExecutionContext;
-  const user = { userId: 'u-1', role: 'admin', tokenVersion: 3, username: 'root' };
-
-  it('asks auth about the session on routes that do not reach auth, and lets 401 from auth through', async () => {
+  const user = { userId: 'u-1', role: 'admin', tokenVersion: 3, sessionId: 's-9', username: 'root' };
+  const config = { jwtSecret: SECRET, redisNamespace: 'ns' } as AppConfig;
+  const setup = () => {
     const rpc = new FakeRpc();
-    const guard = new SessionGuard(new Reflector(), rpc as unknown as RpcClient);
+    const liveness = new SessionLiveness(new CallerRpc(config, rpc as unknown as RpcClient));
+    return { rpc, liveness, guard: new SessionGuard(new Reflector(), liveness) };
+  };
+
+  it('asks auth about the session with a caller proof (no bare caller), and lets 401 from auth through', async () => {
+    const { rpc, guard } = setup();
     expect(await guard.canActivate(ctx({ headers: {}, user }, 'direct'))).toBe(true);
-    expect(rpc.sent).toEqual([{ caller: { userId: 'u-1', role: 'admin', tokenVersion: 3 } }]);
+    expect(rpc.sent).toEqual([{ proof: expect.stringMatching(/^[\w-]+\.[\w-]+$/) }]);
     rpc.answer = () => Promise.reject(DomainError.unauthorized('session is no longer valid; please log in again'));
+    await new Promise((r) => setTimeout(r, 550));
     await expect(guard.canActivate(ctx({ headers: {}, user }, 'direct'))).rejects.toThrow('session is no longer valid');
   });
 
-  it('does not ask twice on routes whose handlers send the caller to auth anyway', async () => {
-    const rpc = new FakeRpc();
-    const guard = new SessionGuard(new Reflector(), rpc as unknown as RpcClient);
+  it('believes a live answer for 500 ms only, and shares one check among concurrent requests', async () => {
+    const { rpc, guard, liveness } = setup();
+    await Promise.all([1, 2, 3].map(() => guard.canActivate(ctx({ headers: {}, user }, 'direct'))));
+    expect(rpc.sent).toHaveLength(1);
+    await guard.canActivate(ctx({ headers: {}, user }, 'direct'));
+    expect(rpc.sent).toHaveLength(1);
+    await new Promise((r) => setTimeout(r, 550));
+    await guard.canActivate(ctx({ headers: {}, user }, 'direct'));
+    expect(rpc.sent).toHaveLength(2);
+    liveness.forget('s-9');
+    await guard.canActivate(ctx({ headers: {}, user }, 'direct'));
+    expect(rpc.sent).toHaveLength(3);
+    liveness.forgetUser('u-1');
+    await guard.canActivate(ctx({ headers: {}, user }, 'direct'));
+    expect(rpc.sent).toHaveLength(4);
+  });
+
+  it('does not ask twice on routes whose handlers send a caller proof to auth anyway', async () => {
+    const { rpc, guard } = setup();
     expect(await guard.canActivate(ctx({ headers: {}, user }, 'viaAuth'))).toBe(true);
     expect(rpc.sent).toEqual([]);
   });

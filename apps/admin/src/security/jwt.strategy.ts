@@ -2,27 +2,34 @@ import { Inject, Injectable, UnauthorizedException } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { ExtractJwt, Strategy } from 'passport-jwt';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, authUserFromClaims, type AuthUser } from './auth-user';
+import { accessTokenVerifyOptions } from './access-token';
+import { authUserFromClaims, type AuthUser } from './auth-user';
 
 /**
- * Access tokens from `Authorization: Bearer`: HS256 only (no `none`, no algorithm confusion), our issuer and
- * audience, not expired. (`?access_token=` on the log stream is moved into the header by `streamTokenFromQuery`.)
+ * Access tokens from `Authorization: Bearer` only (never from a URL): HS256 only (no `none`, no algorithm
+ * confusion), our issuer and audience, `exp`, `iat` and `sid` required, not expired, no older than the access
+ * token lifetime. Whether the session is still live is SessionGuard's question.
  */
 @Injectable()
 export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
+  private readonly maxLifetime: number;
+
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    const { secret, algorithms, issuer, audience, maxAge } = accessTokenVerifyOptions(config);
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.jwtSecret,
-      algorithms: ['HS256'],
-      issuer: ACCESS_TOKEN_ISSUER,
-      audience: ACCESS_TOKEN_AUDIENCE,
+      secretOrKey: secret,
+      algorithms,
+      issuer,
+      audience,
       ignoreExpiration: false,
+      jsonWebTokenOptions: { maxAge },
     });
+    this.maxLifetime = config.accessTokenTtlSeconds;
   }
 
   validate(claims: unknown): AuthUser {
-    const user = authUserFromClaims(claims);
+    const user = authUserFromClaims(claims, this.maxLifetime);
     if (!user) throw new UnauthorizedException('missing or invalid access token');
     return user;
   }

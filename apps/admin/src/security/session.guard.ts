@@ -1,22 +1,21 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthPattern, type Caller, type CallerRequest } from '@gg/contracts';
-import { RpcClient } from '@gg/nest-common';
 import type { Request } from 'express';
 import type { AuthUser } from './auth-user';
 import { CHECKED_BY_AUTH_KEY, IS_PUBLIC_KEY } from './decorators';
+import { SessionLiveness } from './session-liveness.service';
 
 /**
- * Global, after the JWT and role guards: a valid signature is not enough, the session must still be live. For
- * routes that do not pass the caller to auth anyway (pool keys, the log stream, service logs), one RPC asks auth
- * whether the user still exists, is active, has that role and is at the token's version, so a deactivation or
- * a password change ends every access token at once, not when it expires (401 from auth otherwise).
+ * Global, after the JWT and role guards: a valid signature is not enough, the session must still be live. Routes
+ * whose handlers send a caller proof to auth anyway are checked there; for the others (pool keys, the streams,
+ * service logs, stream tickets) SessionLiveness asks auth (at most every 500 ms per session), so a logout,
+ * refresh-token reuse, password change, role change or deactivation refuses the token within a second.
  */
 @Injectable()
 export class SessionGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
-    private readonly rpc: RpcClient,
+    private readonly sessions: SessionLiveness,
   ) {}
 
   async canActivate(ctx: ExecutionContext): Promise<boolean> {
@@ -26,13 +25,7 @@ export class SessionGuard implements CanActivate {
     if (this.reflector.getAllAndOverride<boolean>(CHECKED_BY_AUTH_KEY, targets)) return true;
     const user = ctx.switchToHttp().getRequest<Request>().user as AuthUser | undefined;
     if (!user) return true; // the probes: the JWT guard let them through without a user
-    await checkSession(this.rpc, user);
+    await this.sessions.assertLive(user);
     return true;
   }
-}
-
-/** Throws (UNAUTHORIZED from auth, or UNAVAILABLE) unless auth still accepts this caller. */
-export async function checkSession(rpc: RpcClient, user: Caller): Promise<void> {
-  const caller: Caller = { userId: user.userId, role: user.role, tokenVersion: user.tokenVersion };
-  await rpc.send<unknown>(AuthPattern.Me, { caller } satisfies CallerRequest);
 }

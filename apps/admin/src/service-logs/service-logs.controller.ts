@@ -1,7 +1,7 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { ServiceLogLine } from '@gg/contracts';
 import type { Request, Response } from 'express';
-import { Roles } from '../security/decorators';
+import { Roles, StreamTicket } from '../security/decorators';
 import { ServiceLogsQueryDto, ServiceLogsStreamQueryDto } from './service-logs.dto';
 import { ServiceLogsService } from './service-logs.service';
 
@@ -16,8 +16,9 @@ export class ServiceLogsController {
     return { items: await this.logs.recent({ level, app }, limit ?? 200) };
   }
 
-  /** `text/event-stream`; the token may come as `?access_token=` here, since EventSource cannot send headers. */
+  /** `text/event-stream`; EventSource cannot send headers: `?ticket=` from `POST /api/streams/ticket`. */
   @Get('stream')
+  @StreamTicket('service-logs')
   stream(@Query() { level, app }: ServiceLogsStreamQueryDto, @Req() req: Request, @Res() res: Response): void {
     this.logs.stream({ level, app }, req, res);
   }

@@ -5,17 +5,24 @@ export const REFRESH_COOKIE = 'gg_refresh';
 const COOKIE_PATH = '/api/auth';
 const MAX_TOKEN_LENGTH = 4096;
 
-function options(req: Request): CookieOptions {
-  // `req.secure` honours X-Forwarded-Proto from a trusted proxy ('trust proxy' is set at start).
-  return { httpOnly: true, sameSite: 'strict', path: COOKIE_PATH, secure: req.secure };
+/**
+ * `Secure` when the request came over https (`req.secure` honours X-Forwarded-Proto from a proxy listed in
+ * TRUSTED_PROXIES) or whenever the public URL (PUBLIC_BASE_URL) is https.
+ */
+export function cookieIsSecure(req: Request, publicBaseUrl: string | null): boolean {
+  return req.secure || (publicBaseUrl?.toLowerCase().startsWith('https:') ?? false);
 }
 
-export function setRefreshCookie(req: Request, res: Response, token: string, maxAgeSeconds: number): void {
-  res.cookie(REFRESH_COOKIE, token, { ...options(req), maxAge: maxAgeSeconds * 1000 });
+function options(secure: boolean): CookieOptions {
+  return { httpOnly: true, sameSite: 'strict', path: COOKIE_PATH, secure };
 }
 
-export function clearRefreshCookie(req: Request, res: Response): void {
-  res.clearCookie(REFRESH_COOKIE, options(req));
+export function setRefreshCookie(res: Response, secure: boolean, token: string, maxAgeSeconds: number): void {
+  res.cookie(REFRESH_COOKIE, token, { ...options(secure), maxAge: maxAgeSeconds * 1000 });
+}
+
+export function clearRefreshCookie(res: Response, secure: boolean): void {
+  res.clearCookie(REFRESH_COOKIE, options(secure));
 }
 
 /** The refresh token the browser sent, or undefined when there is none or it cannot be one. */

@@ -1,8 +1,10 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
-import { AuthPattern, type Caller, type ChangePasswordRequest, type CallerRequest, type LoginResult, type Me } from '@gg/contracts';
-import { RpcClient } from '@gg/nest-common';
+import { AuthPattern, type ChangePasswordRequest, type LoginResult, type Me } from '@gg/contracts';
 import type { Request, Response } from 'express';
+import type { AuthUser } from '../security/auth-user';
+import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, CheckedByAuth, Public } from '../security/decorators';
+import { SessionLiveness } from '../security/session-liveness.service';
 import { ChangePasswordDto, LoginDto } from './session.dto';
 import { SessionService } from './session.service';
 
@@ -11,7 +13,8 @@ import { SessionService } from './session.service';
 export class SessionController {
   constructor(
     private readonly session: SessionService,
-    private readonly rpc: RpcClient,
+    private readonly rpc: CallerRpc,
+    private readonly sessions: SessionLiveness,
   ) {}
 
   @Public()
@@ -37,14 +40,16 @@ export class SessionController {
 
   @Get('me')
   @CheckedByAuth()
-  me(@AuthCaller() caller: Caller): Promise<Me> {
-    return this.rpc.send<Me>(AuthPattern.Me, { caller } satisfies CallerRequest);
+  me(@AuthCaller() caller: AuthUser): Promise<Me> {
+    return this.rpc.send<Me>(caller, AuthPattern.Me);
   }
 
   @Patch('me/password')
   @HttpCode(204)
   @CheckedByAuth()
-  async changePassword(@AuthCaller() caller: Caller, @Body() body: ChangePasswordDto): Promise<void> {
-    await this.rpc.send<unknown>(AuthPattern.ChangePassword, { caller, ...body } satisfies ChangePasswordRequest);
+  async changePassword(@AuthCaller() caller: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
+    await this.rpc
+      .send<unknown>(caller, AuthPattern.ChangePassword, { ...body } satisfies Omit<ChangePasswordRequest, 'proof'>)
+      .finally(() => this.sessions.forgetUser(caller.userId));
   }
 }

@@ -1,6 +1,7 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { AuthPattern, type Caller, type Stats, type StatsRequest } from '@gg/contracts';
-import { RpcClient } from '@gg/nest-common';
+import { AuthPattern, type Stats, type StatsRequest } from '@gg/contracts';
+import type { AuthUser } from '../security/auth-user';
+import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, CheckedByAuth } from '../security/decorators';
 import { StatsQueryDto } from './stats.dto';
 
@@ -8,10 +9,10 @@ import { StatsQueryDto } from './stats.dto';
 @Controller('stats')
 @CheckedByAuth()
 export class StatsController {
-  constructor(private readonly rpc: RpcClient) {}
+  constructor(private readonly rpc: CallerRpc) {}
 
   @Get()
-  stats(@AuthCaller() caller: Caller, @Query() query: StatsQueryDto): Promise<Stats> {
-    return this.rpc.send<Stats>(AuthPattern.Stats, { caller, window: query.window } satisfies StatsRequest);
+  stats(@AuthCaller() caller: AuthUser, @Query() query: StatsQueryDto): Promise<Stats> {
+    return this.rpc.send<Stats>(caller, AuthPattern.Stats, { window: query.window } satisfies Omit<StatsRequest, 'proof'>);
   }
 }

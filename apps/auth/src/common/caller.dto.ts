@@ -4,7 +4,7 @@ import type { Caller, Role } from '@gg/contracts';
 
 export const ROLES: readonly Role[] = ['admin', 'user'];
 
-/** Who is calling, as the admin's JWT guard established it. */
+/** Who is calling, as CallerGuard proved it from the caller proof (any `caller` sent is replaced). */
 export class CallerDto implements Caller {
   @IsString()
   @MinLength(1)
@@ -23,6 +23,11 @@ export class CallerDto implements Caller {
 
 /** Base of every request made on behalf of a logged-in user. */
 export class CallerRequestDto {
+  /** the caller proof (checked by CallerGuard, which derives `caller` from it) */
+  @IsString()
+  @MaxLength(2048)
+  proof: string;
+
   @IsDefined()
   @ValidateNested()
   @Type(() => CallerDto)

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { DB_MANAGER, type DbManager } from '@gg/db';
+import { isSessionRevoked, revokeSession } from '../common/session-revocation';
 
 /** What is stored under `refresh:<sha256 of the token>`; the token itself is never stored. */
 export interface RefreshRecord {
@@ -53,13 +54,13 @@ export class RefreshTokenStore {
     await this.db.kv.set(recordKey(refreshTokenHash(token)), JSON.stringify({ ...record, used: true }), secondsLeft(record));
   }
 
+  /** Ends the session (the family id is the session id, `sid` in its access tokens): refresh and access tokens. */
   async revokeFamily(family: string): Promise<void> {
-    await this.db.kv.set(familyKey(family), JSON.stringify({ revoked: true }), this.config.refreshTokenTtlSeconds);
+    await revokeSession(this.db, this.config, family);
   }
 
-  async isFamilyRevoked(family: string): Promise<boolean> {
-    const raw = await this.db.kv.get(familyKey(family));
-    return raw !== null && (JSON.parse(raw) as { revoked?: boolean }).revoked === true;
+  isFamilyRevoked(family: string): Promise<boolean> {
+    return isSessionRevoked(this.db, family);
   }
 
   async delete(token: string): Promise<void> {
@@ -69,10 +70,6 @@ export class RefreshTokenStore {
 
 function recordKey(hash: string): string {
   return `refresh:${hash}`;
-}
-
-function familyKey(family: string): string {
-  return `family:${family}`;
 }
 
 function secondsLeft(record: RefreshRecord): number {

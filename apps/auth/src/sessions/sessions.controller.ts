@@ -1,7 +1,8 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { AuthPattern, type SessionTokens } from '@gg/contracts';
 import { NsMessagePattern } from '@gg/nest-common';
+import { LogoutProofGuard } from './logout-proof.guard';
 import { LoginDto, LogoutDto, RefreshDto } from './sessions.dto';
 import { SessionsService } from './sessions.service';
 
@@ -20,7 +21,8 @@ export class SessionsController {
   }
 
   @NsMessagePattern(AuthPattern.Logout)
+  @UseGuards(LogoutProofGuard)
   logout(@Payload() req: LogoutDto): Promise<null> {
-    return this.sessions.logout(req.refreshToken);
+    return this.sessions.logout(req.refreshToken, req.provenSessionId);
   }
 }

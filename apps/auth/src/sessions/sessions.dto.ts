@@ -35,4 +35,15 @@ export class LogoutDto implements LogoutRequest {
   @IsString()
   @MaxLength(256)
   refreshToken?: string;
+
+  @IsOptional()
+  @IsString()
+  @MaxLength(2048)
+  proof?: string;
+
+  /** set by LogoutProofGuard from a verified proof, never taken from the sender */
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  provenSessionId?: string;
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { SessionTokens } from '@gg/contracts';
@@ -19,6 +20,8 @@ export interface AccessClaims {
   role: UserRow['role'];
   /** the user's tokenVersion when the token was issued */
   tv: number;
+  /** the session (refresh-token family) the token belongs to; ending the session refuses the token */
+  sid: string;
 }
 
 const BAD_CREDENTIALS = 'invalid username or password';
@@ -77,8 +80,12 @@ export class SessionsService {
     });
   }
 
-  /** Ends the session: the token and every token of its family (a copy rotated elsewhere dies too). */
-  async logout(refreshToken?: string): Promise<null> {
+  /**
+   * Ends the session: the refresh token's family (a copy rotated elsewhere dies too) and the session its access
+   * tokens name, given by `sessionId` (from a verified caller proof) when the refresh token is missing.
+   */
+  async logout(refreshToken?: string, sessionId?: string): Promise<null> {
+    if (sessionId) await this.refreshTokens.revokeFamily(sessionId);
     if (!refreshToken) return null;
     const record = await this.refreshTokens.find(refreshToken);
     if (record) await this.refreshTokens.revokeFamily(record.family);
@@ -86,8 +93,8 @@ export class SessionsService {
     return null;
   }
 
-  private async issue(user: UserRow, family?: string): Promise<SessionTokens> {
-    const claims: AccessClaims = { sub: user.id, username: user.username, role: user.role, tv: user.tokenVersion };
+  private async issue(user: UserRow, family: string = randomUUID()): Promise<SessionTokens> {
+    const claims: AccessClaims = { sub: user.id, username: user.username, role: user.role, tv: user.tokenVersion, sid: family };
     const accessToken = await this.jwt.signAsync(claims, {
       algorithm: 'HS256',
       issuer: JWT_ISSUER,

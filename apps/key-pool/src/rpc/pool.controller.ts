@@ -1,4 +1,4 @@
-import { Controller } from '@nestjs/common';
+import { Controller, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import { PoolEvent, PoolPattern, type AddPoolKeysResult, type KeyCheckResult, type PoolKey, type PoolSnapshot } from '@gg/contracts';
 import { NsEventPattern, NsMessagePattern } from '@gg/nest-common';
@@ -6,6 +6,8 @@ import { KeyCheckService } from '../keys/key-check.service';
 import { PoolKeysService } from '../keys/pool-keys.service';
 import { InFlightService } from '../state/in-flight.service';
 import { PoolStateService } from '../state/pool-state.service';
+import { ResourceRecordsService } from '../resources/resource-records.service';
+import { AdminProofGuard } from './admin-proof.guard';
 import { AddPoolKeysDto, InFlightReportDto, PoolKeyIdDto, PoolOutcomeBatchDto } from './pool.dto';
 
 /** key-pool's RPCs (admin, gateways) and the events it consumes from gateways. */
@@ -16,6 +18,7 @@ export class PoolController {
     private readonly keys: PoolKeysService,
     private readonly checks: KeyCheckService,
     private readonly inFlight: InFlightService,
+    private readonly resources: ResourceRecordsService,
   ) {}
 
   @NsMessagePattern(PoolPattern.Snapshot)
@@ -24,32 +27,38 @@ export class PoolController {
   }
 
   @NsMessagePattern(PoolPattern.List)
-  list(): PoolKey[] {
-    return this.keys.list();
+  @UseGuards(AdminProofGuard)
+  list(): Promise<PoolKey[]> {
+    return this.resources.withCounts(this.keys.list());
   }
 
   @NsMessagePattern(PoolPattern.Add)
+  @UseGuards(AdminProofGuard)
   add(@Payload() dto: AddPoolKeysDto): Promise<AddPoolKeysResult> {
     return this.keys.add(dto.keys);
   }
 
   @NsMessagePattern(PoolPattern.Delete)
+  @UseGuards(AdminProofGuard)
   async delete(@Payload() dto: PoolKeyIdDto): Promise<{ deleted: true }> {
     await this.keys.delete(dto.id);
     return { deleted: true };
   }
 
   @NsMessagePattern(PoolPattern.Reset)
+  @UseGuards(AdminProofGuard)
   reset(@Payload() dto: PoolKeyIdDto): PoolKey {
     return this.keys.reset(dto.id);
   }
 
   @NsMessagePattern(PoolPattern.ResetAll)
+  @UseGuards(AdminProofGuard)
   resetAll(): PoolKey[] {
     return this.keys.resetAll();
   }
 
   @NsMessagePattern(PoolPattern.Check)
+  @UseGuards(AdminProofGuard)
   check(@Payload() dto: PoolKeyIdDto): Promise<KeyCheckResult> {
     return this.checks.check(dto.id);
   }
