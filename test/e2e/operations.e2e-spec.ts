@@ -81,34 +81,42 @@ describe('operations: metrics, service logs, API docs', () => {
     expect((await stack.api(token, 'POST', '/api/users', { username: 'ops-user', password: 'ops-user-pw', role: 'user' })).status).toBe(201);
     const userToken = await stack.login('ops-user', 'ops-user-pw');
     expect((await recent('', userToken)).status).toBe(403);
-    expect((await fetch(`${stack.adminUrl}/api/service-logs/stream?access_token=${userToken}`)).status).toBe(403);
+    // nor open their live stream: no ticket for it, and a token in the URL is never taken
+    expect((await stack.api(userToken, 'POST', '/api/streams/ticket', { stream: 'service-logs' })).status).toBe(403);
+    expect((await fetch(`${stack.adminUrl}/api/service-logs/stream?access_token=${userToken}`)).status).toBe(401);
   });
 
-  it('streams new lines live over SSE, with the token in the query (EventSource)', async () => {
+  it('streams new lines live over SSE, opened with a single-use ticket (EventSource)', async () => {
+    const issued = await stack.api<{ ticket: string }>(token, 'POST', '/api/streams/ticket', { stream: 'service-logs' });
+    expect(issued.status).toBe(200);
     const ctrl = new AbortController();
-    const res = await fetch(`${stack.adminUrl}/api/service-logs/stream?app=admin&level=warn&access_token=${token}`, { signal: ctrl.signal });
+    const res = await fetch(`${stack.adminUrl}/api/service-logs/stream?app=admin&level=warn&ticket=${issued.body.ticket}`, { signal: ctrl.signal });
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
     let text = '';
     try {
       // a failed login is logged by admin at warn level
-      const deadline = Date.now() + 10_000;
+      // generous: on a loaded machine the line travels app -> Redis stream -> admin -> SSE
+      const deadline = Date.now() + 20_000;
       let tries = 0;
       while (!/data: \{.*"app":"admin".*"level":"warn"/.test(text)) {
         if (Date.now() > deadline) throw new Error(`no live line; got: ${text}`);
-        if (tries++ < 20) await fetch(`${stack.adminUrl}/api/auth/me`);
+        if (tries++ < 40) await fetch(`${stack.adminUrl}/api/auth/me`);
         const chunk = await Promise.race([reader.read(), new Promise<null>((r) => setTimeout(() => r(null), 500))]);
         if (chunk && !chunk.done) text += new TextDecoder().decode(chunk.value);
       }
       expect(text).not.toContain(token);
+      expect(text).not.toContain(issued.body.ticket);
     } finally {
       ctrl.abort();
     }
   });
 
-  it('publishes the OpenAPI document of the admin API at /api/docs', async () => {
-    const doc = (await (await fetch(`${stack.adminUrl}/api/docs-json`)).json()) as {
+  it('publishes the OpenAPI document of the admin API at /api/docs, to admins', async () => {
+    const bearer = { authorization: `Bearer ${token}` };
+    expect((await fetch(`${stack.adminUrl}/api/docs-json`)).status).toBe(401);
+    const doc = (await (await fetch(`${stack.adminUrl}/api/docs-json`, { headers: bearer })).json()) as {
       openapi: string;
       paths: Record<string, unknown>;
       components: { securitySchemes: Record<string, { scheme: string }> };
@@ -116,7 +124,7 @@ describe('operations: metrics, service logs, API docs', () => {
     expect(doc.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/auth/login', '/api/auth-keys', '/api/keys', '/api/service-logs']));
     expect(Object.values(doc.components.securitySchemes).map((s) => s.scheme)).toContain('bearer');
-    const ui = await fetch(`${stack.adminUrl}/api/docs`);
+    const ui = await fetch(`${stack.adminUrl}/api/docs`, { headers: bearer });
     expect(ui.status).toBe(200);
     expect(await ui.text()).toMatch(/swagger/i);
   });
