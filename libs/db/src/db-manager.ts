@@ -131,9 +131,25 @@ export interface DbManager {
   logs: LogsRepository;
   poolKeys: PoolKeysRepository;
   kv: KvRepository;
+  /** what opening the database did to its schema (migrations / Redis layout upgrade) */
+  readonly migration?: MigrationReport;
   /** answers when the backend is reachable */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+/**
+ * What a DbManager found and did when it opened: SQLite runs its TypeORM migrations, Redis its layout upgrade steps.
+ * A database of the first release (tables or keys, but no recorded version) is adopted: marked as at the initial
+ * version without running it.
+ */
+export interface MigrationReport {
+  /** the schema version now: the last migration's name (SQLite) or the layout version (Redis) */
+  version: string;
+  /** a database of the first release was found and marked as at the initial version */
+  adopted: boolean;
+  /** the migrations / upgrade steps run by this open, in order (empty: nothing to do) */
+  applied: string[];
 }
 
 export interface DbManagerOptions {

@@ -42,4 +42,9 @@ export class RedisKeys {
   poolKeysByFingerprint = () => this.k("pool-keys", "by-fingerprint");
 
   kv = (key: string) => this.k("kv", key);
+
+  /** the layout version of this service's keys (redis/layout.ts); absent before the first versioned release */
+  schemaVersion = () => this.k("schema-version");
+  /** held (SET NX PX) by the process upgrading the layout */
+  schemaLock = () => this.k("schema-lock");
 }

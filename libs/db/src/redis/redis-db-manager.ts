@@ -1,9 +1,10 @@
 import { redisOptions } from "@gg/config";
 import { Redis } from "ioredis";
-import type { DbManager, DbManagerOptions } from "../db-manager";
+import type { DbManager, DbManagerOptions, MigrationReport } from "../db-manager";
 import { RedisAuthKeysRepository } from "./auth-keys.repository";
 import { RedisKeys } from "./keys";
 import { RedisKvRepository } from "./kv.repository";
+import { upgradeRedisLayout } from "./layout";
 import { RedisLogsRepository } from "./logs.repository";
 import { RedisPoolKeysRepository } from "./pool-keys.repository";
 import { defineScripts, type ScriptedRedis } from "./scripts";
@@ -12,7 +13,10 @@ import { RedisUsersRepository } from "./users.repository";
 
 const PING_TIMEOUT_MS = 2000;
 
-/** Redis driver: owns one ioredis connection; every key under `${redisNamespace}:db:${service}:`. */
+/**
+ * Redis driver: owns one ioredis connection; every key under `${redisNamespace}:db:${service}:`. Opening brings the
+ * layout to the current version (layout.ts).
+ */
 export class RedisDbManager implements DbManager {
   readonly type = "redis" as const;
   readonly users: RedisUsersRepository;
@@ -26,6 +30,7 @@ export class RedisDbManager implements DbManager {
   private constructor(
     private readonly redis: ScriptedRedis,
     keys: RedisKeys,
+    readonly migration: MigrationReport,
   ) {
     this.keys = keys;
     this.users = new RedisUsersRepository(redis, keys);
@@ -44,10 +49,14 @@ export class RedisDbManager implements DbManager {
       lazyConnect: true,
     });
     await redis.connect();
-    return new RedisDbManager(
-      defineScripts(redis),
-      new RedisKeys(opts.redisNamespace, opts.service),
-    );
+    const keys = new RedisKeys(opts.redisNamespace, opts.service);
+    try {
+      const migration = await upgradeRedisLayout(redis, keys);
+      return new RedisDbManager(defineScripts(redis), keys, migration);
+    } catch (e) {
+      redis.disconnect();
+      throw e;
+    }
   }
 
   async ping(): Promise<boolean> {

@@ -2,11 +2,13 @@ import { makePrivateDir } from "@gg/config";
 import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { DataSource } from "typeorm";
-import type { DbManager, DbManagerOptions } from "../db-manager";
+import type { DbManager, DbManagerOptions, MigrationReport } from "../db-manager";
 import { SqliteAuthKeysRepository } from "./auth-keys.repository";
 import { ALL_ENTITIES } from "./entities";
 import { SqliteKvRepository } from "./kv.repository";
 import { SqliteLogsRepository } from "./logs.repository";
+import { migrateSqlite } from "./migrate";
+import { sqliteMigrations } from "./migrations";
 import { Mutex } from "./mutex";
 import { SqlitePoolKeysRepository } from "./pool-keys.repository";
 import { SqliteUsageRepository } from "./usage.repository";
@@ -14,7 +16,10 @@ import { SqliteUsersRepository } from "./users.repository";
 
 const BUSY_TIMEOUT_MS = 5000;
 
-/** SQLite driver: one file per service, `${dataDir}/${service}.sqlite`, in WAL mode. */
+/**
+ * SQLite driver: one file per service, `${dataDir}/${service}.sqlite`, in WAL mode. The schema comes from the
+ * migrations in migrations/ (no `synchronize`), run when the file is opened (migrate.ts).
+ */
 export class SqliteDbManager implements DbManager {
   readonly type = "sqlite" as const;
   private readonly lock = new Mutex();
@@ -25,7 +30,10 @@ export class SqliteDbManager implements DbManager {
   readonly poolKeys: SqlitePoolKeysRepository;
   readonly kv: SqliteKvRepository;
 
-  private constructor(private readonly ds: DataSource) {
+  private constructor(
+    private readonly ds: DataSource,
+    readonly migration: MigrationReport,
+  ) {
     this.users = new SqliteUsersRepository(ds, this.lock);
     this.authKeys = new SqliteAuthKeysRepository(ds, this.lock);
     this.usage = new SqliteUsageRepository(ds, this.lock);
@@ -48,16 +56,25 @@ export class SqliteDbManager implements DbManager {
       type: "sqlite",
       database: file,
       entities: ALL_ENTITIES,
-      synchronize: true,
+      synchronize: false,
+      migrations: sqliteMigrations(opts.service),
+      migrationsRun: false,
       enableWAL: true,
       busyTimeout: BUSY_TIMEOUT_MS,
       logging: false,
     });
     await ds.initialize();
+    let migration: MigrationReport;
+    try {
+      migration = await migrateSqlite(ds);
+    } catch (e) {
+      await ds.destroy();
+      throw e;
+    }
     for (const extra of [`${file}-wal`, `${file}-shm`]) {
       if (existsSync(extra)) chmodSync(extra, 0o600);
     }
-    return new SqliteDbManager(ds);
+    return new SqliteDbManager(ds, migration);
   }
 
   async ping(): Promise<boolean> {
