@@ -1,5 +1,5 @@
 /**
- * Typed client of the admin REST API (docs: /work/shared/API.md, "Admin REST API").
+ * Typed client of the admin REST API (docs/api.md, "Admin REST API").
  *
  * - The access token lives in this module's memory only (never in storage); a reload gets a new one from the
  *   refresh cookie via `refreshSession()`.
