@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm start`: everything on one machine. Installs what is missing, builds when the sources changed, finds the
-// Redis at REDIS_URL or starts a local redis-server, starts auth, key-pool, gateway and admin, prints the URLs.
+// `npm start`: everything on one machine. Installs what is missing, runs the Nx build targets of the apps and the
+// admin UI (cached: nothing is rebuilt when nothing changed), finds the Redis at REDIS_URL or starts a local
+// redis-server, starts auth, key-pool, gateway and admin from dist/out-tsc, prints the URLs.
 // Ctrl-C stops everything it started.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,17 +18,6 @@ let stopping = false;
 
 const say = (msg) => process.stdout.write(`[start] ${msg}\n`);
 
-function newestMtime(dir) {
-  let newest = 0;
-  if (!existsSync(dir)) return 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    if (entry.name === 'node_modules' || entry.name.startsWith('.')) continue;
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 function ensureInstalled() {
   if (existsSync(join(root, 'node_modules/.package-lock.json'))) return;
   say('installing dependencies (npm ci)…');
@@ -35,14 +25,13 @@ function ensureInstalled() {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+/** the build targets of what this starts (Nx replays them from its cache when nothing changed) */
 function ensureBuilt() {
-  const marker = join(root, 'dist/out-tsc/apps/gateway/src/main.js');
-  const uiMarker = join(root, 'dist/apps/admin-ui/index.html');
-  const built = existsSync(marker) && existsSync(uiMarker) ? Math.min(statSync(marker).mtimeMs, statSync(uiMarker).mtimeMs) : 0;
-  const sources = Math.max(newestMtime(join(root, 'apps')), newestMtime(join(root, 'libs')));
-  if (built > sources) return;
-  say('building…');
-  const r = spawnSync(process.execPath, [join(root, 'scripts/build.mjs')], { cwd: root, stdio: 'inherit' });
+  const r = spawnSync(join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'build', '-p', 'gateway,auth,key-pool,admin,admin-ui', '--outputStyle=static'], {
+    cwd: root,
+    stdio: 'inherit',
+    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+  });
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -169,7 +158,8 @@ startApp('gateway');
 startApp('admin');
 const gatewayPort = env.GATEWAY_PORT || 8080;
 const adminPort = env.ADMIN_PORT || 8081;
-await Promise.all([waitReady('gateway', gatewayPort), waitReady('admin', adminPort)]);
+// their probes are on the internal METRICS_PORT (defaults 8090 and 8091), not on the public ports
+await Promise.all([waitReady('gateway', env.METRICS_PORT || 8090), waitReady('admin', env.METRICS_PORT || 8091)]);
 say(`gateway: http://127.0.0.1:${gatewayPort}   (Gemini API: /v1beta/… and /v1/…)`);
 say(`admin:   http://127.0.0.1:${adminPort}   (log in as ${env.ADMIN_USERNAME || 'admin'})`);
 say('Ctrl-C stops everything.');
