@@ -5,6 +5,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { BENCH_DIST } from './lib/child';
 import { describeMachine, loadAverage } from './lib/machine';
 import { summarize, type CpuProfile } from './lib/profile-summary';
@@ -20,23 +21,44 @@ import { runSlowStreams, type SlowResult } from './workloads/slow-streams';
 import { runRounds, type Runner, type Workload } from './workloads/throughput';
 
 const ROOT = join(BENCH_DIST, '../../..');
-const argv = process.argv.slice(2);
-const flag = (name: string): boolean => argv.includes(`--${name}`);
-const num = (name: string, def: number): number => {
-  const i = argv.indexOf(`--${name}`);
-  return i === -1 ? def : Number(argv[i + 1]);
+const number = { type: 'string' } as const;
+const flag = { type: 'boolean', default: false } as const;
+/** Flags: see bench/README.md. An unknown flag or a number that is not one stops the bench before it starts. */
+const { values: args } = parseArgs({
+  options: {
+    rounds: { ...number, default: '3' },
+    seconds: { ...number, default: '3' },
+    warmup: { ...number, default: '2' },
+    streams: { ...number, default: '5000' },
+    'slow-seconds': { ...number, default: '30' },
+    'baseline-seconds': { ...number, default: '10' },
+    'ramp-ms': { ...number, default: '5000' },
+    'body-mb': { ...number, default: '20' },
+    'limits-mb': { ...number, default: '100' },
+    'profile-seconds': { ...number, default: '10' },
+    profile: flag,
+    'skip-rr': flag,
+    'skip-slow': flag,
+    'skip-big': flag,
+    'skip-limits': flag,
+  },
+});
+const num = (name: keyof typeof args): number => {
+  const n = Number(args[name]);
+  if (String(args[name]).trim() === '' || !Number.isFinite(n)) throw new Error(`bench: --${name} needs a number, got ${String(args[name])}`);
+  return n;
 };
 const opts = {
-  rounds: num('rounds', 3),
-  seconds: num('seconds', 3),
-  warmup: num('warmup', 2),
-  streams: num('streams', 5000),
-  slowSeconds: num('slow-seconds', 30),
-  baselineSeconds: num('baseline-seconds', 10),
-  rampMs: num('ramp-ms', 5000),
-  bodyMb: num('body-mb', 20),
-  limitsMb: num('limits-mb', 100),
-  profileSeconds: num('profile-seconds', 10),
+  rounds: num('rounds'),
+  seconds: num('seconds'),
+  warmup: num('warmup'),
+  streams: num('streams'),
+  slowSeconds: num('slow-seconds'),
+  baselineSeconds: num('baseline-seconds'),
+  rampMs: num('ramp-ms'),
+  bodyMb: num('body-mb'),
+  limitsMb: num('limits-mb'),
+  profileSeconds: num('profile-seconds'),
 };
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 
@@ -46,7 +68,7 @@ async function main(): Promise<void> {
   const loader = wrk ? `wrk ${wrk} (1 thread)` : 'autocannon (wrk not installed)';
   const machine = describeMachine(loader);
   log(`${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, ${loader}`);
-  if (flag('profile')) return profile(run);
+  if (args['profile']) return profile(run);
 
   const t0 = Date.now();
   const rig = await startRig({ slowChunks: opts.slowSeconds, baselineChunks: opts.baselineSeconds, slowIntervalMs: 1000, sseChunks: 5 });
@@ -60,7 +82,7 @@ async function main(): Promise<void> {
 
     // 1. the 20 MB body first, on a fresh gateway (no heap left over from the load runs to hide growth)
     const big: BigBodyResult[] = [];
-    if (!flag('skip-big')) {
+    if (!args['skip-big']) {
       const body = bigBody(opts.bodyMb * 1024 * 1024);
       big.push(await runBigBody(rig.gateway, rig.gatewayPid, body));
       const undiciFloor = rig.floors.find((f) => f.info.name === 'undici')!;
@@ -70,7 +92,7 @@ async function main(): Promise<void> {
 
     // 1b. four concurrent big bodies per route, the gateway with its default limits (normal requests meanwhile)
     const limits: BodyLimitsResult[] = [];
-    if (!flag('skip-limits')) {
+    if (!args['skip-limits']) {
       for (const route of ROUTES) {
         const l = await runBodyLimits(rig.gateway, rig.gatewayPid, route, route.body(opts.limitsMb * 1024 * 1024), 'defaults');
         limits.push(l);
@@ -85,11 +107,11 @@ async function main(): Promise<void> {
       { id: 'c32', label: 'unary c=32', load: UNARY, connections: 32, targets: all },
       { id: 'sse', label: 'SSE c=32', load: SSE, connections: 32, targets: sseTargets },
     ];
-    const results = flag('skip-rr') ? new Map() : await runRounds(run, workloads, { rounds: opts.rounds, seconds: opts.seconds, warmupSeconds: opts.warmup, log });
+    const results = args['skip-rr'] ? new Map() : await runRounds(run, workloads, { rounds: opts.rounds, seconds: opts.seconds, warmupSeconds: opts.warmup, log });
 
     // 3. slow streams: direct (what the measurement itself adds), then through the gateway
     const slow: SlowResult[] = [];
-    if (!flag('skip-slow') && opts.streams > 0) {
+    if (!args['skip-slow'] && opts.streams > 0) {
       const o = { streams: opts.streams, intervalMs: 1000, rampMs: opts.rampMs };
       if (opts.baselineSeconds > 0) {
         // the same client against the mock itself, shorter (gemini-3-flash-preview streams baselineSeconds chunks)
@@ -105,7 +127,7 @@ async function main(): Promise<void> {
     }
 
     // 4. the big bodies again with the buffered routes' limits raised to admit them: the body budget bounds memory
-    if (!flag('skip-limits')) limits.push(...(await raisedLimits(rig)));
+    if (!args['skip-limits']) limits.push(...(await raisedLimits(rig)));
 
     notes.push(
       `Each (workload, path) ran ${opts.seconds} s per round, ${opts.rounds} rounds, the order of paths rotated per round, after a ${opts.warmup} s warm-up per path; figures are medians over rounds, ratios are taken within a round.`,

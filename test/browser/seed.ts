@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { GoogleGenAI } from '@google/genai';
 import { JobName, QueueName, type AuthKey, type AuthKeyWithSecret, type Me, type PoolKey, type Stats, type UsageRecord } from '@gg/contracts';
-import type { MockGemini, Stack } from '@gg/testing';
+import { testRedisOptions, type MockGemini, type Stack } from '@gg/testing';
 import { Queue } from 'bullmq';
 import { fakeGeminiKey } from './support';
 
@@ -96,7 +96,7 @@ async function backfill(stack: Stack, userId: string, keyIds: string[], poolIds:
     }
   }
   const queue = new Queue(QueueName.Usage, {
-    connection: { host: '127.0.0.1', port: 6379, maxRetriesPerRequest: null },
+    connection: testRedisOptions({ maxRetriesPerRequest: null }),
     prefix: `${stack.namespace}:bull`,
   });
   try {

@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { poll } from '@gg/testing';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -48,13 +49,7 @@ export async function waitForText(locator: Locator, text: RegExp | string, timeo
 
 /** Wait until `locator` matches exactly `count` elements. */
 export async function waitForCount(locator: Locator, count: number, timeout = 10_000): Promise<void> {
-  const deadline = Date.now() + timeout;
-  let last = await locator.count();
-  while (last !== count) {
-    if (Date.now() > deadline) throw new Error(`expected ${count} elements, found ${last}`);
-    await locator.page().waitForTimeout(50);
-    last = await locator.count();
-  }
+  await poll(() => locator.count(), (n) => n === count, timeout, `${count} elements`);
 }
 
 /** A key shaped like a Gemini key (the scripted upstream accepts any `AIza…`). */

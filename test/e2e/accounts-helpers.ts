@@ -1,5 +1,5 @@
 import type { AuthKey, AuthKeyWithSecret, User } from '@gg/contracts';
-import type { Stack } from '@gg/testing';
+import { poll, type Stack } from '@gg/testing';
 
 /** Helpers of the accounts end-to-end suites: users, sessions with cookies, user keys and gateway calls. */
 
@@ -60,13 +60,9 @@ export function listModels(gatewayUrl: string, key: string): Promise<number> {
   });
 }
 
-/** Poll `fn` until `ok`, every 20 ms; returns the ms it took, throws after `timeoutMs`. */
+/** `poll` (every 20 ms) timed: the ms it took until `ok`; throws after `timeoutMs`. */
 export async function msUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<number> {
   const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (ok(v)) return Date.now() - t0;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last: ${JSON.stringify(v)}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+  await poll(fn, ok, timeoutMs, what, { intervalMs: 20 });
+  return Date.now() - t0;
 }

@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:http';
 import type { User } from '@gg/contracts';
-import { freePort, startMockGemini, Stack, type MockGemini } from '@gg/testing';
+import { freePort, startMockGemini, Stack, testRedis, type MockGemini } from '@gg/testing';
 import { Redis } from 'ioredis';
 import { createUser, loginSession } from './accounts-helpers';
 import { fakeGeminiKey, poll } from './helpers';
@@ -159,8 +159,8 @@ describe('admin trust boundaries', () => {
   it('refuses a caller forged by a publisher on the Redis namespace (auth and key-pool)', async () => {
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey()] })).status).toBe(201);
     const adminId = (await stack.api<{ id: string }>(admin, 'GET', '/api/auth/me')).body.id;
-    const redis = new Redis('redis://127.0.0.1:6379');
-    const sub = new Redis('redis://127.0.0.1:6379');
+    const redis = testRedis();
+    const sub = testRedis();
     const replies: Record<string, unknown> = {};
     sub.on('message', (_channel: string, message: string) => {
       try {

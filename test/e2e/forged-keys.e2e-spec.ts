@@ -5,13 +5,13 @@ import OpenAI from 'openai';
 import type { AuthKeyWithSecret, User } from '@gg/contracts';
 import { createDbManager } from '@gg/db';
 import { hashUserKey } from '@gg/nest-common';
-import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
+import { startMockGemini, Stack, testRedisUrl, type MockGemini } from '@gg/testing';
 import { generate } from './accounts-helpers';
 import { fakeGeminiKey, poll } from './helpers';
 
 jest.setTimeout(120_000);
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 /** must be the stack's KEY_HASH_SECRET, so that the legacy key's stored hash is the one auth computes */
 const KEY_HASH_SECRET = `forged-keys-${randomBytes(12).toString('hex')}`;
 

@@ -11,16 +11,8 @@ export function maskOf(key: string): string {
   return `${key.slice(0, 4)}…${key.slice(-4)}`;
 }
 
-export async function poll<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs = 5000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: T = await fn();
-  while (!ok(last)) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last value: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 50));
-    last = await fn();
-  }
-  return last;
-}
+/** The shared poll-until helper, re-exported for the specs that import it from here. */
+export { poll } from '@gg/testing';
 
 export async function poolKeys(stack: Stack, token: string): Promise<PoolKey[]> {
   const r = await stack.api<PoolKey[]>(token, 'GET', '/api/keys');

@@ -1,5 +1,5 @@
 import type { AuthKey, PoolKey, RequestLog, User } from '@gg/contracts';
-import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
+import { startMockGemini, Stack, testRedisUrl, type MockGemini } from '@gg/testing';
 import Redis from 'ioredis';
 import { chmodSync, copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +15,7 @@ import { poll } from './helpers';
  */
 
 const FIXTURE = join(__dirname, '../fixtures/release-0.1.0');
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 
 interface FixtureData {
   users: Pick<User, 'id' | 'username' | 'role' | 'isActive' | 'createdAt'>[];

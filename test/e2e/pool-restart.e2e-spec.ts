@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import IORedis from 'ioredis';
 import type { KeyCheckResult, PoolKey } from '@gg/contracts';
-import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
+import { startMockGemini, Stack, testRedisUrl, type MockGemini } from '@gg/testing';
 import { createUserKey, fakeGeminiKey, poll, poolKeys } from './helpers';
 import { gatewayInSync, keyOf, keysSince, msUntil, sendUntilSeen, waitForKey } from './pool-support';
 
@@ -10,7 +10,7 @@ jest.setTimeout(60_000);
 
 /** Everything stored under the stack's namespace in Redis, as text. */
 async function dumpRedis(namespace: string): Promise<string> {
-  const redis = new IORedis('redis://127.0.0.1:6379');
+  const redis = new IORedis(testRedisUrl());
   const out: string[] = [];
   try {
     let cursor = '0';
@@ -75,9 +75,12 @@ describe.each(['sqlite', 'redis'] as const)('pool state at rest (DATABASE_TYPE=%
     expect(keyOf(await poolKeys(stack, token), A).status).toBe('disabled');
 
     from = mock.requests.length;
+    // the upstream answers after 150 ms: the latency reported is the upstream call's, not a made-up number
+    mock.script({ type: 'delay', firstByteMs: 150, key: A, times: 1 });
     const good = await check(a.id);
     expect(good.body).toMatchObject({ ok: true, status: 200 });
-    expect(good.body.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(good.body.latencyMs).toBeGreaterThanOrEqual(150);
+    expect(good.body.latencyMs).toBeLessThan(5000);
     expect(good.body.error).toBeUndefined();
     expect(mock.requests.slice(from).map((r) => [r.key, r.apiMethod])).toEqual([[A, 'models.list']]);
     expect(keyOf(await poolKeys(stack, token), A)).toMatchObject({ status: 'active', failureCount: 0, lastError: null });

@@ -3,14 +3,14 @@ import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GoogleGenAI } from '@google/genai';
 import type { AddPoolKeysResult } from '@gg/contracts';
-import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
+import { startMockGemini, Stack, testRedisUrl, type MockGemini } from '@gg/testing';
 import Redis from 'ioredis';
 import { createUserKey, fakeGeminiKey, poll, poolKeys, userKey } from './helpers';
 
 delete process.env.GOOGLE_GENAI_USE_VERTEXAI;
 jest.setTimeout(90_000);
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 
 /** Everything a client of the Redis server could see: every message published and every command sent. */
 class RedisWitness {

@@ -13,6 +13,7 @@ import type { INestApplication } from '@nestjs/common';
 import { ClientProxyFactory, type ClientProxy } from '@nestjs/microservices';
 import { callerProofKey, redisTransport, signCallerProof, TransportSeal, type ProvenCaller } from '@gg/nest-common';
 import IORedis from 'ioredis';
+import { poll, testRedisUrl } from '@gg/testing';
 import { firstValueFrom, timeout } from 'rxjs';
 import {
   nsPattern,
@@ -28,7 +29,7 @@ import {
 
 jest.setTimeout(30_000);
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 /** every transport message is sealed with it: key-pool and this test's client share it, like the apps do */
 const TRANSPORT_KEY = randomBytes(32);
 /** the admin signs caller proofs with a key derived from it; key-pool checks them on the admin's RPCs */
@@ -41,6 +42,8 @@ const secret = (tag: string) => `AIzaSyTest${tag.padEnd(6, '0')}${randomBytes(12
 /* ---------- a stand-in for Google: GET /v1beta/models accepts the keys in `goodKeys` ---------- */
 
 const goodKeys = new Set<string>();
+/** How long the stand-in takes to accept a good key. */
+let goodKeyDelayMs = 0;
 let google: Server;
 let googleUrl: string;
 
@@ -50,7 +53,8 @@ function startGoogle(): Promise<void> {
     if (req.method !== 'GET' || !req.url?.startsWith('/v1beta/models')) {
       res.writeHead(404).end();
     } else if (goodKeys.has(key)) {
-      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ models: [{ name: 'models/gemini-2.5-flash' }] }));
+      const models = JSON.stringify({ models: [{ name: 'models/gemini-2.5-flash' }] });
+      setTimeout(() => res.writeHead(200, { 'content-type': 'application/json' }).end(models), goodKeyDelayMs);
     } else {
       // like Google, echo something of the key back: key-pool must never pass it on
       res.writeHead(400, { 'content-type': 'application/json; charset=UTF-8' }).end(
@@ -159,16 +163,9 @@ class PoolClient {
   }
 }
 
-async function eventually<T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, what: string, deadlineMs = 5000): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  let last: T;
-  for (;;) {
-    last = await fn();
-    if (ok(last)) return last;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}; last: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
+/** `poll` from @gg/testing with the argument order this file was written with, polling every 25 ms. */
+const eventually = <T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, what: string, deadlineMs = 5000): Promise<T> =>
+  poll(fn, ok, deadlineMs, what, { intervalMs: 25 });
 
 async function cleanRedis(namespace: string): Promise<void> {
   const redis = new IORedis(REDIS_URL);
@@ -386,10 +383,14 @@ describe('key-pool (SQLite)', () => {
 
   it('checks a good key with one real upstream call', async () => {
     goodKeys.add(k1);
-    const r = await pool.send<KeyCheckResult>(PoolPattern.Check, { id: ids.k1 });
+    goodKeyDelayMs = 120;
+    const started = Date.now();
+    const r = await pool.send<KeyCheckResult>(PoolPattern.Check, { id: ids.k1 }).finally(() => (goodKeyDelayMs = 0));
     expect(r).toMatchObject({ ok: true, status: 200 });
     expect(r.error).toBeUndefined();
-    expect(r.latencyMs).toBeGreaterThanOrEqual(0);
+    // the time of the upstream call: at least the stand-in's delay, at most the whole round trip
+    expect(r.latencyMs).toBeGreaterThanOrEqual(120);
+    expect(r.latencyMs).toBeLessThanOrEqual(Date.now() - started);
   });
 
   it('checks a bad key: not ok, disabled, and the error names no secret', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { testRedisUrl } from "@gg/testing";
 import { createDbManager } from "./create-db-manager";
 import type { DbManager, DbManagerOptions } from "./db-manager";
 import type { ContractContext } from "./testing/contract/context";
@@ -13,7 +14,7 @@ import { poolAndKvContract } from "./testing/contract/pool-kv.contract";
 import { persistenceContract } from "./testing/contract/persistence.contract";
 import { deleteNamespace } from "./testing/fixtures";
 
-const REDIS_URL = "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 
 /** One contract, two drivers: a real SQLite file in a temp dir, and the real Redis under a fresh namespace. */
 describe.each(["sqlite", "redis"] as const)(

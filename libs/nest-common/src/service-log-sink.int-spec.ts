@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import Redis from 'ioredis';
+import { testRedisUrl } from '@gg/testing';
 import { REDACT_PATHS } from './logging';
 import { ServiceLogSink, serviceLogsKey } from './service-log-sink';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 
 describe('ServiceLogSink (real Redis)', () => {
   const namespace = `t-sl-${randomBytes(4).toString('hex')}`;

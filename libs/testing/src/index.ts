@@ -1,3 +1,5 @@
 export * from './mock-gemini';
 export * from './stack/stack';
 export * from './stack/ports';
+export * from './poll';
+export * from './redis';

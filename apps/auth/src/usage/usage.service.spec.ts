@@ -27,23 +27,24 @@ function record(requestId: string, over: Partial<UsageRecord> = {}): UsageRecord
 }
 
 describe('UsageService', () => {
-  it('applies a batch once even when it is delivered twice, and announces only the new rows', async () => {
+  // De-duplication itself is the store's (db contract: persistence.contract.ts; end to end: auth.int-spec.ts
+  // "applies a usage batch once"). Here: the service passes the batch on and announces only what the store applied.
+  it('announces and counts only the records the store reports as new, and returns how many were new', async () => {
     const db = new FakeDb();
     const events = new FakeEvents();
-    const usage = new UsageService(db, events.asService(), new ProbesService());
-    db.keyRows.set('k1', {
-      id: 'k1', userId: 'u1', name: 'k', prefix: 'gg-', hash: 'h', isActive: true, callCount: 0,
-      promptTokens: 0, outputTokens: 0, createdAt: '2026-01-01T00:00:00.000Z', lastUsedAt: null, expiresAt: null,
-      rateLimitPerMinute: null, allowedModels: null, previousHash: null, previousHashExpiresAt: null,
-    });
+    const probes = new ProbesService();
+    const usage = new UsageService(db, events.asService(), probes);
     const batch = { records: [record('r1'), record('r2', { status: 429, error: 'quota' })] };
-    expect(await usage.applyBatch(batch)).toBe(2);
-    expect(await usage.applyBatch(batch)).toBe(0);
-    expect(db.keyRows.get('k1')!.callCount).toBe(2);
+    const apply = jest.spyOn(db.usage, 'apply').mockResolvedValue([batch.records[1]]); // r1 was applied before
+    expect(await usage.applyBatch(batch)).toBe(1);
+    expect(apply).toHaveBeenCalledWith(batch.records);
     expect(events.appended).toHaveLength(1);
-    expect(events.appended[0].map((l) => l.id)).toEqual(['r1', 'r2']);
-    expect(events.appended[0][1]).toMatchObject({ id: 'r2', status: 429, error: 'quota', authKeyId: 'k1' });
+    expect(events.appended[0].map((l) => l.id)).toEqual(['r2']);
+    expect(events.appended[0][0]).toMatchObject({ id: 'r2', status: 429, error: 'quota', authKeyId: 'k1' });
     expect(events.appended[0][0]).not.toHaveProperty('requestId');
+    const metrics = await probes.registry.getSingleMetricAsString('gg_auth_usage_records_total');
+    expect(metrics).toContain('gg_auth_usage_records_total{result="applied"} 1');
+    expect(metrics).toContain('gg_auth_usage_records_total{result="duplicate"} 1');
   });
 
   it('drops malformed records instead of failing the batch forever', async () => {

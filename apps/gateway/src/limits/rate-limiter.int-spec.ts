@@ -2,10 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { loadConfig, type AppConfig } from '@gg/config';
 import Redis from 'ioredis';
+import { testRedisUrl } from '@gg/testing';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { RateLimiterService } from './rate-limiter.service';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 
 function configFor(ns: string, env: Record<string, string> = {}): AppConfig {
   return loadConfig({

@@ -92,4 +92,16 @@ describe('Gemini SSE → chat.completion.chunk', () => {
     expect(p.push(Buffer.from(': keep-alive\n\ndata: {"a":1}\n\ndata: {"b":'))).toEqual(['{"a":1}']);
     expect(p.push(Buffer.from('2}\n\n'))).toEqual(['{"b":2}']);
   });
+
+  it('reads event:/id:/retry: fields, CR-only lines, a BOM and multi-line data without mixing them into payloads', () => {
+    const p = new SseEventParser();
+    expect(p.push(Buffer.from('\uFEFFevent: message\nid: 7\nretry: 1000\ndata: {"a":\ndata: 1}\n\n'))).toEqual(['{"a":\n1}']);
+    expect(p.push(Buffer.from('data: {"b":2}\r\rdata: {"c":3}\r\n\r\n'))).toEqual(['{"b":2}', '{"c":3}']);
+  });
+
+  it('passes on an event the upstream did not close with a blank line when the stream ends', () => {
+    const p = new SseEventParser();
+    expect(p.push(Buffer.from('data: {"a":1}\r\n\r\ndata: {"b":2}'))).toEqual(['{"a":1}']);
+    expect(p.end()).toEqual(['{"b":2}']);
+  });
 });

@@ -1,47 +1,43 @@
 import { StringDecoder } from 'node:string_decoder';
+import { createParser, type EventSourceParser } from 'eventsource-parser';
 import type { Json } from './chat-messages';
 import { completionId, mapFinishReason, mapUsage, newToolCallId, readCandidate } from './chat-response';
 import type { OpenAiErrorBody } from './openai-errors';
 
-const EVENT_END = /\r?\n\r?\n/g;
-
 /**
- * Splits Gemini's SSE bytes into event payloads as they arrive: the `data:` lines of each event, or a bare JSON
- * line (Google writes a mid-stream error as `{"error": …}` without `data: `). Comments and other fields are dropped.
+ * Splits Gemini's SSE bytes into event payloads as they arrive (`eventsource-parser`: every SSE line ending, BOM,
+ * comments, multi-line `data:`; `event:`/`id:` are parsed but Gemini sends neither, so only `data` is passed on).
+ * Google writes a mid-stream error as a bare JSON line (`{"error": …}` without `data: `): the parser reports it as an
+ * unknown field, and such a line is passed on as a payload of its own.
  */
 export class SseEventParser {
   private readonly decoder = new StringDecoder('utf8');
-  private buf = '';
+  private out: string[] = [];
+  private readonly parser: EventSourceParser = createParser({
+    onEvent: (e) => this.out.push(e.data),
+    onError: (err) => {
+      const line = err.type === 'unknown-field' ? err.line : undefined;
+      if (line && (line.startsWith('{') || line.startsWith('['))) this.out.push(line);
+    },
+  });
 
   push(chunk: Buffer): string[] {
-    this.buf += this.decoder.write(chunk);
-    const out: string[] = [];
-    let from = 0;
-    EVENT_END.lastIndex = 0;
-    for (let m = EVENT_END.exec(this.buf); m; m = EVENT_END.exec(this.buf)) {
-      const payload = payloadOf(this.buf.slice(from, m.index));
-      if (payload !== null) out.push(payload);
-      from = m.index + m[0].length;
-    }
-    if (from > 0) this.buf = this.buf.slice(from);
+    this.parser.feed(this.decoder.write(chunk));
+    return this.take();
+  }
+
+  /** The upstream ended: an event not closed by a blank line still counts. */
+  end(): string[] {
+    this.parser.feed(this.decoder.end() + '\n\n');
+    return this.take();
+  }
+
+  private take(): string[] {
+    if (this.out.length === 0) return [];
+    const out = this.out;
+    this.out = [];
     return out;
   }
-
-  end(): string[] {
-    this.buf += this.decoder.end();
-    const payload = payloadOf(this.buf);
-    this.buf = '';
-    return payload === null ? [] : [payload];
-  }
-}
-
-function payloadOf(event: string): string | null {
-  const data: string[] = [];
-  for (const line of event.split(/\r?\n/)) {
-    if (line.startsWith('data:')) data.push(line.slice(line.charCodeAt(5) === 32 ? 6 : 5));
-    else if (line.startsWith('{') || line.startsWith('[')) data.push(line);
-  }
-  return data.length ? data.join('\n') : null;
 }
 
 interface ChoiceState {

@@ -9,6 +9,12 @@ describe('address policy', () => {
     '127.0.0.1', '127.8.9.10', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1',
     '0.0.0.0', '224.0.0.1', '255.255.255.255', '::', '::1', 'fe80::1', 'fc00::1', 'fd12:3456::1', 'ff02::1',
     '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::a00:1', '::127.0.0.1', 'not-an-ip',
+    // reserved, documentation, benchmarking and shared ranges
+    '192.0.2.1', '198.18.0.1', '203.0.113.9', '240.0.0.1', '2001:db8::1', '2001:2::1', '100::1', 'fec0::1',
+    // transition mechanisms that embed an IPv4 (6to4 of 127.0.0.1 / 8.8.8.8, Teredo, SIIT, local-use NAT64)
+    '2002:7f00:1::1', '2002:808:808::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '::ffff:0:7f00:1', '64:ff9b:1::a00:1',
+    // IPv4-compatible (deprecated), zone ids, non-canonical IPv4 forms that DNS never yields
+    '::8.8.8.8', 'fe80::1%eth0', '127.1', '0x7f.0.0.1', '2130706433', '',
   ])('refuses %s', (ip) => expect(isPublicAddress(ip)).toBe(false));
 
   it.each(['8.8.8.8', '142.250.74.46', '172.32.0.1', '100.128.0.1', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8', '64:ff9b::808:808'])(

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { AppConfig } from '@gg/config';
 import Redis from 'ioredis';
+import { testRedisUrl } from '@gg/testing';
 import { ResourceStore, type StoredResource } from './resource-store.service';
 
-const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 
 /** The records on the real Redis: shared by replicas, paged in order (ties included), expired ones dropped. */
 describe('ResourceStore (real Redis)', () => {

@@ -1,11 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
+import { testRedisUrl } from "@gg/testing";
 import { deleteNamespace, userRow } from "../testing/fixtures";
 import { RedisKeys } from "./keys";
 import { upgradeRedisLayout, type RedisUpgradeStep } from "./layout";
 import { RedisDbManager } from "./redis-db-manager";
 
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const REDIS_URL = testRedisUrl();
 
 describe("Redis layout version", () => {
   let admin: Redis;

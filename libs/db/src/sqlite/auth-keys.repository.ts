@@ -1,7 +1,7 @@
 import type { DataSource, Repository } from "typeorm";
 import type { AuthKeyPatch, AuthKeyRow, AuthKeysRepository } from "../db-manager";
 import { AuthKeyEntity } from "./entities";
-import type { Mutex } from "./mutex";
+import type { Mutex } from "@gg/nest-common";
 import { definedOnly, rethrowUnique } from "./unique";
 
 export class SqliteAuthKeysRepository implements AuthKeysRepository {

@@ -1,7 +1,7 @@
 import type { DataSource, Repository } from "typeorm";
 import type { KvRepository } from "../db-manager";
 import { KvSchema, type KvEntity } from "./entities";
-import type { Mutex } from "./mutex";
+import type { Mutex } from "@gg/nest-common";
 
 /** Expired values read as absent; they are removed when next read or written. */
 export class SqliteKvRepository implements KvRepository {

@@ -15,7 +15,7 @@ import {
 } from "../shared/cursor";
 import { emptySeries, topKeys, windowLayout } from "../shared/stats-window";
 import { RequestLogSchema, type RequestLogEntity } from "./entities";
-import type { Mutex } from "./mutex";
+import type { Mutex } from "@gg/nest-common";
 
 interface BucketRow {
   bucket: number;

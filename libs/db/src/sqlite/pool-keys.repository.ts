@@ -1,7 +1,7 @@
 import { In, type DataSource, type Repository } from "typeorm";
 import type { PoolKeyRow, PoolKeysRepository } from "../db-manager";
 import { PoolKeyEntity } from "./entities";
-import type { Mutex } from "./mutex";
+import type { Mutex } from "@gg/nest-common";
 
 const CHUNK = 200;
 

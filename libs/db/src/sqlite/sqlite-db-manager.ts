@@ -9,7 +9,7 @@ import { SqliteKvRepository } from "./kv.repository";
 import { SqliteLogsRepository } from "./logs.repository";
 import { migrateSqlite } from "./migrate";
 import { sqliteMigrations } from "./migrations";
-import { Mutex } from "./mutex";
+import { Mutex } from "@gg/nest-common";
 import { SqlitePoolKeysRepository } from "./pool-keys.repository";
 import { SqliteUsageRepository } from "./usage.repository";
 import { SqliteUsersRepository } from "./users.repository";

@@ -2,7 +2,7 @@ import type { UsageRecord } from "@gg/contracts";
 import type { DataSource, EntityManager } from "typeorm";
 import type { UsageRepository } from "../db-manager";
 import { normalizeIso } from "../shared/cursor";
-import type { Mutex } from "./mutex";
+import type { Mutex } from "@gg/nest-common";
 
 const LOG_COLUMNS = [
   "id",

@@ -1,7 +1,7 @@
 import type { DataSource, Repository } from "typeorm";
 import type { UserRow, UsersRepository } from "../db-manager";
 import { UserEntity } from "./entities";
-import type { Mutex } from "./mutex";
+import type { Mutex } from "@gg/nest-common";
 import { definedOnly, rethrowUnique } from "./unique";
 
 export class SqliteUsersRepository implements UsersRepository {

@@ -101,16 +101,3 @@ export async function deleteNamespace(
     if (keys.length > 0) await redis.del(...keys);
   } while (cursor !== "0");
 }
-
-/** Poll until `check` holds or the deadline passes. */
-export async function eventually(
-  check: () => Promise<boolean>,
-  timeoutMs = 5000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline)
-      throw new Error("condition not met before the deadline");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

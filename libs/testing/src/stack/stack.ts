@@ -4,7 +4,9 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
-import { freePort, waitFor } from './ports';
+import { waitFor } from '../poll';
+import { testRedisUrl } from '../redis';
+import { freePort } from './ports';
 
 export type AppName = 'auth' | 'key-pool' | 'gateway' | 'admin';
 
@@ -55,7 +57,7 @@ export class Stack {
 
   private constructor(readonly opts: StackOptions) {
     this.namespace = opts.namespace ?? Stack.newNamespace();
-    this.redisUrl = opts.redisUrl ?? 'redis://127.0.0.1:6379';
+    this.redisUrl = opts.redisUrl ?? testRedisUrl();
     this.baseEnv = {
       NODE_ENV: 'test',
       TZ: 'UTC',

@@ -1,4 +1,5 @@
-import { eventually, poolKeyRow } from "../fixtures";
+import { poll } from "@gg/testing";
+import { poolKeyRow } from "../fixtures";
 import type { GetContext } from "./context";
 
 /** Pool keys (dedupe by fingerprint, state saves) and the small key-value store. */
@@ -79,7 +80,7 @@ export function poolAndKvContract(get: GetContext): void {
       await db.kv.set("short", "v", 1);
       await db.kv.set("long", "v", 3600);
       expect(await db.kv.get("short")).toBe("v");
-      await eventually(async () => (await db.kv.get("short")) === null, 5000);
+      await poll(() => db.kv.get("short"), (v) => v === null, 5000, "the short-lived value to expire");
       expect(await db.kv.get("long")).toBe("v");
       await db.kv.set("long", "w");
       expect(await db.kv.get("long")).toBe("w");
