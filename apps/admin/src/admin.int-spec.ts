@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { AuthEvent, type RequestLog } from '@gg/contracts';
-import Redis from 'ioredis';
+import { testRedis, testRedisUrl, waitFor } from '@gg/testing';
 import jwt from 'jsonwebtoken';
 
 // Configuration is read once, when the app module is loaded: set it up before the dynamic import below.
@@ -18,6 +18,7 @@ const dataDir = mkdtempSync(join(tmpdir(), 'gg-admin-data-'));
 const uiDir = mkdtempSync(join(tmpdir(), 'gg-admin-ui-'));
 const JWT_SECRET = randomBytes(36).toString('base64url');
 Object.assign(process.env, {
+  REDIS_URL: testRedisUrl(),
   REDIS_NAMESPACE: ns,
   DATA_DIR: dataDir,
   ADMIN_UI_DIR: uiDir,
@@ -40,8 +41,8 @@ class FakePeer {
   /** the apps seal every transport message with TRANSPORT_KEY: so does this peer */
   private seal!: import('@gg/nest-common').TransportSeal;
   readonly silent = new Set<string>();
-  private readonly sub = new Redis({ lazyConnect: true });
-  private readonly pub = new Redis({ lazyConnect: true });
+  private readonly sub = testRedis({ lazyConnect: true });
+  private readonly pub = testRedis({ lazyConnect: true });
 
   constructor(private readonly handlers: Record<string, Handler>) {}
 
@@ -225,15 +226,6 @@ async function readEvents(body: ReadableStream<Uint8Array>, count: number, deadl
   return events;
 }
 
-async function pollUntil(check: () => Promise<boolean>, deadlineMs = 5000): Promise<boolean> {
-  const deadline = Date.now() + deadlineMs;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  return false;
-}
-
 jest.setTimeout(30_000);
 
 beforeAll(async () => {
@@ -250,7 +242,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.close();
   await peer.stop();
-  const redis = new Redis();
+  const redis = testRedis();
   const keys = await redis.keys(`${ns}:*`);
   if (keys.length > 0) await redis.del(...keys);
   await redis.quit();
@@ -427,8 +419,7 @@ describe('admin log stream', () => {
     } finally {
       abort.abort();
     }
-    const gone = await pollUntil(async () => /admin_log_stream_clients 0/.test(await (await probe('/metrics')).text()));
-    expect(gone).toBe(true);
+    await waitFor(async () => /admin_log_stream_clients 0/.test(await (await probe('/metrics')).text()), 5000, 'the stream client to be gone');
   });
 });
 

@@ -30,9 +30,10 @@ import {
 import { TransportSeal, type DomainError, type RpcClient } from '@gg/nest-common';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { poll, testRedisOptions, testRedisUrl } from '@gg/testing';
 import { JwtService } from '@nestjs/jwt';
 
-const REDIS_URL = 'redis://127.0.0.1:6379';
+const REDIS_URL = testRedisUrl();
 const ADMIN_PASSWORD = 'first-admin-password';
 jest.setTimeout(30_000);
 
@@ -69,20 +70,9 @@ async function boot(env: Record<string, string>): Promise<Booted> {
   return booted!;
 }
 
-async function poll<T>(what: string, fn: () => Promise<T | undefined>, deadlineMs = 10_000): Promise<T> {
-  const until = Date.now() + deadlineMs;
-  let last: unknown;
-  while (Date.now() < until) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`);
-}
+/** Until `fn` gives a value (a try that throws counts as "not yet"): `poll` from @gg/testing, 10 s by default. */
+const until = <T>(what: string, fn: () => Promise<T | undefined>, deadlineMs = 10_000): Promise<T> =>
+  poll(fn, (v) => v !== undefined, deadlineMs, what, { retryErrors: true }) as Promise<T>;
 
 async function deleteNamespace(redis: Redis, ns: string): Promise<void> {
   let cursor = '0';
@@ -144,9 +134,9 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
       BCRYPT_COST: '4',
       LOG_LEVEL: 'error',
     });
-    queue = new Queue<UsageBatchJob>(QueueName.Usage, { connection: { host: '127.0.0.1', port: 6379 }, prefix: `${ns}:bull` });
+    queue = new Queue<UsageBatchJob>(QueueName.Usage, { connection: testRedisOptions(), prefix: `${ns}:bull` });
     // the transport subscribes asynchronously: wait until the service answers
-    const tokens = await poll('the first login', () =>
+    const tokens = await until('the first login', () =>
       s.rpc.send<SessionTokens>(AuthPattern.Login, { username: 'root', password: ADMIN_PASSWORD }, 1000),
     );
     const claims = new JwtService().decode<{ sub: string }>(tokens.accessToken);
@@ -275,7 +265,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     keyChanged.length = 0;
     const off = await send<AuthKey>(AuthPattern.KeysUpdate, { caller: alice, id: created.id, isActive: false });
     expect(off.isActive).toBe(false);
-    await poll('the key changed event', async () => (keyChanged.length > 0 ? true : undefined), 2000);
+    await until('the key changed event', async () => (keyChanged.length > 0 ? true : undefined), 2000);
     expect(keyChanged).toEqual([{ hashes: [hash] }]);
     expect((await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash })).isActive).toBe(false);
 
@@ -287,7 +277,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     expect(await send(AuthPattern.KeysDelete, { caller: alice, id: created.id })).toBeNull();
     expect(await send(AuthPattern.KeyVerify, { hash: newHash })).toBeNull();
     expect(await send<AuthKey[]>(AuthPattern.KeysList, { caller: alice })).toEqual([]);
-    await poll('the delete event', async () => (keyChanged.some((e) => e.hashes[0] === newHash) ? true : undefined), 2000);
+    await until('the delete event', async () => (keyChanged.some((e) => e.hashes[0] === newHash) ? true : undefined), 2000);
   });
 
   it('applies a usage batch once even when the same job data is queued twice', async () => {
@@ -316,7 +306,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     appended.length = 0;
     await queue.add(JobName.UsageBatch, data);
     await queue.add(JobName.UsageBatch, data);
-    await poll('both usage jobs to complete', async () =>
+    await until('both usage jobs to complete', async () =>
       (await queue.getJobCounts('completed')).completed === 2 ? true : undefined,
     );
 
@@ -329,7 +319,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     // alice cannot read the admin's logs by asking for them
     const forced = await send<Page<RequestLog>>(AuthPattern.LogsQuery, { caller: alice, query: { userId: admin.userId } });
     expect(forced.items.map((l) => l.id)).toEqual([requestId]);
-    await poll('the logs appended event', async () => (appended.length > 0 ? true : undefined), 2000);
+    await until('the logs appended event', async () => (appended.length > 0 ? true : undefined), 2000);
     expect(appended.flat().map((l) => l.id)).toEqual([requestId]);
 
     const stats = await send<{ window: string }>(AuthPattern.Stats, { caller: admin, window: '24h' });
@@ -359,7 +349,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     expect(graceEnd - Date.now()).toBeGreaterThan(100_000);
     const old = await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash: oldHash });
     expect(old).toMatchObject({ id: created.id, isActive: true, expiresAt: graceEnd, rateLimitPerMinute: 3 });
-    await poll('the rotation event', async () => (keyChanged.some((e) => e.hashes.includes(oldHash)) ? true : undefined), 2000);
+    await until('the rotation event', async () => (keyChanged.some((e) => e.hashes.includes(oldHash)) ? true : undefined), 2000);
     const again = await send<AuthKeyWithSecret>(AuthPattern.KeysRotate, { caller: alice, id: created.id });
     expect(again.previousKeyExpiresAt).toBeNull();
     expect(await send(AuthPattern.KeyVerify, { hash: oldHash })).toBeNull();
@@ -414,7 +404,7 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     keyChanged.length = 0;
     await send<User>(AuthPattern.UsersUpdate, { caller: admin, id: alice.userId, isActive: false });
     expect((await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash })).isActive).toBe(false);
-    await poll('the key changed event', async () => (keyChanged.some((e) => e.hashes.includes(hash)) ? true : undefined), 2000);
+    await until('the key changed event', async () => (keyChanged.some((e) => e.hashes.includes(hash)) ? true : undefined), 2000);
     expect(await failure(send(AuthPattern.KeysList, { caller: alice }))).toMatch(/^UNAUTHORIZED/);
     expect(await failure(send(AuthPattern.Login, { username: 'alice', password: 'alice-password' }))).toBe(
       'UNAUTHORIZED: invalid username or password',

@@ -6,3 +6,4 @@ export * from './rpc';
 export * from './usage';
 export * from './limits';
 export * from './resources';
+export * from './schemas';

@@ -11,3 +11,5 @@ export * from './service-log-sink';
 export * from './client-address';
 export * from './transport-seal';
 export * from './caller-proof';
+export * from './zod-validation';
+export * from './mutex';

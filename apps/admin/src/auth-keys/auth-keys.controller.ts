@@ -1,6 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
 import {
   AuthPattern,
+  createAuthKeySchema,
+  listAuthKeysQuerySchema,
+  rotateAuthKeySchema,
+  updateAuthKeySchema,
+  type CreateAuthKeyInput,
+  type RotateAuthKeyInput,
+  type UpdateAuthKeyInput,
   type AuthKey,
   type AuthKeyWithSecret,
   type CreateKeyRequest,
@@ -14,7 +21,8 @@ import type { AuthUser } from '../security/auth-user';
 import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, CheckedByAuth } from '../security/decorators';
 import { userScope } from '../security/scope';
-import { CreateAuthKeyDto, ListAuthKeysQuery, RotateAuthKeyDto, UpdateAuthKeyDto } from './auth-keys.dto';
+import { ZodBody, ZodQuery } from '@gg/nest-common';
+import { ApiZodBody, ApiZodQuery } from '../http/zod-openapi';
 
 /** `/api/auth-keys`: the caller's own user API keys (auth answers 404 for another user's key). */
 @Controller('auth-keys')
@@ -23,23 +31,27 @@ export class AuthKeysController {
   constructor(private readonly rpc: CallerRpc) {}
 
   @Get()
-  list(@AuthCaller() caller: AuthUser, @Query() query: ListAuthKeysQuery): Promise<AuthKey[]> {
+  @ApiZodQuery(listAuthKeysQuerySchema)
+  list(@AuthCaller() caller: AuthUser, @ZodQuery(listAuthKeysQuerySchema) query: { userId?: string }): Promise<AuthKey[]> {
     return this.rpc.send<AuthKey[]>(caller, AuthPattern.KeysList, { userId: userScope(caller, query.userId) } satisfies Omit<ListKeysRequest, 'proof'>);
   }
 
   @Post()
-  create(@AuthCaller() caller: AuthUser, @Body() body: CreateAuthKeyDto): Promise<AuthKeyWithSecret> {
+  @ApiZodBody(createAuthKeySchema)
+  create(@AuthCaller() caller: AuthUser, @ZodBody(createAuthKeySchema) body: CreateAuthKeyInput): Promise<AuthKeyWithSecret> {
     return this.rpc.send<AuthKeyWithSecret>(caller, AuthPattern.KeysCreate, { ...body } satisfies Omit<CreateKeyRequest, 'proof'>);
   }
 
   @Patch(':id')
-  update(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @Body() body: UpdateAuthKeyDto): Promise<AuthKey> {
+  @ApiZodBody(updateAuthKeySchema)
+  update(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @ZodBody(updateAuthKeySchema) body: UpdateAuthKeyInput): Promise<AuthKey> {
     return this.rpc.send<AuthKey>(caller, AuthPattern.KeysUpdate, { id, ...body } satisfies Omit<UpdateKeyRequest, 'proof'>);
   }
 
   @Post(':id/rotate')
   @HttpCode(200)
-  rotate(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @Body() body: RotateAuthKeyDto): Promise<AuthKeyWithSecret> {
+  @ApiZodBody(rotateAuthKeySchema)
+  rotate(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @ZodBody(rotateAuthKeySchema) body: RotateAuthKeyInput): Promise<AuthKeyWithSecret> {
     return this.rpc.send<AuthKeyWithSecret>(caller, AuthPattern.KeysRotate, { id, graceSeconds: body?.graceSeconds } satisfies Omit<RotateKeyRequest, 'proof'>);
   }
 

@@ -1,6 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import {
   PoolPattern,
+  addPoolKeysSchema,
+  type AddPoolKeysInput,
   type AddPoolKeysRequest,
   type AddPoolKeysResult,
   type KeyCheckResult,
@@ -11,7 +13,8 @@ import { IdParamDto } from '../common/id-param.dto';
 import type { AuthUser } from '../security/auth-user';
 import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, Roles } from '../security/decorators';
-import { AddPoolKeysDto } from './keys.dto';
+import { ZodBody } from '@gg/nest-common';
+import { ApiZodBody } from '../http/zod-openapi';
 
 /** A key check makes one real upstream call: give it longer than the default RPC timeout. */
 const CHECK_TIMEOUT_MS = 30_000;
@@ -28,7 +31,8 @@ export class KeysController {
   }
 
   @Post()
-  add(@AuthCaller() caller: AuthUser, @Body() body: AddPoolKeysDto): Promise<AddPoolKeysResult> {
+  @ApiZodBody(addPoolKeysSchema)
+  add(@AuthCaller() caller: AuthUser, @ZodBody(addPoolKeysSchema) body: AddPoolKeysInput): Promise<AddPoolKeysResult> {
     return this.rpc.send<AddPoolKeysResult>(caller, PoolPattern.Add, { keys: body.keys } satisfies AddPoolKeysRequest);
   }
 

@@ -1,12 +1,13 @@
-import { Controller, Get, Query, Req, Res } from '@nestjs/common';
-import { AuthPattern, type LogsQueryRequest, type Page, type RequestLog } from '@gg/contracts';
+import { Controller, Get, Req, Res } from '@nestjs/common';
+import { AuthPattern, logsQuerySchema, type LogsQueryInput, type LogsQueryRequest, type Page, type RequestLog } from '@gg/contracts';
+import { ZodQuery } from '@gg/nest-common';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../security/auth-user';
 import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, CheckedByAuth, StreamTicket } from '../security/decorators';
 import { userScope } from '../security/scope';
 import { LogStreamService } from './log-stream.service';
-import { LogsQueryDto } from './logs.dto';
+import { ApiZodQuery } from '../http/zod-openapi';
 
 /** `/api/logs`: the request log, a user's own only (admins: everyone's). */
 @Controller('logs')
@@ -18,7 +19,8 @@ export class LogsController {
 
   @Get()
   @CheckedByAuth()
-  query(@AuthCaller() caller: AuthUser, @Query() query: LogsQueryDto): Promise<Page<RequestLog>> {
+  @ApiZodQuery(logsQuerySchema)
+  query(@AuthCaller() caller: AuthUser, @ZodQuery(logsQuerySchema) query: LogsQueryInput): Promise<Page<RequestLog>> {
     return this.rpc.send<Page<RequestLog>>(caller, AuthPattern.LogsQuery, {
       query: { ...query, userId: userScope(caller, undefined) },
     } satisfies Omit<LogsQueryRequest, 'proof'>);

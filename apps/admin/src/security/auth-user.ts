@@ -1,9 +1,9 @@
-import type { Role } from '@gg/contracts';
+import { JWT_AUDIENCE, JWT_ISSUER, ROLES, type Role } from '@gg/contracts';
 import type { ProvenCaller } from '@gg/nest-common';
 
-/** `iss` and `aud` of the admin access tokens auth signs (HS256). */
-export const ACCESS_TOKEN_ISSUER = 'gemini-gateway';
-export const ACCESS_TOKEN_AUDIENCE = 'gemini-gateway-admin';
+/** `iss` and `aud` of the admin access tokens auth signs (HS256): one definition in `@gg/contracts`. */
+export const ACCESS_TOKEN_ISSUER = JWT_ISSUER;
+export const ACCESS_TOKEN_AUDIENCE = JWT_AUDIENCE;
 /** Clock skew allowed between auth (which signs) and the admin (which checks `iat`/`exp`). */
 export const CLOCK_SKEW_SECONDS = 30;
 
@@ -25,8 +25,6 @@ export interface AuthUser extends ProvenCaller {
   username: string;
 }
 
-const ROLES: readonly Role[] = ['admin', 'user'];
-
 /**
  * The request user from verified claims, or null when the claims are not the shape auth signs: `sub`, `role`,
  * `tv`, `sid`, and a numeric `iat` and `exp` that are no further apart than the access token lifetime (a token
@@ -37,7 +35,7 @@ export function authUserFromClaims(claims: unknown, maxLifetimeSeconds: number):
   const c = claims as Partial<Record<keyof AccessTokenClaims, unknown>>;
   if (typeof c.sub !== 'string' || c.sub.length === 0 || c.sub.length > 64) return null;
   if (typeof c.username !== 'string') return null;
-  if (typeof c.role !== 'string' || !ROLES.includes(c.role as Role)) return null;
+  if (typeof c.role !== 'string' || !(ROLES as readonly string[]).includes(c.role)) return null;
   if (typeof c.tv !== 'number' || !Number.isSafeInteger(c.tv) || c.tv < 0) return null;
   if (typeof c.sid !== 'string' || c.sid.length === 0 || c.sid.length > 64) return null;
   if (typeof c.iat !== 'number' || typeof c.exp !== 'number' || !Number.isFinite(c.iat) || !Number.isFinite(c.exp)) return null;

@@ -1,11 +1,21 @@
-import { Body, Controller, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
-import { AuthPattern, type ChangePasswordRequest, type LoginResult, type Me } from '@gg/contracts';
+import { Controller, Get, HttpCode, Patch, Post, Req, Res } from '@nestjs/common';
+import {
+  AuthPattern,
+  changePasswordSchema,
+  loginSchema,
+  type ChangePasswordInput,
+  type ChangePasswordRequest,
+  type LoginInput,
+  type LoginResult,
+  type Me,
+} from '@gg/contracts';
+import { ZodBody } from '@gg/nest-common';
+import { ApiZodBody } from '../http/zod-openapi';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../security/auth-user';
 import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, CheckedByAuth, Public } from '../security/decorators';
 import { SessionLiveness } from '../security/session-liveness.service';
-import { ChangePasswordDto, LoginDto } from './session.dto';
 import { SessionService } from './session.service';
 
 /** `/api/auth/*`: the admin's own session. */
@@ -20,7 +30,8 @@ export class SessionController {
   @Public()
   @Post('login')
   @HttpCode(200)
-  login(@Body() body: LoginDto, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+  @ApiZodBody(loginSchema)
+  login(@ZodBody(loginSchema) body: LoginInput, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
     return this.session.login(body, req, res);
   }
 
@@ -47,7 +58,8 @@ export class SessionController {
   @Patch('me/password')
   @HttpCode(204)
   @CheckedByAuth()
-  async changePassword(@AuthCaller() caller: AuthUser, @Body() body: ChangePasswordDto): Promise<void> {
+  @ApiZodBody(changePasswordSchema)
+  async changePassword(@AuthCaller() caller: AuthUser, @ZodBody(changePasswordSchema) body: ChangePasswordInput): Promise<void> {
     await this.rpc
       .send<unknown>(caller, AuthPattern.ChangePassword, { ...body } satisfies Omit<ChangePasswordRequest, 'proof'>)
       .finally(() => this.sessions.forgetUser(caller.userId));

@@ -1,11 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { AuthPattern, type CreateUserRequest, type IdRequest, type UpdateUserRequest, type User } from '@gg/contracts';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
+import {
+  AuthPattern,
+  createUserSchema,
+  updateUserSchema,
+  type CreateUserInput,
+  type CreateUserRequest,
+  type IdRequest,
+  type UpdateUserInput,
+  type UpdateUserRequest,
+  type User,
+} from '@gg/contracts';
+import { ZodBody } from '@gg/nest-common';
 import { IdParamDto } from '../common/id-param.dto';
 import type { AuthUser } from '../security/auth-user';
 import { CallerRpc } from '../security/caller-rpc';
 import { SessionLiveness } from '../security/session-liveness.service';
 import { AuthCaller, CheckedByAuth, Roles } from '../security/decorators';
-import { CreateUserDto, UpdateUserDto } from './users.dto';
+import { ApiZodBody } from '../http/zod-openapi';
 
 /** `/api/users`: admin only. */
 @Controller('users')
@@ -23,12 +34,14 @@ export class UsersController {
   }
 
   @Post()
-  create(@AuthCaller() caller: AuthUser, @Body() body: CreateUserDto): Promise<User> {
+  @ApiZodBody(createUserSchema)
+  create(@AuthCaller() caller: AuthUser, @ZodBody(createUserSchema) body: CreateUserInput): Promise<User> {
     return this.rpc.send<User>(caller, AuthPattern.UsersCreate, { ...body } satisfies Omit<CreateUserRequest, 'proof'>);
   }
 
   @Patch(':id')
-  update(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @Body() body: UpdateUserDto): Promise<User> {
+  @ApiZodBody(updateUserSchema)
+  update(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @ZodBody(updateUserSchema) body: UpdateUserInput): Promise<User> {
     // a role, password or active change ends the user's sessions: at once on this replica, on the others within 1 s
     return this.rpc
       .send<User>(caller, AuthPattern.UsersUpdate, { id, ...body } satisfies Omit<UpdateUserRequest, 'proof'>)

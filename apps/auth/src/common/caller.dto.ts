@@ -1,8 +1,6 @@
 import { Type } from 'class-transformer';
 import { IsDefined, IsIn, IsInt, IsString, Max, MaxLength, Min, MinLength, ValidateNested } from 'class-validator';
-import type { Caller, Role } from '@gg/contracts';
-
-export const ROLES: readonly Role[] = ['admin', 'user'];
+import { ROLES, type Caller, type Role } from '@gg/contracts';
 
 /** Who is calling, as CallerGuard proved it from the caller proof (any `caller` sent is replaced). */
 export class CallerDto implements Caller {

@@ -1,10 +1,17 @@
 import { Controller, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { type AuthKey, type AuthKeyWithSecret, AuthPattern } from '@gg/contracts';
-import { NsMessagePattern } from '@gg/nest-common';
+import {
+  type AuthKey,
+  type AuthKeyWithSecret,
+  AuthPattern,
+  createKeyRequestSchema,
+  rotateKeyRequestSchema,
+  updateKeyRequestSchema,
+} from '@gg/contracts';
+import { NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { IdRequestDto } from '../common/caller.dto';
 import { CallerGuard } from '../common/caller.guard';
-import { CreateKeyDto, ListKeysDto, RotateKeyDto, UpdateKeyDto } from './keys.dto';
+import { ListKeysDto, type CreateKeyDto, type RotateKeyDto, type UpdateKeyDto } from './keys.dto';
 import { KeysService } from './keys.service';
 
 /** Key management on behalf of a logged-in user (the admin forwards the caller). */
@@ -19,7 +26,7 @@ export class KeysController {
   }
 
   @NsMessagePattern(AuthPattern.KeysCreate)
-  create(@Payload() req: CreateKeyDto): Promise<AuthKeyWithSecret> {
+  create(@ZodPayload(createKeyRequestSchema) req: CreateKeyDto): Promise<AuthKeyWithSecret> {
     return this.keys.create(req.caller, {
       name: req.name,
       expiresAt: req.expiresAt,
@@ -29,7 +36,7 @@ export class KeysController {
   }
 
   @NsMessagePattern(AuthPattern.KeysUpdate)
-  update(@Payload() req: UpdateKeyDto): Promise<AuthKey> {
+  update(@ZodPayload(updateKeyRequestSchema) req: UpdateKeyDto): Promise<AuthKey> {
     return this.keys.update(req.caller, req.id, {
       name: req.name,
       isActive: req.isActive,
@@ -40,7 +47,7 @@ export class KeysController {
   }
 
   @NsMessagePattern(AuthPattern.KeysRotate)
-  rotate(@Payload() req: RotateKeyDto): Promise<AuthKeyWithSecret> {
+  rotate(@ZodPayload(rotateKeyRequestSchema) req: RotateKeyDto): Promise<AuthKeyWithSecret> {
     return this.keys.rotate(req.caller, req.id, req.graceSeconds);
   }
 

@@ -1,9 +1,8 @@
 import { Controller, UseGuards } from '@nestjs/common';
-import { Payload } from '@nestjs/microservices';
-import { AuthPattern, type Page, type RequestLog, type Stats } from '@gg/contracts';
-import { NsMessagePattern } from '@gg/nest-common';
+import { AuthPattern, logsQueryRequestSchema, statsRequestSchema, type Page, type RequestLog, type Stats } from '@gg/contracts';
+import { NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { CallerGuard } from '../common/caller.guard';
-import { LogsQueryDto, StatsDto } from './logs.dto';
+import type { LogsQueryDto, StatsDto } from './logs.dto';
 import { LogsService } from './logs.service';
 
 @Controller()
@@ -12,12 +11,12 @@ export class LogsController {
   constructor(private readonly logs: LogsService) {}
 
   @NsMessagePattern(AuthPattern.LogsQuery)
-  query(@Payload() req: LogsQueryDto): Promise<Page<RequestLog>> {
+  query(@ZodPayload(logsQueryRequestSchema) req: LogsQueryDto): Promise<Page<RequestLog>> {
     return this.logs.query(req.caller, req.query);
   }
 
   @NsMessagePattern(AuthPattern.Stats)
-  stats(@Payload() req: StatsDto): Promise<Stats> {
+  stats(@ZodPayload(statsRequestSchema) req: StatsDto): Promise<Stats> {
     return this.logs.stats(req.caller, req.window);
   }
 }

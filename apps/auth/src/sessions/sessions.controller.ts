@@ -1,9 +1,9 @@
 import { Controller, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { AuthPattern, type SessionTokens } from '@gg/contracts';
-import { NsMessagePattern } from '@gg/nest-common';
+import { AuthPattern, loginRequestSchema, type SessionTokens } from '@gg/contracts';
+import { NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { LogoutProofGuard } from './logout-proof.guard';
-import { LoginDto, LogoutDto, RefreshDto } from './sessions.dto';
+import { LogoutDto, RefreshDto, type LoginDto } from './sessions.dto';
 import { SessionsService } from './sessions.service';
 
 @Controller()
@@ -11,7 +11,7 @@ export class SessionsController {
   constructor(private readonly sessions: SessionsService) {}
 
   @NsMessagePattern(AuthPattern.Login)
-  login(@Payload() req: LoginDto): Promise<SessionTokens> {
+  login(@ZodPayload(loginRequestSchema) req: LoginDto): Promise<SessionTokens> {
     return this.sessions.login(req.username, req.password, req.ip);
   }
 

@@ -1,22 +1,9 @@
 import { IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
-import type { LoginRequest, LogoutRequest, RefreshRequest } from '@gg/contracts';
+import type { z } from 'zod';
+import type { loginRequestSchema, LogoutRequest, RefreshRequest } from '@gg/contracts';
 
-export class LoginDto implements LoginRequest {
-  @IsString()
-  @MinLength(1)
-  @MaxLength(128)
-  username: string;
-
-  @IsString()
-  @MinLength(1)
-  @MaxLength(1024)
-  password: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  ip?: string;
-}
+/** `auth.login`: the admin's login body (`loginSchema`) plus the client's address. */
+export type LoginDto = z.output<typeof loginRequestSchema>;
 
 export class RefreshDto implements RefreshRequest {
   @IsString()

@@ -2,16 +2,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
-import type { SessionTokens } from '@gg/contracts';
+import { JWT_AUDIENCE, JWT_ISSUER, type SessionTokens } from '@gg/contracts';
 import { DB_MANAGER, type DbManager, type UserRow } from '@gg/db';
-import { DomainError } from '@gg/nest-common';
-import { KeyedMutex } from '../common/mutex';
+import { DomainError, KeyedMutex } from '@gg/nest-common';
 import { PasswordService } from '../common/password.service';
 import { LoginThrottleService } from './login-throttle.service';
 import { RefreshTokenStore, refreshTokenHash } from './refresh-token.store';
 
-export const JWT_ISSUER = 'gemini-gateway';
-export const JWT_AUDIENCE = 'gemini-gateway-admin';
+/** `iss`/`aud` of the access tokens: one definition in `@gg/contracts` (the admin checks the same). */
+export { JWT_AUDIENCE, JWT_ISSUER };
 
 /** Claims of the admin access token. */
 export interface AccessClaims {

@@ -1,10 +1,17 @@
 import { Controller, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { AuthPattern, type Me, type User } from '@gg/contracts';
-import { NsMessagePattern } from '@gg/nest-common';
+import {
+  AuthPattern,
+  changePasswordRequestSchema,
+  createUserRequestSchema,
+  updateUserRequestSchema,
+  type Me,
+  type User,
+} from '@gg/contracts';
+import { NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { CallerRequestDto, IdRequestDto } from '../common/caller.dto';
 import { AdminOnly, CallerGuard } from '../common/caller.guard';
-import { ChangePasswordDto, CreateUserDto, UpdateUserDto } from './users.dto';
+import type { ChangePasswordDto, CreateUserDto, UpdateUserDto } from './users.dto';
 import { UsersService } from './users.service';
 
 @Controller()
@@ -20,13 +27,13 @@ export class UsersController {
 
   @AdminOnly()
   @NsMessagePattern(AuthPattern.UsersCreate)
-  create(@Payload() req: CreateUserDto): Promise<User> {
+  create(@ZodPayload(createUserRequestSchema) req: CreateUserDto): Promise<User> {
     return this.users.create({ username: req.username, password: req.password, role: req.role });
   }
 
   @AdminOnly()
   @NsMessagePattern(AuthPattern.UsersUpdate)
-  update(@Payload() req: UpdateUserDto): Promise<User> {
+  update(@ZodPayload(updateUserRequestSchema) req: UpdateUserDto): Promise<User> {
     return this.users.update(req.id, { role: req.role, password: req.password, isActive: req.isActive });
   }
 
@@ -42,7 +49,7 @@ export class UsersController {
   }
 
   @NsMessagePattern(AuthPattern.ChangePassword)
-  changePassword(@Payload() req: ChangePasswordDto): Promise<null> {
+  changePassword(@ZodPayload(changePasswordRequestSchema) req: ChangePasswordDto): Promise<null> {
     return this.users.changePassword(req.caller, req.currentPassword, req.newPassword);
   }
 }

@@ -1,14 +1,14 @@
 import { Controller, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { PoolEvent, PoolPattern, type AddPoolKeysResult, type KeyCheckResult, type PoolKey, type PoolSnapshot } from '@gg/contracts';
-import { NsEventPattern, NsMessagePattern } from '@gg/nest-common';
+import { addPoolKeysRequestSchema, PoolEvent, PoolPattern, type AddPoolKeysResult, type KeyCheckResult, type PoolKey, type PoolSnapshot } from '@gg/contracts';
+import { NsEventPattern, NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { KeyCheckService } from '../keys/key-check.service';
 import { PoolKeysService } from '../keys/pool-keys.service';
 import { InFlightService } from '../state/in-flight.service';
 import { PoolStateService } from '../state/pool-state.service';
 import { ResourceRecordsService } from '../resources/resource-records.service';
 import { AdminProofGuard } from './admin-proof.guard';
-import { AddPoolKeysDto, InFlightReportDto, PoolKeyIdDto, PoolOutcomeBatchDto } from './pool.dto';
+import { InFlightReportDto, PoolKeyIdDto, PoolOutcomeBatchDto, type AddPoolKeysDto } from './pool.dto';
 
 /** key-pool's RPCs (admin, gateways) and the events it consumes from gateways. */
 @Controller()
@@ -34,7 +34,7 @@ export class PoolController {
 
   @NsMessagePattern(PoolPattern.Add)
   @UseGuards(AdminProofGuard)
-  add(@Payload() dto: AddPoolKeysDto): Promise<AddPoolKeysResult> {
+  add(@ZodPayload(addPoolKeysRequestSchema) dto: AddPoolKeysDto): Promise<AddPoolKeysResult> {
     return this.keys.add(dto.keys);
   }
 

@@ -26,12 +26,8 @@ import type {
 
 const OUTCOME_KINDS: OutcomeKind[] = ['success', 'rate_limited', 'invalid', 'transient', 'affinity', 'client_error'];
 
-export class AddPoolKeysDto implements AddPoolKeysRequest {
-  /** one string (keys separated by newlines, commas or spaces) or an array of such strings */
-  @IsString({ each: true })
-  @MaxLength(1_000_000, { each: true })
-  keys: string | string[];
-}
+/** `pool.keys.add`: `addPoolKeysRequestSchema` of `@gg/contracts`, the admin's `POST /api/keys` body. */
+export type AddPoolKeysDto = AddPoolKeysRequest;
 
 export class PoolKeyIdDto implements PoolKeyIdRequest {
   @IsString()

@@ -1,5 +1,5 @@
 /** Reading and showing the optional limits of a user key (rate per minute, allowed models). */
-import { RATE_LIMIT_MAX, type AuthKey } from '$contracts';
+import { RATE_LIMIT_MAX, rateLimitField, type AuthKey } from '$contracts';
 
 /** "gemini-2.5-flash, gemini-2.5-*" or one per line → a list; empty → null (any model). */
 export function parseModels(text: string): string[] | null {
@@ -14,7 +14,7 @@ export function parseModels(text: string): string[] | null {
 export function parseRate(text: string | number | null | undefined): { value: number | null; error?: string } {
   if (text === null || text === undefined || String(text).trim() === '') return { value: null };
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > RATE_LIMIT_MAX) {
+  if (!rateLimitField.safeParse(n).success) {
     return { value: null, error: `The rate limit is a whole number from 1 to ${RATE_LIMIT_MAX.toLocaleString('en')} requests per minute.` };
   }
   return { value: n };

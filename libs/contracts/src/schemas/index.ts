@@ -1,0 +1,6 @@
+export * from './common';
+export * from './logs';
+export * from './auth-keys';
+export * from './users';
+export * from './pool-keys';
+export * from './rpc';
