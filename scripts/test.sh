@@ -33,6 +33,15 @@ npx eslint --max-warnings=0 "${outside[@]}"
 
 step "build, lint, typecheck, unit, integration and end-to-end tests of every project (nx run-many)"
 # int and e2e targets have "parallelism": false (nx.json): each runs alone, its files one at a time (--runInBand).
-npx nx run-many -t build lint typecheck test int e2e --outputStyle=static
-
-printf '\n== npm test passed in %ss ==\n' "$(($(date +%s) - start))"
+# The output is kept to add up Jest's own counts (cached tasks replay theirs) into one closing line.
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+status=0
+npx nx run-many -t build lint typecheck test int e2e --outputStyle=static 2>&1 | tee "$log" || status=$?
+counts=$(sed 's/\x1b\[[0-9;]*m//g' "$log" | awk '
+  /^Tests: / { for (i = 2; i <= NF; i++) { n = $i + 0; w = $(i + 1); sub(/,$/, "", w);
+                 if (w == "passed") p += n; else if (w == "failed") f += n; else if (w == "skipped") s += n } }
+  END { printf "%d passed, %d failed, %d skipped", p, f, s }')
+printf '\n== npm test %s in %ss ==\n' "$([ "$status" = 0 ] && echo passed || echo FAILED)" "$(($(date +%s) - start))"
+printf 'tests: %s\n' "$counts"
+exit "$status"
