@@ -158,7 +158,12 @@ export class StreamSession implements Stoppable {
   private fail(): void {
     this.done = true;
     if (this.plan.failMode === 'reset') {
-      this.sink.abort();
+      // a little later, so that the chunks already written reach the client before the connection drops (a reset
+      // right behind them can discard them unread on a busy machine)
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.sink.abort();
+      }, 20);
       return;
     }
     // Its own network chunk, a little later, so that SDKs that JSON.parse each raw chunk recognise it.
