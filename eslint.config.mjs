@@ -1,4 +1,4 @@
-// Lint: typescript-eslint recommended rules plus Nx module boundaries (STYLE.md "Boundaries").
+// Lint: typescript-eslint recommended rules plus Nx module boundaries (docs/architecture.md "Boundaries").
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 

@@ -1,4 +1,4 @@
-// Three kinds of tests (STYLE.md): unit (*.spec.ts), integration (*.int-spec.ts) and end-to-end (*.e2e-spec.ts).
+// Three kinds of tests (CONTRIBUTING.md "Three kinds of tests"): unit (*.spec.ts), integration (*.int-spec.ts) and end-to-end (*.e2e-spec.ts).
 // Select with `--selectProjects unit|int|e2e`.
 const preset = require('./jest.preset');
 

@@ -10,7 +10,7 @@ const appRoot = dirname(fileURLToPath(import.meta.url));
 if (process.cwd() !== appRoot) process.chdir(appRoot);
 const { sveltekit } = await import('@sveltejs/kit/vite');
 
-/** The admin app (API.md: ADMIN_PORT 8081) answers /api during `vite dev`. */
+/** The admin app (docs/api.md: ADMIN_PORT 8081) answers /api during `vite dev`. */
 const ADMIN_API_ORIGIN = 'http://127.0.0.1:8081';
 
 export default defineConfig({

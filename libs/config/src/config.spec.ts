@@ -6,7 +6,7 @@ import { ConfigError, loadConfig, metricsPortFor, parseKeyList, redisOptions } f
 const dir = () => mkdtempSync(join(tmpdir(), 'gg-config-'));
 
 describe('loadConfig', () => {
-  it('has the defaults of API.md and generates secrets into DATA_DIR with mode 0600', () => {
+  it('has the defaults of docs/api.md and generates secrets into DATA_DIR with mode 0600', () => {
     const dataDir = dir();
     const c = loadConfig({ DATA_DIR: dataDir });
     expect(c).toMatchObject({

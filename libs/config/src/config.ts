@@ -8,7 +8,7 @@ export type KeySelection = 'least-busy' | 'round-robin' | 'random';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type RateLimitFailMode = 'open' | 'closed';
 
-/** One validated configuration, the same names for every app (API.md "Configuration"). */
+/** One validated configuration, the same names for every app (docs/api.md §2 "Configuration"). */
 export interface AppConfig {
   nodeEnv: string;
   geminiBaseUrl: string;

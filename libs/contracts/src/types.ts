@@ -1,4 +1,4 @@
-/** Types of the admin REST API (API.md) and of the messages between apps. Pure TS: safe in a browser. */
+/** Types of the admin REST API (docs/api.md §4) and of the messages between apps. Pure TS: safe in a browser. */
 
 export type Role = 'admin' | 'user';
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { GoogleStatus } from '@gg/contracts';
 
-/** Write an error the gateway itself produces, in Google's shape (API.md "Errors"). */
+/** Write an error the gateway itself produces, in Google's shape (docs/api.md §3.5 "Errors the gateway produces itself"). */
 export function writeGoogleError(
   res: ServerResponse,
   code: number,

@@ -1,4 +1,4 @@
-/** Google `google.rpc.Status` error bodies (gemini-wire.md §5), pretty-printed like Google's. */
+/** Google `google.rpc.Status` error bodies (docs/gemini-wire.md §5), pretty-printed like Google's. */
 import { fnv1a, pretty } from './google-json';
 
 const SERVICE = 'generativelanguage.googleapis.com';

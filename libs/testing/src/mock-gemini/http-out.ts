@@ -1,4 +1,4 @@
-/** Response headers like Google's (gemini-wire.md §6.1) and the helpers that write unary bodies. */
+/** Response headers like Google's (docs/gemini-wire.md §6.1) and the helpers that write unary bodies. */
 import type { ServerResponse } from 'node:http';
 import { constants, gzipSync } from 'node:zlib';
 
@@ -67,7 +67,7 @@ export function sendJson(
 }
 
 export function sendError(res: ServerResponse, err: GoogleError, gzip: boolean, arrayWrapped = false): void {
-  // Failed no-alt streams come back array-wrapped, like `[{"error": …}]` (gemini-wire.md §2.3 B).
+  // Failed no-alt streams come back array-wrapped, like `[{"error": …}]` (docs/gemini-wire.md §2.3 B).
   const text = arrayWrapped ? `[${err.body.trimEnd()}\n]` : err.body;
   new Prepared(err.code, text).send(res, gzip);
 }

@@ -1,5 +1,5 @@
 /**
- * A scripted stand-in for https://generativelanguage.googleapis.com (gemini-wire.md), for e2e tests and the bench.
+ * A scripted stand-in for https://generativelanguage.googleapis.com (docs/gemini-wire.md), for e2e tests and the bench.
  *
  *   const mock = await startMockGemini();              // http://127.0.0.1:<random port>
  *   new GoogleGenAI({ apiKey: 'AIza…', httpOptions: { baseUrl: mock.url } });

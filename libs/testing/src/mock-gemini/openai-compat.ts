@@ -1,5 +1,5 @@
 /**
- * Google's own OpenAI-compatible layer, `POST /{v}/openai/chat/completions` (gemini-wire.md §2.9), unary only:
+ * Google's own OpenAI-compatible layer, `POST /{v}/openai/chat/completions` (docs/gemini-wire.md §2.9), unary only:
  * a `chat.completion` echoing the last user message, for the model the body names (`gemini-2.5-flash` or
  * `models/gemini-2.5-flash`). An unknown model gets Google's 404, array-wrapped as the compat layer sends errors.
  * Other `/openai/*` paths answer 404.

@@ -1,4 +1,4 @@
-/** Which API method a path names (gemini-wire.md §1–2): `/{v}/models/{m}:{method}`, files, cachedContents, uploads. */
+/** Which API method a path names (docs/gemini-wire.md §1–2): `/{v}/models/{m}:{method}`, files, cachedContents, uploads. */
 import type { MockMethod } from './types';
 
 export interface Route {

@@ -1,6 +1,6 @@
 /**
  * Files, upload sessions and cached contents, each owned by the API key that created it (Google: the key's project).
- * Any other key gets 403 PERMISSION_DENIED, as Google answers (gemini-wire.md §2.7 "Key affinity").
+ * Any other key gets 403 PERMISSION_DENIED, as Google answers (docs/gemini-wire.md §2.7 "Key affinity").
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 
@@ -57,7 +57,7 @@ export class Store {
     return id;
   }
 
-  /** Create an ACTIVE file (gemini-wire.md §2.7 "File resource"). */
+  /** Create an ACTIVE file (docs/gemini-wire.md §2.7 "File resource"). */
   addFile(
     owner: string,
     version: string,

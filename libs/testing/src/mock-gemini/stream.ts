@@ -1,5 +1,5 @@
 /**
- * streamGenerateContent: SSE (`?alt=sse`) or the incrementally streamed JSON array (no alt), gemini-wire.md §2.3.
+ * streamGenerateContent: SSE (`?alt=sse`) or the incrementally streamed JSON array (no alt), docs/gemini-wire.md §2.3.
  * A stream is a small state object and one timer at a time (no buffers), so thousands of slow streams stay cheap.
  * Every element carries `"sentAt": <epoch ms with fraction>` (performance.timeOrigin + performance.now() when written)
  * so a client can measure how long a relay held a chunk.

@@ -1,6 +1,6 @@
 /**
  * `POST /upload/{v}/files`: the resumable protocol of @google/genai (start → upload … → upload, finalize), the
- * legacy multipart protocol and raw uploads (gemini-wire.md §2.7). Bytes are hashed, not kept.
+ * legacy multipart protocol and raw uploads (docs/gemini-wire.md §2.7). Bytes are hashed, not kept.
  */
 import { createHash } from 'node:crypto';
 
