@@ -126,7 +126,8 @@ function buildUi() {
  *  app finds dist/apps/admin-ui), tsc-alias after every emit, then (re)start the app */
 function serve(name) {
   const project = projects()[name];
-  if (!project || !APPS.includes(name)) fail(`--watch needs one of: ${APPS.join(', ')}`);
+  // any app under apps/ (APPS is what ships; a freshly generated app can be served before it does)
+  if (!project || !project.root.startsWith('apps/')) fail(`--watch needs an app under apps/, got ${name}`);
   const out = join(root, 'dist', `serve-${name}`);
   let app = null;
   const restart = async () => {
