@@ -6,8 +6,18 @@ const ignore = ['/node_modules/', '/dist/', '/apps/admin-ui/'];
 
 module.exports = {
   projects: [
-    { ...preset, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'], testPathIgnorePatterns: ignore },
-    { ...preset, displayName: 'int', testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'], testPathIgnorePatterns: ignore },
+    {
+      ...preset,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,test}/**/*.spec.ts'],
+      testPathIgnorePatterns: ignore,
+    },
+    {
+      ...preset,
+      displayName: 'int',
+      testMatch: ['<rootDir>/{apps,libs}/**/*.int-spec.ts'],
+      testPathIgnorePatterns: ignore,
+    },
     {
       ...preset,
       displayName: 'e2e',

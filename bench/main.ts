@@ -45,7 +45,8 @@ const { values: args } = parseArgs({
 });
 const num = (name: keyof typeof args): number => {
   const n = Number(args[name]);
-  if (String(args[name]).trim() === '' || !Number.isFinite(n)) throw new Error(`bench: --${name} needs a number, got ${String(args[name])}`);
+  if (String(args[name]).trim() === '' || !Number.isFinite(n))
+    throw new Error(`bench: --${name} needs a number, got ${String(args[name])}`);
   return n;
 };
 const opts = {
@@ -71,7 +72,12 @@ async function main(): Promise<void> {
   if (args['profile']) return profile(run);
 
   const t0 = Date.now();
-  const rig = await startRig({ slowChunks: opts.slowSeconds, baselineChunks: opts.baselineSeconds, slowIntervalMs: 1000, sseChunks: 5 });
+  const rig = await startRig({
+    slowChunks: opts.slowSeconds,
+    baselineChunks: opts.baselineSeconds,
+    slowIntervalMs: 1000,
+    sseChunks: 5,
+  });
   log(`rig up in ${Date.now() - t0} ms: mock ${rig.mock.info.url}, gateway ${rig.gateway.url}`);
   const notes: string[] = [];
   try {
@@ -94,9 +100,17 @@ async function main(): Promise<void> {
     const limits: BodyLimitsResult[] = [];
     if (!args['skip-limits']) {
       for (const route of ROUTES) {
-        const l = await runBodyLimits(rig.gateway, rig.gatewayPid, route, route.body(opts.limitsMb * 1024 * 1024), 'defaults');
+        const l = await runBodyLimits(
+          rig.gateway,
+          rig.gatewayPid,
+          route,
+          route.body(opts.limitsMb * 1024 * 1024),
+          'defaults',
+        );
         limits.push(l);
-        log(`limits ${l.route} (defaults): ${JSON.stringify(l.statuses)} RSS ${l.beforeMb.toFixed(0)} → ${l.peakMb.toFixed(0)} → ${l.afterMb.toFixed(0)} MB, normal ${l.normalOk} ok / ${l.normalOther} not`);
+        log(
+          `limits ${l.route} (defaults): ${JSON.stringify(l.statuses)} RSS ${l.beforeMb.toFixed(0)} → ${l.peakMb.toFixed(0)} → ${l.afterMb.toFixed(0)} MB, normal ${l.normalOk} ok / ${l.normalOther} not`,
+        );
       }
     }
 
@@ -107,7 +121,14 @@ async function main(): Promise<void> {
       { id: 'c32', label: 'unary c=32', load: UNARY, connections: 32, targets: all },
       { id: 'sse', label: 'SSE c=32', load: SSE, connections: 32, targets: sseTargets },
     ];
-    const results = args['skip-rr'] ? new Map() : await runRounds(run, workloads, { rounds: opts.rounds, seconds: opts.seconds, warmupSeconds: opts.warmup, log });
+    const results = args['skip-rr']
+      ? new Map()
+      : await runRounds(run, workloads, {
+          rounds: opts.rounds,
+          seconds: opts.seconds,
+          warmupSeconds: opts.warmup,
+          log,
+        });
 
     // 3. slow streams: direct (what the measurement itself adds), then through the gateway
     const slow: SlowResult[] = [];
@@ -117,12 +138,16 @@ async function main(): Promise<void> {
         // the same client against the mock itself, shorter (gemini-3-flash-preview streams baselineSeconds chunks)
         const path = '/v1beta/models/gemini-3-flash-preview:streamGenerateContent?alt=sse';
         slow.push(await runSlowStreams(rig.direct, null, { ...o, chunks: opts.baselineSeconds, path }));
-        log(`slow streams direct: p99 ${slow[0].p99.toFixed(2)} ms (all open ${slow[0].steadyP99.toFixed(2)}); per second: ${slow[0].timelineP99.join(' ')}`);
+        log(
+          `slow streams direct: p99 ${slow[0].p99.toFixed(2)} ms (all open ${slow[0].steadyP99.toFixed(2)}); per second: ${slow[0].timelineP99.join(' ')}`,
+        );
       }
       await sleep(1000);
       const s = await runSlowStreams(rig.gateway, rig.gatewayPid, { ...o, chunks: opts.slowSeconds });
       slow.push(s);
-      log(`slow streams gateway: ${s.ended}/${s.streams} ended, ${s.chunks} chunks, p99 ${s.p99.toFixed(2)} ms (all open ${s.steadyP99.toFixed(2)}), RSS peak ${s.rssPeakMb.toFixed(0)} MB`);
+      log(
+        `slow streams gateway: ${s.ended}/${s.streams} ended, ${s.chunks} chunks, p99 ${s.p99.toFixed(2)} ms (all open ${s.steadyP99.toFixed(2)}), RSS peak ${s.rssPeakMb.toFixed(0)} MB`,
+      );
       log(`  p99 per second: ${s.timelineP99.join(' ')}`);
     }
 
@@ -176,7 +201,9 @@ async function raisedLimits(rig: Rig): Promise<BodyLimitsResult[]> {
       .join(', ');
     const l = await runBodyLimits(target, pid, route, route.body(opts.limitsMb * 1024 * 1024), config);
     out.push(l);
-    log(`limits ${l.route} (${config}): ${JSON.stringify(l.statuses)} RSS ${l.beforeMb.toFixed(0)} → ${l.peakMb.toFixed(0)} → ${l.afterMb.toFixed(0)} MB, normal ${l.normalOk} ok / ${l.normalOther} not`);
+    log(
+      `limits ${l.route} (${config}): ${JSON.stringify(l.statuses)} RSS ${l.beforeMb.toFixed(0)} → ${l.peakMb.toFixed(0)} → ${l.afterMb.toFixed(0)} MB, normal ${l.normalOk} ok / ${l.normalOther} not`,
+    );
   }
   return out;
 }

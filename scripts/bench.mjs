@@ -24,7 +24,11 @@ function haveWrk() {
   return spawnSync('sh', ['-c', 'command -v wrk'], { stdio: 'ignore' }).status === 0;
 }
 
-if (!haveWrk() && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0) {
+if (
+  !haveWrk() &&
+  process.getuid?.() === 0 &&
+  spawnSync('sh', ['-c', 'command -v apt-get'], { stdio: 'ignore' }).status === 0
+) {
   console.error('bench: installing wrk (apt-get)…');
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   if (spawnSync('apt-get', ['install', '-y', '-qq', 'wrk'], { stdio: 'ignore', env }).status !== 0) {
@@ -34,12 +38,16 @@ if (!haveWrk() && process.getuid?.() === 0 && spawnSync('sh', ['-c', 'command -v
   if (!haveWrk()) console.error('bench: wrk not available, using autocannon');
 }
 
-if (!argv.includes('--no-build')) run(process.execPath, [join(root, 'scripts/build.mjs'), '--apps-only', '--out', distDir]);
+if (!argv.includes('--no-build'))
+  run(process.execPath, [join(root, 'scripts/build.mjs'), '--apps-only', '--out', distDir]);
 rmSync(join(root, 'dist/bench'), { recursive: true, force: true });
 run(bin('tsc'), ['-p', 'bench/tsconfig.json']);
 run(bin('tsc-alias'), ['-p', 'bench/tsconfig.json']);
 
-const benchArgs = argv.filter((a) => a !== '--no-build').map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+const benchArgs = argv
+  .filter((a) => a !== '--no-build')
+  .map((a) => `'${a.replace(/'/g, `'\\''`)}'`)
+  .join(' ');
 const main = join(root, 'dist/bench/bench/main.js');
 const r = spawnSync(
   'bash',

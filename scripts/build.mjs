@@ -49,7 +49,11 @@ function projects() {
 }
 
 function readdirNames(dir) {
-  return existsSync(dir) ? readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
+  return existsSync(dir)
+    ? readdirSync(dir, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)
+    : [];
 }
 
 function fail(message, code = 1) {
@@ -65,7 +69,9 @@ function run(cmd, args, options = {}) {
 function runAsync(cmd, args) {
   return new Promise((resolvePromise) => {
     const child = spawn(cmd, args, { cwd: root, stdio: 'inherit' });
-    child.on('exit', (code) => (code === 0 ? resolvePromise() : fail(`${relative(root, cmd)} ${args.join(' ')}`, code ?? 1)));
+    child.on('exit', (code) =>
+      code === 0 ? resolvePromise() : fail(`${relative(root, cmd)} ${args.join(' ')}`, code ?? 1),
+    );
   });
 }
 
@@ -131,19 +137,30 @@ function serve(name) {
   const out = join(root, 'dist', `serve-${name}`);
   let app = null;
   const restart = async () => {
-    if (spawnSync(bin('tsc-alias'), ['-p', project.tsconfig, '--outDir', out], { cwd: root, stdio: 'inherit' }).status !== 0) return;
+    if (
+      spawnSync(bin('tsc-alias'), ['-p', project.tsconfig, '--outDir', out], { cwd: root, stdio: 'inherit' }).status !==
+      0
+    )
+      return;
     if (app && app.exitCode === null) {
       const exited = new Promise((r) => app.once('exit', r));
       app.kill('SIGTERM');
       await exited;
     }
     console.log(`[serve] starting ${name}`);
-    app = spawn(process.execPath, ['--enable-source-maps', join(out, project.root, 'src/main.js')], { cwd: root, stdio: 'inherit' });
+    app = spawn(process.execPath, ['--enable-source-maps', join(out, project.root, 'src/main.js')], {
+      cwd: root,
+      stdio: 'inherit',
+    });
   };
-  const tsc = spawn(bin('tsc'), ['-p', project.tsconfig, '--noCheck', '--outDir', out, '--watch', '--preserveWatchOutput'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const tsc = spawn(
+    bin('tsc'),
+    ['-p', project.tsconfig, '--noCheck', '--outDir', out, '--watch', '--preserveWatchOutput'],
+    {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   tsc.stdout.on('data', (chunk) => {
     process.stdout.write(chunk);
     if (/Found 0 errors\. Watching for file changes/.test(chunk.toString())) void restart();

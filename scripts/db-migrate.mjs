@@ -60,7 +60,10 @@ try {
 
 let failed = false;
 for (const service of services) {
-  const where = config.databaseType === 'sqlite' ? join(config.dataDir, `${service}.sqlite`) : `${config.redisNamespace}:db:${service}:*`;
+  const where =
+    config.databaseType === 'sqlite'
+      ? join(config.dataDir, `${service}.sqlite`)
+      : `${config.redisNamespace}:db:${service}:*`;
   try {
     const db = await createDbManager({
       type: config.databaseType,
@@ -71,8 +74,13 @@ for (const service of services) {
     });
     const m = db.migration;
     await db.close();
-    const did = [m.adopted ? 'adopted a first-release database' : null, m.applied.length ? `ran ${m.applied.join(', ')}` : null].filter(Boolean);
-    console.log(`${service} (${config.databaseType}, ${where}): version ${m.version}; ${did.length ? did.join('; ') : 'already current'}`);
+    const did = [
+      m.adopted ? 'adopted a first-release database' : null,
+      m.applied.length ? `ran ${m.applied.join(', ')}` : null,
+    ].filter(Boolean);
+    console.log(
+      `${service} (${config.databaseType}, ${where}): version ${m.version}; ${did.length ? did.join('; ') : 'already current'}`,
+    );
   } catch (e) {
     failed = true;
     console.error(`${service} (${config.databaseType}, ${where}): failed: ${e.message}`);

@@ -27,11 +27,15 @@ function ensureInstalled() {
 
 /** the build targets of what this starts (Nx replays them from its cache when nothing changed) */
 function ensureBuilt() {
-  const r = spawnSync(join(root, 'node_modules/.bin/nx'), ['run-many', '-t', 'build', '-p', 'gateway,auth,key-pool,admin,admin-ui', '--outputStyle=static'], {
-    cwd: root,
-    stdio: 'inherit',
-    env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
-  });
+  const r = spawnSync(
+    join(root, 'node_modules/.bin/nx'),
+    ['run-many', '-t', 'build', '-p', 'gateway,auth,key-pool,admin,admin-ui', '--outputStyle=static'],
+    {
+      cwd: root,
+      stdio: 'inherit',
+      env: { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', ...env },
+    },
+  );
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
@@ -64,10 +68,15 @@ async function ensureRedis() {
     if (process.getuid?.() === 0 && which('apt-get')) {
       say('installing redis-server (apt-get)…');
       spawnSync('apt-get', ['update', '-qq'], { stdio: 'inherit' });
-      const r = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], { stdio: 'inherit', env: { ...env, DEBIAN_FRONTEND: 'noninteractive' } });
+      const r = spawnSync('apt-get', ['install', '-y', '-qq', 'redis-server'], {
+        stdio: 'inherit',
+        env: { ...env, DEBIAN_FRONTEND: 'noninteractive' },
+      });
       if (r.status !== 0) process.exit(1);
     } else {
-      console.error('Redis is not running and redis-server is not installed: install it (e.g. "sudo apt-get install redis-server") or set REDIS_URL.');
+      console.error(
+        'Redis is not running and redis-server is not installed: install it (e.g. "sudo apt-get install redis-server") or set REDIS_URL.',
+      );
       process.exit(1);
     }
   }
@@ -75,23 +84,42 @@ async function ensureRedis() {
   mkdirSync(dir, { recursive: true });
   const port = redisUrl.port || '6379';
   say(`starting redis-server on port ${port} (data in ${dir})`);
-  const child = spawn('redis-server', ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''], {
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
+  const child = spawn(
+    'redis-server',
+    ['--port', port, '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--save', ''],
+    {
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
   children.push({ name: 'redis', child, last: true });
   for (let i = 0; i < 100 && !(await redisAnswers()); i++) await new Promise((r) => setTimeout(r, 100));
 }
 
 const LEVELS = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
 // Nest's own start-up chatter: kept in the JSON logs, left out of this console view (LOG_LEVEL=debug shows it)
-const QUIET = new Set(['InstanceLoader', 'RoutesResolver', 'RouterExplorer', 'NestFactory', 'NestApplication', 'NestMicroservice', 'Server', 'ServerRedis']);
+const QUIET = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+  'NestMicroservice',
+  'Server',
+  'ServerRedis',
+]);
 const verbose = (env.LOG_LEVEL || 'info') === 'debug' || env.LOG_LEVEL === 'trace';
 
 function pretty(name, line) {
   if (!line.startsWith('{')) return `[${name}] ${line}`;
   try {
     const o = JSON.parse(line);
-    if (!verbose && o.level <= 30 && (QUIET.has(o.context) || /^(Connected to Redis|Nest (application|microservice) successfully started)/.test(o.msg ?? ''))) return null;
+    if (
+      !verbose &&
+      o.level <= 30 &&
+      (QUIET.has(o.context) ||
+        /^(Connected to Redis|Nest (application|microservice) successfully started)/.test(o.msg ?? ''))
+    )
+      return null;
     const extra = o.err ? ` ${o.err.message ?? ''}` : '';
     return `[${name}] ${LEVELS[o.level] ?? o.level} ${o.msg ?? ''}${extra}`;
   } catch {
@@ -128,7 +156,10 @@ function startApp(name) {
 
 async function waitReady(name, port) {
   for (let i = 0; i < 300; i++) {
-    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) return;
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -140,7 +171,12 @@ async function stop(code = 0) {
   stopping = true;
   say('stopping…');
   const apps = children.filter((c) => !c.last);
-  await Promise.all(apps.map(({ child }) => new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM'))))));
+  await Promise.all(
+    apps.map(
+      ({ child }) =>
+        new Promise((r) => (child.exitCode !== null ? r() : (child.once('exit', r), child.kill('SIGTERM')))),
+    ),
+  );
   for (const { child } of children.filter((c) => c.last)) child.kill('SIGTERM');
   process.exit(code);
 }
@@ -153,7 +189,10 @@ ensureBuilt();
 await ensureRedis();
 startApp('auth');
 startApp('key-pool');
-await Promise.all([waitReady('auth', env.AUTH_HTTP_PORT || 8082), waitReady('key-pool', env.KEY_POOL_HTTP_PORT || 8083)]);
+await Promise.all([
+  waitReady('auth', env.AUTH_HTTP_PORT || 8082),
+  waitReady('key-pool', env.KEY_POOL_HTTP_PORT || 8083),
+]);
 startApp('gateway');
 startApp('admin');
 const gatewayPort = env.GATEWAY_PORT || 8080;

@@ -7,7 +7,9 @@ import axios, { AxiosError, AxiosHeaders, type AxiosResponse, type InternalAxios
 import { Readable } from 'node:stream';
 import { Agent, type Dispatcher } from 'undici';
 
-export function undiciAdapter(dispatcher: Dispatcher = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000 })) {
+export function undiciAdapter(
+  dispatcher: Dispatcher = new Agent({ connections: null, pipelining: 1, keepAliveTimeout: 30_000 }),
+) {
   return async function adapter(config: InternalAxiosRequestConfig): Promise<AxiosResponse> {
     const url = new URL(axios.getUri(config));
     const headers: Record<string, string> = {};
@@ -48,7 +50,13 @@ export function undiciAdapter(dispatcher: Dispatcher = new Agent({ connections: 
     const validate = config.validateStatus;
     if (validate && !validate(up.statusCode)) {
       if (config.responseType === 'stream') up.body.destroy();
-      throw new AxiosError(`Request failed with status code ${up.statusCode}`, AxiosError.ERR_BAD_RESPONSE, config, null, response);
+      throw new AxiosError(
+        `Request failed with status code ${up.statusCode}`,
+        AxiosError.ERR_BAD_RESPONSE,
+        config,
+        null,
+        response,
+      );
     }
     return response;
   };

@@ -8,8 +8,27 @@ import { announce } from '../lib/child';
 
 export type Forward = (req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>) => void;
 
-const HOP = new Set(['host', 'connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection', 'x-goog-api-key', 'authorization']);
-const HOP_DOWN = new Set(['connection', 'keep-alive', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'proxy-connection']);
+const HOP = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-connection',
+  'x-goog-api-key',
+  'authorization',
+]);
+const HOP_DOWN = new Set([
+  'connection',
+  'keep-alive',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-connection',
+]);
 
 export const UPSTREAM = process.env.UPSTREAM ?? 'http://127.0.0.1:1';
 export const POOL_KEY = process.env.POOL_KEY ?? 'AIzaBenchPoolKey';
@@ -43,7 +62,9 @@ export function fail(res: ServerResponse, e: unknown): void {
 }
 
 export function serve(name: string, forward: Forward): void {
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) => forward(req, res, upstreamHeaders(req.headers)));
+  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 0 }, (req, res) =>
+    forward(req, res, upstreamHeaders(req.headers)),
+  );
   server.listen(0, '127.0.0.1', () => {
     const a = server.address();
     const port = typeof a === 'object' && a ? a.port : 0;

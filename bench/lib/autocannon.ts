@@ -6,8 +6,21 @@ const BIN = require.resolve('autocannon/autocannon.js');
 
 export function runAutocannon(target: Target, load: Load, connections: number, seconds: number): Promise<WrkResult> {
   const args = [
-    BIN, '--json', '-c', String(connections), '-d', String(seconds), '-m', 'POST',
-    '-H', 'content-type=application/json', '-H', `x-goog-api-key=${target.key}`, '-b', load.body, target.url + load.path,
+    BIN,
+    '--json',
+    '-c',
+    String(connections),
+    '-d',
+    String(seconds),
+    '-m',
+    'POST',
+    '-H',
+    'content-type=application/json',
+    '-H',
+    `x-goog-api-key=${target.key}`,
+    '-b',
+    load.body,
+    target.url + load.path,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -16,7 +16,9 @@ export interface Machine {
 }
 
 export function loadAverage(): string {
-  return loadavg().map((x) => x.toFixed(2)).join(' ');
+  return loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 }
 
 export function describeMachine(loader: string): Machine {

@@ -42,7 +42,8 @@ function area(url: string, fn: string): string {
 export function summarize(p: CpuProfile, top = 25): string {
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const selfUs = new Map<number, number>();
-  for (let i = 0; i < p.samples.length; i++) selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
+  for (let i = 0; i < p.samples.length; i++)
+    selfUs.set(p.samples[i], (selfUs.get(p.samples[i]) ?? 0) + (p.timeDeltas[i] ?? 0));
   const total = [...selfUs.values()].reduce((a, b) => a + b, 0);
   const idleIds = new Set(p.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
   const idle = [...idleIds].reduce((a, id) => a + (selfUs.get(id) ?? 0), 0);
@@ -75,12 +76,24 @@ export function summarize(p: CpuProfile, top = 25): string {
   }
   const pct = (us: number): string => `${((100 * us) / busy).toFixed(1)}%`;
   const lines: string[] = [];
-  lines.push(`Profiled ${(total / 1e6).toFixed(1)} s: busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s; percentages of busy time.`, '');
+  lines.push(
+    `Profiled ${(total / 1e6).toFixed(1)} s: busy ${(busy / 1e6).toFixed(1)} s, idle ${(idle / 1e6).toFixed(1)} s; percentages of busy time.`,
+    '',
+  );
   lines.push('### Self time by area', '', '| area | self | share |', '| --- | ---: | ---: |');
-  for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 15)) lines.push(`| ${a} | ${(us / 1000).toFixed(0)} ms | ${pct(us)} |`);
+  for (const [a, us] of [...areas].sort((x, y) => y[1] - x[1]).slice(0, 15))
+    lines.push(`| ${a} | ${(us / 1000).toFixed(0)} ms | ${pct(us)} |`);
   lines.push('', `### Top ${top} functions by self time`, '', '| function | self | share |', '| --- | ---: | ---: |');
-  for (const [k, us] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top)) lines.push(`| \`${k}\` | ${(us / 1000).toFixed(0)} ms | ${pct(us)} |`);
-  lines.push('', '### Gateway functions by inclusive time', '', '| function | inclusive | share |', '| --- | ---: | ---: |');
-  for (const [k, us] of [...incl].sort((x, y) => y[1] - x[1]).slice(0, 15)) lines.push(`| \`${k}\` | ${(us / 1000).toFixed(0)} ms | ${pct(us)} |`);
+  for (const [k, us] of [...fns].sort((x, y) => y[1] - x[1]).slice(0, top))
+    lines.push(`| \`${k}\` | ${(us / 1000).toFixed(0)} ms | ${pct(us)} |`);
+  lines.push(
+    '',
+    '### Gateway functions by inclusive time',
+    '',
+    '| function | inclusive | share |',
+    '| --- | ---: | ---: |',
+  );
+  for (const [k, us] of [...incl].sort((x, y) => y[1] - x[1]).slice(0, 15))
+    lines.push(`| \`${k}\` | ${(us / 1000).toFixed(0)} ms | ${pct(us)} |`);
   return lines.join('\n') + '\n';
 }

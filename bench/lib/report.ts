@@ -61,25 +61,46 @@ export function renderReport(r: Report): string {
       `${fmt(ratio)} (${fmtInt(gw32?.rps ?? NaN)} / ${fmtInt(floor32?.rps ?? NaN)} req/s)`,
       met(Number.isFinite(ratio) ? ratio >= 0.5 : null),
     ]),
-    row(['added latency c=1, p50 over direct', '≤ 0.3 ms', `${fmt(addP50, 3)} ms`, met(Number.isFinite(addP50) ? addP50 <= 0.3 : null)]),
-    row(['added latency c=1, p99 over direct', '≤ 2 ms', `${fmt(addP99, 3)} ms`, met(Number.isFinite(addP99) ? addP99 <= 2 : null)]),
+    row([
+      'added latency c=1, p50 over direct',
+      '≤ 0.3 ms',
+      `${fmt(addP50, 3)} ms`,
+      met(Number.isFinite(addP50) ? addP50 <= 0.3 : null),
+    ]),
+    row([
+      'added latency c=1, p99 over direct',
+      '≤ 2 ms',
+      `${fmt(addP99, 3)} ms`,
+      met(Number.isFinite(addP99) ? addP99 <= 2 : null),
+    ]),
   );
   if (slowGw) {
     out.push(
       row([
         `${fmtInt(slowGw.streams)} slow streams: all relayed`,
         `${fmtInt(slowGw.streams)} streams, ${fmtInt(slowGw.expectedChunks)} chunks`,
-        `${fmtInt(slowGw.ended)} ended, ${fmtInt(slowGw.chunks)} chunks` + (slowGw.failed ? `, ${slowGw.failed} failed ${JSON.stringify(slowGw.errors)}` : ''),
+        `${fmtInt(slowGw.ended)} ended, ${fmtInt(slowGw.chunks)} chunks` +
+          (slowGw.failed ? `, ${slowGw.failed} failed ${JSON.stringify(slowGw.errors)}` : ''),
         met(allRelayed),
       ]),
-      row(['slow streams: chunk relay delay p99, all chunks', '≤ 5 ms', `${fmt(slowGw.p99)} ms (p50 ${fmt(slowGw.p50)}, max ${fmt(slowGw.max)})`, met(slowGw.p99 <= 5)]),
+      row([
+        'slow streams: chunk relay delay p99, all chunks',
+        '≤ 5 ms',
+        `${fmt(slowGw.p99)} ms (p50 ${fmt(slowGw.p50)}, max ${fmt(slowGw.max)})`,
+        met(slowGw.p99 <= 5),
+      ]),
       row([
         'slow streams: chunk relay delay p99, all streams open',
         '≤ 5 ms',
         `${fmt(slowGw.steadyP99)} ms (p50 ${fmt(slowGw.steadyP50)}, max ${fmt(slowGw.steadyMax)}; ${fmtInt(slowGw.steadyChunks)} chunks)`,
         met(slowGw.steadyP99 <= 5),
       ]),
-      row(['slow streams: gateway RSS (peak)', '< 400 MB', `${fmt(slowGw.rssPeakMb, 0)} MB`, met(slowGw.rssPeakMb < 400)]),
+      row([
+        'slow streams: gateway RSS (peak)',
+        '< 400 MB',
+        `${fmt(slowGw.rssPeakMb, 0)} MB`,
+        met(slowGw.rssPeakMb < 400),
+      ]),
     );
   }
   if (bigGw) {
@@ -107,7 +128,19 @@ export function renderReport(r: Report): string {
 
   out.push('', '## Request/response paths (medians over rounds; latency in ms)', '');
   out.push(
-    row(['path', 'c=1 p50', 'c=1 p99', 'c=1 req/s', 'c=32 p50', 'c=32 p99', 'c=32 req/s', 'c=32 ÷ raw floor', 'SSE c=32 req/s', 'SSE p50 / p99', 'errors']),
+    row([
+      'path',
+      'c=1 p50',
+      'c=1 p99',
+      'c=1 req/s',
+      'c=32 p50',
+      'c=32 p99',
+      'c=32 req/s',
+      'c=32 ÷ raw floor',
+      'SSE c=32 req/s',
+      'SSE p50 / p99',
+      'errors',
+    ]),
     row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
   );
   const names = ['direct', ...FLOORS.map((f) => f.name), 'gateway'];
@@ -134,12 +167,27 @@ export function renderReport(r: Report): string {
       ]),
     );
   }
-  if (gw32) out.push('', `c=32 req/s per round — gateway: ${gw32.rounds.map((x) => fmtInt(x.rps)).join(', ')}; raw floor: ${floor32?.rounds.map((x) => fmtInt(x.rps)).join(', ')}.`);
+  if (gw32)
+    out.push(
+      '',
+      `c=32 req/s per round — gateway: ${gw32.rounds.map((x) => fmtInt(x.rps)).join(', ')}; raw floor: ${floor32?.rounds.map((x) => fmtInt(x.rps)).join(', ')}.`,
+    );
 
   if (r.slow.length) {
     out.push('', '## Slow streams (a chunk a second; delay = client receive time − mock `sentAt`, ms)', '');
     out.push(
-      row(['path', 'streams ended', 'chunks', 'p50', 'p99', 'p99.9', 'max', 'p99 all open', 'client loop p99', 'relay RSS before → peak']),
+      row([
+        'path',
+        'streams ended',
+        'chunks',
+        'p50',
+        'p99',
+        'p99.9',
+        'max',
+        'p99 all open',
+        'client loop p99',
+        'relay RSS before → peak',
+      ]),
       row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     );
     for (const s of r.slow) {
@@ -162,15 +210,40 @@ export function renderReport(r: Report): string {
   for (const s of r.slow) out.push('', `p99 delay per second of the run, ${s.path} (ms): ${s.timelineP99.join(' ')}`);
   if (r.big.length) {
     out.push('', '## 20 MB request body (RSS in MB)', '');
-    out.push(row(['path', 'status', 'time ms', 'before', 'peak', 'after', 'growth']), row(['---', '---:', '---:', '---:', '---:', '---:', '---:']));
+    out.push(
+      row(['path', 'status', 'time ms', 'before', 'peak', 'after', 'growth']),
+      row(['---', '---:', '---:', '---:', '---:', '---:', '---:']),
+    );
     for (const b of r.big) {
-      out.push(row([LABEL[b.path] ?? b.path, b.status, fmt(b.ms, 0), fmt(b.beforeMb, 0), fmt(b.peakMb, 0), fmt(b.afterMb, 0), fmt(b.growthMb, 1)]));
+      out.push(
+        row([
+          LABEL[b.path] ?? b.path,
+          b.status,
+          fmt(b.ms, 0),
+          fmt(b.beforeMb, 0),
+          fmt(b.peakMb, 0),
+          fmt(b.afterMb, 0),
+          fmt(b.growthMb, 1),
+        ]),
+      );
     }
   }
   if (r.limits?.length) {
     out.push('', '## Big bodies, four at once per route, normal requests meanwhile (RSS in MB)', '');
     out.push(
-      row(['route', 'config', 'statuses', 'time ms', 'before', 'peak', 'growth', 'after', 'back within 64 MB', 'normal ok / not', 'normal p99 ms']),
+      row([
+        'route',
+        'config',
+        'statuses',
+        'time ms',
+        'before',
+        'peak',
+        'growth',
+        'after',
+        'back within 64 MB',
+        'normal ok / not',
+        'normal p99 ms',
+      ]),
       row(['---', '---', '---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
     );
     for (const l of r.limits) {

@@ -46,7 +46,12 @@ export async function startRig(o: RigOptions): Promise<Rig> {
   });
   const poolKeys = [fakeKey(), fakeKey(), fakeKey(), fakeKey()];
   const floors = await Promise.all(
-    FLOORS.map((f) => startChild<{ name: string; url: string; pid: number }>(f.name, f.script, { UPSTREAM: mock.info.url, POOL_KEY: poolKeys[0] })),
+    FLOORS.map((f) =>
+      startChild<{ name: string; url: string; pid: number }>(f.name, f.script, {
+        UPSTREAM: mock.info.url,
+        POOL_KEY: poolKeys[0],
+      }),
+    ),
   );
   const stack = await Stack.start({ geminiBaseUrl: mock.info.url, env: { LOG_LEVEL: 'warn' } });
   try {
@@ -58,7 +63,8 @@ export async function startRig(o: RigOptions): Promise<Rig> {
     const added = await stack.api(token, 'POST', '/api/keys', { keys: poolKeys.join('\n') });
     if (added.status >= 300) throw new Error(`adding pool keys: ${added.status} ${JSON.stringify(added.body)}`);
     const created = await stack.api<{ key: string }>(token, 'POST', '/api/auth-keys', { name: 'bench' });
-    if (created.status !== 201) throw new Error(`creating the user key: ${created.status} ${JSON.stringify(created.body)}`);
+    if (created.status !== 201)
+      throw new Error(`creating the user key: ${created.status} ${JSON.stringify(created.body)}`);
     const gatewayPid = stack.procs.find((p) => p.name === 'gateway')?.child.pid;
     if (!gatewayPid) throw new Error('no gateway process');
     const floorTargets = new Map<string, Target>();

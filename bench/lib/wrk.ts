@@ -72,7 +72,17 @@ export function parseWrk(out: string): WrkResult {
 
 export function runWrk(target: Target, load: Load, connections: number, seconds: number): Promise<WrkResult> {
   const script = luaScript(target, load);
-  const args = ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', '--timeout', '10s', '-s', script, target.url + load.path];
+  const args = [
+    '-t1',
+    `-c${connections}`,
+    `-d${seconds}s`,
+    '--latency',
+    '--timeout',
+    '10s',
+    '-s',
+    script,
+    target.url + load.path,
+  ];
   return new Promise((resolve, reject) => {
     const child = spawn('wrk', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -15,9 +15,30 @@ async function main(): Promise<void> {
   const baselineChunks = Number(process.env.BENCH_BASELINE_CHUNKS ?? 10);
   const slowInterval = Number(process.env.BENCH_SLOW_INTERVAL_MS ?? 1000);
   const texts = (n: number): string[] => Array.from({ length: n }, (_, i) => ` word${i + 1} of the streamed answer`);
-  mock.script({ type: 'stream', model: 'gemini-2.5-flash', method: 'streamGenerateContent', chunks: texts(sseChunks), intervalMs: 0, times: Infinity });
-  mock.script({ type: 'stream', model: 'gemini-2.5-pro', method: 'streamGenerateContent', chunks: texts(slowChunks), intervalMs: slowInterval, times: Infinity });
-  mock.script({ type: 'stream', model: 'gemini-3-flash-preview', method: 'streamGenerateContent', chunks: texts(baselineChunks), intervalMs: slowInterval, times: Infinity });
+  mock.script({
+    type: 'stream',
+    model: 'gemini-2.5-flash',
+    method: 'streamGenerateContent',
+    chunks: texts(sseChunks),
+    intervalMs: 0,
+    times: Infinity,
+  });
+  mock.script({
+    type: 'stream',
+    model: 'gemini-2.5-pro',
+    method: 'streamGenerateContent',
+    chunks: texts(slowChunks),
+    intervalMs: slowInterval,
+    times: Infinity,
+  });
+  mock.script({
+    type: 'stream',
+    model: 'gemini-3-flash-preview',
+    method: 'streamGenerateContent',
+    chunks: texts(baselineChunks),
+    intervalMs: slowInterval,
+    times: Infinity,
+  });
   const stop = (): void => void mock.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);

@@ -53,7 +53,12 @@ function one(): void {
       method: 'POST',
       path,
       agent: false,
-      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-goog-api-key': key, connection: 'close' },
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        'x-goog-api-key': key,
+        connection: 'close',
+      },
     },
     (res) => {
       if (res.statusCode !== 200) non200++;
@@ -72,7 +77,9 @@ function one(): void {
           buf = buf.slice(i + 4);
         }
       });
-      res.on('end', () => finish(res.statusCode === 200, res.statusCode === 200 ? undefined : `status ${res.statusCode}`));
+      res.on('end', () =>
+        finish(res.statusCode === 200, res.statusCode === 200 ? undefined : `status ${res.statusCode}`),
+      );
       res.on('error', (e: Error & { code?: string }) => finish(false, `mid-stream ${e.code ?? e.message}`));
       res.on('aborted', () => finish(false, 'mid-stream aborted'));
     },
@@ -98,7 +105,8 @@ function report(): void {
   const steady = Float64Array.from(delays.filter((_, i) => times[i] >= steadyFrom)).sort();
   // p99 per second of the run, to see where the slow chunks are
   const perSecond: number[][] = [];
-  for (let i = 0; i < times.length; i++) (perSecond[Math.floor((times[i] - rampStartedAt) / 1000)] ??= []).push(delays[i]);
+  for (let i = 0; i < times.length; i++)
+    (perSecond[Math.floor((times[i] - rampStartedAt) / 1000)] ??= []).push(delays[i]);
   const timeline = perSecond.map((xs) => Math.round(percentile(Float64Array.from(xs ?? []).sort(), 99) * 10) / 10);
   const result = {
     streams,

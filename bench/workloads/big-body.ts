@@ -55,5 +55,14 @@ export async function runBigBody(target: Target, pid: number, body: Buffer): Pro
   await sleep(2000);
   const peakMb = sampler.stop();
   const afterMb = rssMb(pid);
-  return { path: target.name, bodyMb: body.length / 1024 / 1024, status, ms, beforeMb, peakMb, afterMb, growthMb: peakMb - beforeMb };
+  return {
+    path: target.name,
+    bodyMb: body.length / 1024 / 1024,
+    status,
+    ms,
+    beforeMb,
+    peakMb,
+    afterMb,
+    growthMb: peakMb - beforeMb,
+  };
 }

@@ -41,7 +41,13 @@ export const ROUTES: Route[] = [
     route: 'generateContent',
     path: GENERATE,
     headers: { 'content-type': 'application/json' },
-    body: (n) => jsonBody('{"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"application/octet-stream","data":"', '"}}]}]}', n, 'QUJD'),
+    body: (n) =>
+      jsonBody(
+        '{"contents":[{"role":"user","parts":[{"inlineData":{"mimeType":"application/octet-stream","data":"',
+        '"}}]}]}',
+        n,
+        'QUJD',
+      ),
   },
   {
     route: 'chat.completions',
@@ -89,7 +95,14 @@ function send(target: Target, path: string, headers: Record<string, string>, bod
   }).finally(() => agent.destroy());
 }
 
-export async function runBodyLimits(target: Target, pid: number, route: Route, body: Buffer, config: string, concurrent = 4): Promise<BodyLimitsResult> {
+export async function runBodyLimits(
+  target: Target,
+  pid: number,
+  route: Route,
+  body: Buffer,
+  config: string,
+  concurrent = 4,
+): Promise<BodyLimitsResult> {
   await sleep(1500);
   const beforeMb = rssMb(pid);
   const sampler = new RssSampler(pid, 5);
@@ -108,7 +121,9 @@ export async function runBodyLimits(target: Target, pid: number, route: Route, b
     }
   })();
   const t0 = performance.now();
-  const statuses = await Promise.all(Array.from({ length: concurrent }, () => send(target, route.path, route.headers, body)));
+  const statuses = await Promise.all(
+    Array.from({ length: concurrent }, () => send(target, route.path, route.headers, body)),
+  );
   const ms = performance.now() - t0;
   // settle: RSS back within 64 MB of before (GC and the allocator returning memory), up to 10 s
   let settleS = NaN;

@@ -17,7 +17,11 @@ export const SSE: Load = {
 /** Check a target answers both requests with 200; returns the unary answer's size in bytes and the SSE chunk count. */
 export async function probe(url: string, key: string): Promise<{ unaryBytes: number; sseChunks: number }> {
   const call = async (l: Load): Promise<string> => {
-    const r = await fetch(url + l.path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-goog-api-key': key }, body: l.body });
+    const r = await fetch(url + l.path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-goog-api-key': key },
+      body: l.body,
+    });
     const text = await r.text();
     if (r.status !== 200) throw new Error(`${url}${l.path}: ${r.status} ${text.slice(0, 300)}`);
     return text;

@@ -42,19 +42,21 @@ export async function runSlowStreams(
     ...(o.path ? { STREAM_PATH: o.path } : {}),
     DEADLINE_MS: String(o.rampMs + o.chunks * o.intervalMs + 30_000),
   });
-  const result = await new Promise<Omit<SlowResult, 'path' | 'expectedChunks' | 'rssBeforeMb' | 'rssPeakMb'>>((resolve, reject) => {
-    let out = '';
-    client.child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /^RESULT (.*)$/m.exec(out);
-      if (m) resolve(JSON.parse(m[1]));
-    });
-    client.child.once('exit', (code) => {
-      const m = /^RESULT (.*)$/m.exec(out);
-      if (m) resolve(JSON.parse(m[1]));
-      else reject(new Error(`slow-stream client exited with ${code}: ${out.slice(-500)}`));
-    });
-  });
+  const result = await new Promise<Omit<SlowResult, 'path' | 'expectedChunks' | 'rssBeforeMb' | 'rssPeakMb'>>(
+    (resolve, reject) => {
+      let out = '';
+      client.child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const m = /^RESULT (.*)$/m.exec(out);
+        if (m) resolve(JSON.parse(m[1]));
+      });
+      client.child.once('exit', (code) => {
+        const m = /^RESULT (.*)$/m.exec(out);
+        if (m) resolve(JSON.parse(m[1]));
+        else reject(new Error(`slow-stream client exited with ${code}: ${out.slice(-500)}`));
+      });
+    },
+  );
   await client.stop();
   return {
     path: target.name,

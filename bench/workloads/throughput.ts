@@ -80,7 +80,11 @@ export async function runRounds(
 }
 
 /** Median over rounds of f(a's round i, b's round i). */
-export function pairedMedian(a: Cell | undefined, b: Cell | undefined, f: (x: WrkResult, y: WrkResult) => number): number {
+export function pairedMedian(
+  a: Cell | undefined,
+  b: Cell | undefined,
+  f: (x: WrkResult, y: WrkResult) => number,
+): number {
   if (!a || !b) return NaN;
   const n = Math.min(a.rounds.length, b.rounds.length);
   const xs: number[] = [];

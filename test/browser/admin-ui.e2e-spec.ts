@@ -54,7 +54,9 @@ describe('admin UI in the browser', () => {
   it('adds many pool keys from one box and lists them with their state', async () => {
     await nav(page, 'Pool').click();
     await page.getByRole('heading', { level: 1, name: 'Pool' }).waitFor();
-    await page.getByLabel('Keys, one per line or separated by commas').fill(`${pool[0]}\n${pool[1]}, ${pool[2]}\n${pool[0]}`);
+    await page
+      .getByLabel('Keys, one per line or separated by commas')
+      .fill(`${pool[0]}\n${pool[1]}, ${pool[2]}\n${pool[0]}`);
     await page.getByRole('button', { name: 'Add 4 keys' }).click();
     await waitForText(page.locator('.toast'), 'Added 3, 1 duplicate, 0 invalid.');
     const rows = page.locator('table tbody tr');
@@ -132,7 +134,11 @@ describe('admin UI in the browser', () => {
       await own.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
       const nav = own.getByRole('navigation', { name: 'Main' });
       await waitForText(nav, 'User keys');
-      expect((await nav.getByRole('link').allTextContents()).map((t) => t.trim())).toEqual(['Dashboard', 'User keys', 'Logs']);
+      expect((await nav.getByRole('link').allTextContents()).map((t) => t.trim())).toEqual([
+        'Dashboard',
+        'User keys',
+        'Logs',
+      ]);
       await waitForText(own.locator('.user-chip'), 'user');
 
       await own.goto('/status');

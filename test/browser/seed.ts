@@ -4,7 +4,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { GoogleGenAI } from '@google/genai';
-import { JobName, QueueName, type AuthKey, type AuthKeyWithSecret, type Me, type PoolKey, type Stats, type UsageRecord } from '@gg/contracts';
+import {
+  JobName,
+  QueueName,
+  type AuthKey,
+  type AuthKeyWithSecret,
+  type Me,
+  type PoolKey,
+  type Stats,
+  type UsageRecord,
+} from '@gg/contracts';
 import { testRedisOptions, type MockGemini, type Stack } from '@gg/testing';
 import { Queue } from 'bullmq';
 import { fakeGeminiKey } from './support';
@@ -20,7 +29,7 @@ async function ok<T>(p: Promise<{ status: number; body: T }>, what: string): Pro
 /** A deterministic pseudo-random sequence, so every run draws the same pictures. */
 function rng(seed: number): () => number {
   let s = seed;
-  return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 }
 
 export interface Seeded {
@@ -33,9 +42,17 @@ export async function seed(stack: Stack, mock: MockGemini): Promise<Seeded> {
   const token = await stack.login();
   const me = await ok(stack.api<Me>(token, 'GET', '/api/auth/me'), 'me');
 
-  for (const [username, role] of [['alice', 'user'], ['bob.ops', 'admin'], ['carol', 'user']] as const) {
-    const u = await ok(stack.api<{ id: string }>(token, 'POST', '/api/users', { username, password: `${username}-password`, role }), 'user');
-    if (username === 'carol') await ok(stack.api(token, 'PATCH', `/api/users/${u.id}`, { isActive: false }), 'deactivate');
+  for (const [username, role] of [
+    ['alice', 'user'],
+    ['bob.ops', 'admin'],
+    ['carol', 'user'],
+  ] as const) {
+    const u = await ok(
+      stack.api<{ id: string }>(token, 'POST', '/api/users', { username, password: `${username}-password`, role }),
+      'user',
+    );
+    if (username === 'carol')
+      await ok(stack.api(token, 'PATCH', `/api/users/${u.id}`, { isActive: false }), 'deactivate');
   }
 
   const pool = Array.from({ length: 5 }, () => fakeGeminiKey());
@@ -45,13 +62,25 @@ export async function seed(stack: Stack, mock: MockGemini): Promise<Seeded> {
   const create = (body: object): Promise<AuthKeyWithSecret> =>
     ok(stack.api<AuthKeyWithSecret>(token, 'POST', '/api/auth-keys', body), 'auth key');
   const laptop = await create({ name: 'laptop' });
-  const ci = await create({ name: 'ci-pipeline', rateLimitPerMinute: 120, allowedModels: ['gemini-2.5-flash', 'gemini-2.5-*'] });
-  const staging = await create({ name: 'staging-bot', expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString() });
+  const ci = await create({
+    name: 'ci-pipeline',
+    rateLimitPerMinute: 120,
+    allowedModels: ['gemini-2.5-flash', 'gemini-2.5-*'],
+  });
+  const staging = await create({
+    name: 'staging-bot',
+    expiresAt: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+  });
   const old = await create({ name: 'old-script' });
   await ok(stack.api(token, 'PATCH', `/api/auth-keys/${old.id}`, { isActive: false }), 'deactivate key');
   await ok(stack.api(token, 'POST', `/api/auth-keys/${staging.id}/rotate`, { graceSeconds: 86_400 }), 'rotate');
 
-  await backfill(stack, me.id, [laptop.id, ci.id, staging.id, old.id], poolKeys.map((k) => k.id));
+  await backfill(
+    stack,
+    me.id,
+    [laptop.id, ci.id, staging.id, old.id],
+    poolKeys.map((k) => k.id),
+  );
   await liveTraffic(stack, mock, pool, laptop.key, ci.key);
 
   const keys = await ok(stack.api<AuthKey[]>(token, 'GET', '/api/auth-keys'), 'keys');
@@ -82,7 +111,11 @@ async function backfill(stack: Stack, userId: string, keyIds: string[], poolIds:
         userId,
         authKeyId: keyIds[keyIndex],
         poolKeyId: poolIds[Math.floor(random() * 3)],
-        method: model.includes('embedding') ? 'embedContent' : random() < 0.4 ? 'streamGenerateContent' : 'generateContent',
+        method: model.includes('embedding')
+          ? 'embedContent'
+          : random() < 0.4
+            ? 'streamGenerateContent'
+            : 'generateContent',
         model,
         stream: false,
         status,
@@ -91,7 +124,12 @@ async function backfill(stack: Stack, userId: string, keyIds: string[], poolIds:
         ttfbMs: status === 200 ? Math.round(150 + random() * 600) : null,
         promptTokens: prompt,
         outputTokens: status === 200 && !model.includes('embedding') ? Math.round(prompt * (0.3 + random())) : 0,
-        error: status === 429 ? 'RESOURCE_EXHAUSTED on every pool key' : status === 500 ? 'upstream 500 INTERNAL' : undefined,
+        error:
+          status === 429
+            ? 'RESOURCE_EXHAUSTED on every pool key'
+            : status === 500
+              ? 'upstream 500 INTERNAL'
+              : undefined,
       });
     }
   }
@@ -132,7 +170,13 @@ async function liveTraffic(stack: Stack, mock: MockGemini, pool: string[], lapto
 }
 
 /** Requests that stay in flight for a while, so the pool shows them in use. */
-export function slowRequests(stack: Stack, mock: MockGemini, secret: string, count: number, ms: number): Promise<unknown> {
+export function slowRequests(
+  stack: Stack,
+  mock: MockGemini,
+  secret: string,
+  count: number,
+  ms: number,
+): Promise<unknown> {
   mock.script({ type: 'delay', firstByteMs: ms, times: count, method: 'generateContent' });
   const ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
   return Promise.all(

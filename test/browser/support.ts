@@ -49,7 +49,12 @@ export async function waitForText(locator: Locator, text: RegExp | string, timeo
 
 /** Wait until `locator` matches exactly `count` elements. */
 export async function waitForCount(locator: Locator, count: number, timeout = 10_000): Promise<void> {
-  await poll(() => locator.count(), (n) => n === count, timeout, `${count} elements`);
+  await poll(
+    () => locator.count(),
+    (n) => n === count,
+    timeout,
+    `${count} elements`,
+  );
 }
 
 /** A key shaped like a Gemini key (the scripted upstream accepts any `AIza…`). */

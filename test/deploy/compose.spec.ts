@@ -9,7 +9,10 @@ type Service = Record<string, any>;
 /** docker/: the compose file parses, names every app, and starts them in order; the Dockerfile is the one image. */
 describe('docker/', () => {
   const text = readFileSync(join(ROOT, 'docker/compose.yaml'), 'utf8');
-  const compose = parse(text, { merge: true }) as { services: Record<string, Service>; volumes: Record<string, unknown> };
+  const compose = parse(text, { merge: true }) as {
+    services: Record<string, Service>;
+    volumes: Record<string, unknown>;
+  };
   const envExample = readFileSync(join(ROOT, 'docker/.env.example'), 'utf8');
   const dockerfile = readFileSync(join(ROOT, 'docker/Dockerfile'), 'utf8');
   const apps = ['auth', 'key-pool', 'gateway', 'admin'];
@@ -24,7 +27,9 @@ describe('docker/', () => {
       expect(s.command).toEqual(['node', `dist/out-tsc/apps/${app}/src/main.js`]);
       expect(s.build).toEqual({ context: '..', dockerfile: 'docker/Dockerfile' });
       expect(s.environment.NODE_ENV).toBe('production');
-      expect(s.environment.REDIS_URL).toMatch(/^redis:\/\/\$\{REDIS_USERNAME:-gg\}:\$\{REDIS_PASSWORD[^}]*\}@redis:6379$/);
+      expect(s.environment.REDIS_URL).toMatch(
+        /^redis:\/\/\$\{REDIS_USERNAME:-gg\}:\$\{REDIS_PASSWORD[^}]*\}@redis:6379$/,
+      );
       expect(s.env_file).toEqual([{ path: '.env', required: true }]);
     }
   });
@@ -35,18 +40,25 @@ describe('docker/', () => {
     expect(cmd).toMatch(/--appendonly yes/);
     expect(cmd).toMatch(/--maxmemory-policy noeviction/);
     expect(cmd).toMatch(/--user default off/);
-    expect(cmd).toContain('--user "$$REDIS_USERNAME" on ">$$REDIS_PASSWORD" "~$$REDIS_NAMESPACE:*" "&$$REDIS_NAMESPACE:*" +@all -@admin');
+    expect(cmd).toContain(
+      '--user "$$REDIS_USERNAME" on ">$$REDIS_PASSWORD" "~$$REDIS_NAMESPACE:*" "&$$REDIS_NAMESPACE:*" +@all -@admin',
+    );
     expect(redis.volumes).toEqual(['redis-data:/data']);
     expect(redis.image).toMatch(/^redis:\d+\.\d+\.\d+/);
   });
 
   it('starts apps only when what they need is healthy, and checks each app on its own port', () => {
-    for (const name of ['auth', 'key-pool']) expect(compose.services[name].depends_on).toEqual({ redis: { condition: 'service_healthy' } });
+    for (const name of ['auth', 'key-pool'])
+      expect(compose.services[name].depends_on).toEqual({ redis: { condition: 'service_healthy' } });
     for (const name of ['gateway', 'admin']) {
-      expect(compose.services[name].depends_on).toEqual({ auth: { condition: 'service_healthy' }, 'key-pool': { condition: 'service_healthy' } });
+      expect(compose.services[name].depends_on).toEqual({
+        auth: { condition: 'service_healthy' },
+        'key-pool': { condition: 'service_healthy' },
+      });
     }
     for (const name of [...apps, 'redis']) expect(compose.services[name].healthcheck.test.length).toBeGreaterThan(0);
-    for (const app of apps) expect(compose.services[app].healthcheck.test).toEqual(['CMD', 'node', 'docker/healthcheck.js', app, 'readyz']);
+    for (const app of apps)
+      expect(compose.services[app].healthcheck.test).toEqual(['CMD', 'node', 'docker/healthcheck.js', app, 'readyz']);
     // SQLite files survive a restart
     expect(compose.services.auth.volumes).toEqual(['auth-data:/data']);
     expect(compose.services['key-pool'].volumes).toEqual(['key-pool-data:/data']);
@@ -58,7 +70,14 @@ describe('docker/', () => {
   });
 
   it('takes every secret from the env file, and the example names each one', () => {
-    for (const name of ['REDIS_PASSWORD', 'JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'TRANSPORT_KEY', 'ADMIN_PASSWORD']) {
+    for (const name of [
+      'REDIS_PASSWORD',
+      'JWT_SECRET',
+      'KEY_HASH_SECRET',
+      'ENCRYPTION_KEY',
+      'TRANSPORT_KEY',
+      'ADMIN_PASSWORD',
+    ]) {
       expect(envExample).toMatch(new RegExp(`^${name}=$`, 'm'));
       expect(text).not.toMatch(new RegExp(`${name}:\\s*[A-Za-z0-9]{16,}`));
     }

@@ -10,8 +10,14 @@ export const ROOT = resolve(__dirname, '../..');
 const load = createRequire(__filename);
 
 /** A rendered Kubernetes object, loosely typed: the tests walk it like a user reading `kubectl kustomize`. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = { apiVersion: string; kind: string; metadata: { name: string; [k: string]: any }; [k: string]: any };
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type K8sObject = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; [k: string]: any };
+  [k: string]: any;
+};
+/* eslint-enable @typescript-eslint/no-explicit-any */
 
 /** `kubectl` with kustomize v4 or later (kubectl 1.21+): the one in PATH, or KUBECTL. */
 export function kubectl(): string {
@@ -30,7 +36,10 @@ export function kubectl(): string {
  * (the repository ships only their `.example`). `extra` adds files to the copy (e.g. a test overlay), and
  * `dir` picks what to render inside it.
  */
-export function renderK8s(dir = '.', extra: Record<string, string> = {}): { objects: K8sObject[]; secrets: Record<string, string> } {
+export function renderK8s(
+  dir = '.',
+  extra: Record<string, string> = {},
+): { objects: K8sObject[]; secrets: Record<string, string> } {
   const copy = mkdtempSync(join(tmpdir(), 'gg-k8s-'));
   try {
     cpSync(join(ROOT, 'k8s'), copy, { recursive: true });
@@ -44,7 +53,10 @@ export function renderK8s(dir = '.', extra: Record<string, string> = {}): { obje
       ADMIN_PASSWORD: randomBytes(12).toString('hex'),
     };
     const env = (keys: string[]): string => keys.map((k) => `${k}=${secrets[k as keyof typeof secrets]}\n`).join('');
-    writeFileSync(join(copy, 'overlays/example/secrets.env'), env(['JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'TRANSPORT_KEY', 'REDIS_PASSWORD']));
+    writeFileSync(
+      join(copy, 'overlays/example/secrets.env'),
+      env(['JWT_SECRET', 'KEY_HASH_SECRET', 'ENCRYPTION_KEY', 'TRANSPORT_KEY', 'REDIS_PASSWORD']),
+    );
     writeFileSync(join(copy, 'overlays/example/admin.env'), env(['ADMIN_USERNAME', 'ADMIN_PASSWORD']));
     for (const [path, text] of Object.entries(extra)) {
       mkdirSync(dirname(join(copy, path)), { recursive: true });
@@ -71,7 +83,9 @@ export function validateK8s(obj: K8sObject): void {
   try {
     Model = (load(path) as Record<string, typeof Model>)[obj.kind];
   } catch (e) {
-    throw new Error(`no schema for ${obj.apiVersion} ${obj.kind} (is the devDependency kubernetes-models installed?): ${(e as Error).message}`);
+    throw new Error(
+      `no schema for ${obj.apiVersion} ${obj.kind} (is the devDependency kubernetes-models installed?): ${(e as Error).message}`,
+    );
   }
   if (!Model) throw new Error(`no schema for ${obj.apiVersion} ${obj.kind}`);
   new Model(obj.kind === 'Secret' ? unwrapBase64(obj) : obj).validate();
@@ -79,6 +93,8 @@ export function validateK8s(obj: K8sObject): void {
 
 /** kustomize wraps long base64 values of Secrets over lines; the API server's decoder skips the line breaks. */
 function unwrapBase64(secret: K8sObject): K8sObject {
-  const data = Object.fromEntries(Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, v.replace(/\s+/g, '')]));
+  const data = Object.fromEntries(
+    Object.entries((secret.data ?? {}) as Record<string, string>).map(([k, v]) => [k, v.replace(/\s+/g, '')]),
+  );
   return { ...secret, data };
 }

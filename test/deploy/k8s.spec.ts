@@ -47,7 +47,8 @@ describe('k8s/ (kustomize base + example overlay)', () => {
 
   it('pins every image to a version, never latest', () => {
     for (const o of [...all('Deployment'), ...all('StatefulSet')]) {
-      for (const c of podSpec(o).containers) expect(c.image).toMatch(/^[^:@\s]+(:(?!latest$)[\w.-]+|@sha256:[0-9a-f]{64})$/);
+      for (const c of podSpec(o).containers)
+        expect(c.image).toMatch(/^[^:@\s]+(:(?!latest$)[\w.-]+|@sha256:[0-9a-f]{64})$/);
     }
   });
 
@@ -93,7 +94,12 @@ describe('k8s/ (kustomize base + example overlay)', () => {
       }
     }
     // the apps' port variables agree with the containers
-    expect(config().data).toMatchObject({ GATEWAY_PORT: '8080', ADMIN_PORT: '8081', AUTH_HTTP_PORT: '8082', KEY_POOL_HTTP_PORT: '8083' });
+    expect(config().data).toMatchObject({
+      GATEWAY_PORT: '8080',
+      ADMIN_PORT: '8081',
+      AUTH_HTTP_PORT: '8082',
+      KEY_POOL_HTTP_PORT: '8083',
+    });
   });
 
   it('lets a stream in flight finish on shutdown: preStop, and a grace period longer than the request deadline', () => {
@@ -130,7 +136,9 @@ describe('k8s/ (kustomize base + example overlay)', () => {
       expect(fromSecret).toHaveLength(1);
       const admin = (c.env ?? []).some((e: { name: string }) => e.name === 'ADMIN_PASSWORD');
       expect(admin).toBe(name === 'auth');
-      expect(c.env.find((e: { name: string }) => e.name === 'REDIS_URL').value).toBe('redis://:$(REDIS_PASSWORD)@redis:6379');
+      expect(c.env.find((e: { name: string }) => e.name === 'REDIS_URL').value).toBe(
+        'redis://:$(REDIS_PASSWORD)@redis:6379',
+      );
     }
     const cm = JSON.stringify(config().data);
     for (const k of [...needed, 'ADMIN_PASSWORD']) expect(cm).not.toContain(k);
@@ -148,7 +156,9 @@ describe('k8s/ (kustomize base + example overlay)', () => {
 
   it('routes /v1beta, /v1 and /upload to the gateway and the rest to admin', () => {
     const rules = one('Ingress', 'gemini-gateway').spec.rules;
-    const paths: Array<{ path: string; backend: { service: { name: string } } }> = rules.flatMap((r: { http: { paths: unknown[] } }) => r.http.paths);
+    const paths: Array<{ path: string; backend: { service: { name: string } } }> = rules.flatMap(
+      (r: { http: { paths: unknown[] } }) => r.http.paths,
+    );
     const to = (p: string) => paths.find((x) => x.path === p)?.backend.service.name;
     expect(to('/v1beta')).toBe('gateway');
     expect(to('/v1')).toBe('gateway');
@@ -174,7 +184,9 @@ describe('k8s/ (kustomize base + example overlay)', () => {
     for (const name of ['auth', 'key-pool']) {
       expect(find('PersistentVolumeClaim', `${name}-data`)).toBeDefined();
       const vols = find('Deployment', name).spec.template.spec.volumes;
-      expect(vols.find((v: { name: string }) => v.name === 'data').persistentVolumeClaim.claimName).toBe(`${name}-data`);
+      expect(vols.find((v: { name: string }) => v.name === 'data').persistentVolumeClaim.claimName).toBe(
+        `${name}-data`,
+      );
     }
   });
 

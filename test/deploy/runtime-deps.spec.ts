@@ -37,8 +37,18 @@ describe('runtime dependencies of the image', () => {
   });
 
   it('has every package the built apps load in "dependencies" (the image installs only those)', () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-    const dirs = ['apps/gateway/src', 'apps/auth/src', 'apps/key-pool/src', 'apps/admin/src', ...readdirSync(join(ROOT, 'libs')).filter((l) => l !== 'testing').map((l) => `libs/${l}/src`)];
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    const dirs = [
+      'apps/gateway/src',
+      'apps/auth/src',
+      'apps/key-pool/src',
+      'apps/admin/src',
+      ...readdirSync(join(ROOT, 'libs'))
+        .filter((l) => l !== 'testing')
+        .map((l) => `libs/${l}/src`),
+    ];
     const missing: string[] = [];
     for (const file of dirs.flatMap((d) => productionSources(join(ROOT, d)))) {
       for (const spec of runtimeImports(readFileSync(file, 'utf8'))) {

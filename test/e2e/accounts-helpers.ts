@@ -20,13 +20,23 @@ export async function loginSession(stack: Stack, username: string, password: str
   return { token, cookie: r.headers.getSetCookie()[0].split(';')[0] };
 }
 
-export async function createUser(stack: Stack, adminToken: string, username: string, password: string, role: 'admin' | 'user' = 'user'): Promise<User> {
+export async function createUser(
+  stack: Stack,
+  adminToken: string,
+  username: string,
+  password: string,
+  role: 'admin' | 'user' = 'user',
+): Promise<User> {
   const r = await stack.api<User>(adminToken, 'POST', '/api/users', { username, password, role });
   if (r.status !== 201) throw new Error(`POST /api/users: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
 }
 
-export async function createKey(stack: Stack, token: string, body: Record<string, unknown>): Promise<AuthKeyWithSecret> {
+export async function createKey(
+  stack: Stack,
+  token: string,
+  body: Record<string, unknown>,
+): Promise<AuthKeyWithSecret> {
   const r = await stack.api<AuthKeyWithSecret>(token, 'POST', '/api/auth-keys', body);
   if (r.status !== 201) throw new Error(`POST /api/auth-keys: ${r.status} ${JSON.stringify(r.body)}`);
   return r.body;
@@ -61,7 +71,12 @@ export function listModels(gatewayUrl: string, key: string): Promise<number> {
 }
 
 /** `poll` (every 20 ms) timed: the ms it took until `ok`; throws after `timeoutMs`. */
-export async function msUntil<T>(fn: () => Promise<T>, ok: (v: T) => boolean, timeoutMs: number, what: string): Promise<number> {
+export async function msUntil<T>(
+  fn: () => Promise<T>,
+  ok: (v: T) => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<number> {
   const t0 = Date.now();
   await poll(fn, ok, timeoutMs, what, { intervalMs: 20 });
   return Date.now() - t0;

@@ -19,7 +19,16 @@ describe('user keys on two gateway replicas', () => {
 
   /** ms until `key` is refused with 401 on every replica (measured from the call). */
   async function refusedEverywhere(key: string, timeoutMs = 1000): Promise<number> {
-    const times = await Promise.all(gateways.map((g) => msUntil(() => listModels(g, key), (s) => s === 401, timeoutMs, `401 on ${g}`)));
+    const times = await Promise.all(
+      gateways.map((g) =>
+        msUntil(
+          () => listModels(g, key),
+          (s) => s === 401,
+          timeoutMs,
+          `401 on ${g}`,
+        ),
+      ),
+    );
     return Math.max(...times);
   }
 
@@ -28,8 +37,16 @@ describe('user keys on two gateway replicas', () => {
     stack = await Stack.start({ geminiBaseUrl: mock.url, gateways: 2 });
     gateways = [stack.urlOf('gateway', 0), stack.urlOf('gateway', 1)];
     admin = await stack.login();
-    expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(201);
-    for (const i of [0, 1]) await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(
+      201,
+    );
+    for (const i of [0, 1])
+      await poll(
+        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
+        (s) => s === 200,
+        10_000,
+        'gateway ready',
+      );
   });
 
   afterAll(async () => {
@@ -76,7 +93,12 @@ describe('user keys on two gateway replicas', () => {
     }
     expect(mock.requests).toHaveLength(limit);
     // refused requests passed authentication: they are counted and logged
-    const counted = await poll(() => keyOf(stack, admin, k.id), (x) => (x?.callCount ?? 0) >= 10, 5000, 'call count');
+    const counted = await poll(
+      () => keyOf(stack, admin, k.id),
+      (x) => (x?.callCount ?? 0) >= 10,
+      5000,
+      'call count',
+    );
     expect(counted?.callCount).toBe(10);
     const logs = await stack.api<Page<RequestLog>>(admin, 'GET', `/api/logs?authKeyId=${k.id}&status=429`);
     expect(logs.body.items).toHaveLength(10 - limit);
@@ -95,9 +117,18 @@ describe('user keys on two gateway replicas', () => {
     }
     const generated = mock.requests.filter((r) => r.apiMethod === 'generateContent');
     expect(generated.map((r) => r.model)).toEqual(['gemini-2.5-flash', 'gemini-2.5-flash']);
-    expect((await stack.api<AuthKey>(admin, 'PATCH', `/api/auth-keys/${k.id}`, { allowedModels: null })).body.allowedModels).toBeNull();
+    expect(
+      (await stack.api<AuthKey>(admin, 'PATCH', `/api/auth-keys/${k.id}`, { allowedModels: null })).body.allowedModels,
+    ).toBeNull();
     const ms = await Promise.all(
-      gateways.map((g) => msUntil(() => generate(g, k.key, 'gemini-2.5-pro').then((r) => r.status), (s) => s === 200, 1000, 'pro allowed')),
+      gateways.map((g) =>
+        msUntil(
+          () => generate(g, k.key, 'gemini-2.5-pro').then((r) => r.status),
+          (s) => s === 200,
+          1000,
+          'pro allowed',
+        ),
+      ),
     );
     expect(Math.max(...ms)).toBeLessThan(1000);
   });
@@ -123,7 +154,9 @@ describe('user keys on two gateway replicas', () => {
     const exp = await createKey(stack, admin, { name: 'to expire' });
     await warm(exp.key);
     const at = Date.now() + 1500;
-    expect((await stack.api(admin, 'PATCH', `/api/auth-keys/${exp.id}`, { expiresAt: new Date(at).toISOString() })).status).toBe(200);
+    expect(
+      (await stack.api(admin, 'PATCH', `/api/auth-keys/${exp.id}`, { expiresAt: new Date(at).toISOString() })).status,
+    ).toBe(200);
     for (const g of gateways) expect(await listModels(g, exp.key)).toBe(200);
     await refusedEverywhere(exp.key, 3000);
     expect(Date.now() - at).toBeLessThan(1000);
@@ -133,7 +166,9 @@ describe('user keys on two gateway replicas', () => {
     const k = await createKey(stack, admin, { name: 'graceful', rateLimitPerMinute: 1000 });
     await warm(k.key);
     const t0 = Date.now();
-    const r = await stack.api<AuthKey & { key: string }>(admin, 'POST', `/api/auth-keys/${k.id}/rotate`, { graceSeconds: 3 });
+    const r = await stack.api<AuthKey & { key: string }>(admin, 'POST', `/api/auth-keys/${k.id}/rotate`, {
+      graceSeconds: 3,
+    });
     expect(r.status).toBe(200);
     const graceEnd = Date.parse(r.body.previousKeyExpiresAt!);
     expect(graceEnd - t0).toBeGreaterThanOrEqual(3000);
@@ -164,7 +199,12 @@ describe('user keys on two gateway replicas', () => {
       body: JSON.stringify({ contents: [{ parts: [{ text: 'secret prompt text' }] }] }),
     });
     expect(await stream.text()).toContain('three');
-    const counted = await poll(() => keyOf(stack, admin, k.id), (x) => (x?.callCount ?? 0) >= 3, 5000, 'call count');
+    const counted = await poll(
+      () => keyOf(stack, admin, k.id),
+      (x) => (x?.callCount ?? 0) >= 3,
+      5000,
+      'call count',
+    );
     await new Promise((r) => setTimeout(r, 300)); // nothing more may arrive
     const key = (await keyOf(stack, admin, k.id))!;
     expect(key.callCount).toBe(3);
@@ -185,7 +225,13 @@ describe('user keys on two gateway replicas', () => {
     // paging with a cursor: every row once
     const p1 = await stack.api<Page<RequestLog>>(admin, 'GET', `/api/logs?authKeyId=${k.id}&limit=2`);
     expect(p1.body.items).toHaveLength(2);
-    const p2 = await stack.api<Page<RequestLog>>(admin, 'GET', `/api/logs?authKeyId=${k.id}&limit=2&cursor=${encodeURIComponent(p1.body.nextCursor!)}`);
-    expect([...p1.body.items, ...p2.body.items].map((l) => l.id).sort()).toEqual(all.body.items.map((l) => l.id).sort());
+    const p2 = await stack.api<Page<RequestLog>>(
+      admin,
+      'GET',
+      `/api/logs?authKeyId=${k.id}&limit=2&cursor=${encodeURIComponent(p1.body.nextCursor!)}`,
+    );
+    expect([...p1.body.items, ...p2.body.items].map((l) => l.id).sort()).toEqual(
+      all.body.items.map((l) => l.id).sort(),
+    );
   });
 });

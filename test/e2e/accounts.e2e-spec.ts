@@ -18,7 +18,8 @@ describe('accounts: users, sessions and object-level authorization', () => {
 
   const refresh = (cookie?: string) =>
     fetch(`${stack.adminUrl}/api/auth/refresh`, { method: 'POST', headers: cookie ? { cookie } : {} });
-  const me = (token: string) => fetch(`${stack.adminUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+  const me = (token: string) =>
+    fetch(`${stack.adminUrl}/api/auth/me`, { headers: { authorization: `Bearer ${token}` } });
 
   beforeAll(async () => {
     mock = await startMockGemini();
@@ -26,7 +27,12 @@ describe('accounts: users, sessions and object-level authorization', () => {
     admin = await stack.login();
     adminMe = (await stack.api<Me>(admin, 'GET', '/api/auth/me')).body;
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey()] })).status).toBe(201);
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -40,26 +46,38 @@ describe('accounts: users, sessions and object-level authorization', () => {
     expect(alice).not.toHaveProperty('passwordHash');
     const user = (await loginSession(stack, 'u-alice', pw('alice'))).token;
     expect((await stack.api(user, 'GET', '/api/users')).status).toBe(403);
-    expect((await stack.api(user, 'POST', '/api/users', { username: 'x-mallory', password: pw('m'), role: 'admin' })).status).toBe(403);
+    expect(
+      (await stack.api(user, 'POST', '/api/users', { username: 'x-mallory', password: pw('m'), role: 'admin' })).status,
+    ).toBe(403);
 
     const promoted = await stack.api<User>(admin, 'PATCH', `/api/users/${alice.id}`, { role: 'admin' });
     expect(promoted).toMatchObject({ status: 200, body: { role: 'admin' } });
     expect((await stack.api(admin, 'PATCH', `/api/users/${alice.id}`, { role: 'user' })).status).toBe(200);
 
     // bcrypt reads 72 bytes: a longer password is refused with a clear message, never silently truncated
-    const long = await stack.api<{ message: string }>(admin, 'POST', '/api/users', { username: 'u-long', password: '€'.repeat(25), role: 'user' });
+    const long = await stack.api<{ message: string }>(admin, 'POST', '/api/users', {
+      username: 'u-long',
+      password: '€'.repeat(25),
+      role: 'user',
+    });
     expect(long.status).toBe(400);
     expect(long.body.message).toMatch(/at most 72 bytes/);
 
     // the only active admin cannot be deleted, deactivated or demoted
-    for (const [method, body] of [['DELETE', undefined], ['PATCH', { isActive: false }], ['PATCH', { role: 'user' }]] as const) {
+    for (const [method, body] of [
+      ['DELETE', undefined],
+      ['PATCH', { isActive: false }],
+      ['PATCH', { role: 'user' }],
+    ] as const) {
       const r = await stack.api<{ message: string }>(admin, method, `/api/users/${adminMe.id}`, body);
       expect(r.status).toBe(409);
       expect(r.body.message).toMatch(/last active admin/);
     }
 
     const carol = await createUser(stack, admin, 'u-carol', pw('carol'));
-    expect((await stack.api(admin, 'PATCH', `/api/users/${carol.id}`, { isActive: false })).body).toMatchObject({ isActive: false });
+    expect((await stack.api(admin, 'PATCH', `/api/users/${carol.id}`, { isActive: false })).body).toMatchObject({
+      isActive: false,
+    });
     expect((await stack.api(admin, 'DELETE', `/api/users/${carol.id}`)).status).toBe(204);
     expect((await stack.api<User[]>(admin, 'GET', '/api/users')).body.map((u) => u.username)).not.toContain('u-carol');
     expect((await stack.api(admin, 'DELETE', `/api/users/${carol.id}`)).status).toBe(404);
@@ -72,12 +90,19 @@ describe('accounts: users, sessions and object-level authorization', () => {
     const base = { sub: claims.sub, username: claims.username, role: claims.role, tv: claims.tv, sid: claims.sid };
     const opts = { issuer: 'gemini-gateway', audience: 'gemini-gateway-admin', expiresIn: 600 };
     const [head, , sig] = token.split('.');
-    const escalated = Buffer.from(JSON.stringify({ ...jwt.decode(token) as object, role: 'admin' })).toString('base64url');
+    const escalated = Buffer.from(JSON.stringify({ ...(jwt.decode(token) as object), role: 'admin' })).toString(
+      'base64url',
+    );
     const cases: Record<string, string> = {
       forged: jwt.sign(base, 'a-secret-that-is-not-the-gateways-own-0123456789', { ...opts, algorithm: 'HS256' }),
       'alg none': jwt.sign({ ...base, role: 'admin' }, '', { ...opts, algorithm: 'none' }),
       'tampered payload': `${head}.${escalated}.${sig}`,
-      expired: jwt.sign({ ...base, iat: Math.floor(Date.now() / 1000) - 3600 }, secret, { issuer: opts.issuer, audience: opts.audience, expiresIn: 60, algorithm: 'HS256' }),
+      expired: jwt.sign({ ...base, iat: Math.floor(Date.now() / 1000) - 3600 }, secret, {
+        issuer: opts.issuer,
+        audience: opts.audience,
+        expiresIn: 60,
+        algorithm: 'HS256',
+      }),
       'another audience': jwt.sign(base, secret, { ...opts, audience: 'someone-else', algorithm: 'HS256' }),
       HS512: jwt.sign(base, secret, { ...opts, algorithm: 'HS512' }),
     };
@@ -122,7 +147,10 @@ describe('accounts: users, sessions and object-level authorization', () => {
     await createUser(stack, admin, 'u-dave', pw('dave'));
     const d1 = await loginSession(stack, 'u-dave', pw('dave'));
     const d2 = await loginSession(stack, 'u-dave', pw('dave'));
-    const changed = await stack.api(d1.token, 'PATCH', '/api/auth/me/password', { currentPassword: pw('dave'), newPassword: pw('dave2') });
+    const changed = await stack.api(d1.token, 'PATCH', '/api/auth/me/password', {
+      currentPassword: pw('dave'),
+      newPassword: pw('dave2'),
+    });
     expect(changed.status).toBe(204);
     for (const t of [d1.token, d2.token]) {
       expect((await stack.api(t, 'GET', '/api/auth-keys')).status).toBe(401);
@@ -166,7 +194,12 @@ describe('accounts: users, sessions and object-level authorization', () => {
     const aliceId = (await stack.api<Me>(alice, 'GET', '/api/auth/me')).body.id;
     const ka = await createKey(stack, alice, { name: 'alice key' });
     expect((await generate(stack.gatewayUrl, ka.key)).status).toBe(200);
-    await poll(() => stack.api<Page<RequestLog>>(alice, 'GET', '/api/logs'), (r) => r.body.items.length > 0, 5000, "alice's log");
+    await poll(
+      () => stack.api<Page<RequestLog>>(alice, 'GET', '/api/logs'),
+      (r) => r.body.items.length > 0,
+      5000,
+      "alice's log",
+    );
 
     await createUser(stack, admin, 'u-bob', pw('bob'));
     const bob = (await loginSession(stack, 'u-bob', pw('bob'))).token;
@@ -199,10 +232,12 @@ describe('accounts: users, sessions and object-level authorization', () => {
     const stats = await stack.api<{ topKeys: { authKeyId: string }[] }>(bob, 'GET', '/api/stats?window=1h');
     expect(stats.body.topKeys.map((k) => k.authKeyId)).not.toContain(ka.id);
     // and A's key is untouched
-    expect((await stack.api<AuthKey[]>(alice, 'GET', '/api/auth-keys')).body.find((k) => k.id === ka.id)).toMatchObject({
-      name: 'alice key',
-      isActive: true,
-    });
+    expect((await stack.api<AuthKey[]>(alice, 'GET', '/api/auth-keys')).body.find((k) => k.id === ka.id)).toMatchObject(
+      {
+        name: 'alice key',
+        isActive: true,
+      },
+    );
     expect((await generate(stack.gatewayUrl, ka.key)).status).toBe(200);
   });
 });

@@ -19,13 +19,22 @@ interface Answer {
 }
 
 /** An HTTP request from a chosen local address (the client or the trusted proxy). */
-function call(url: string, opts: { method?: string; from?: string; headers?: Record<string, string>; body?: string } = {}): Promise<Answer> {
+function call(
+  url: string,
+  opts: { method?: string; from?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Answer> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? 'GET', localAddress: opts.from ?? '127.0.0.1', headers: opts.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? 'GET', localAddress: opts.from ?? '127.0.0.1', headers: opts.headers },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }),
+        );
+      },
+    );
     req.on('error', reject);
     if (opts.body !== undefined) req.write(opts.body);
     req.end();
@@ -73,14 +82,26 @@ describe('admin trust boundaries', () => {
     expect(form.status).toBe(415);
     expect(form.headers['set-cookie']).toBeUndefined();
     for (const type of ['text/plain', 'multipart/form-data; boundary=x']) {
-      const r = await call(`${stack.adminUrl}/api/auth/login`, { method: 'POST', headers: { 'content-type': type }, body: '{}' });
+      const r = await call(`${stack.adminUrl}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': type },
+        body: '{}',
+      });
       expect(r.status).toBe(415);
     }
     const body = JSON.stringify({ username: stack.adminUsername, password: stack.adminPassword });
-    const evil = await call(`${stack.adminUrl}/api/auth/login`, { method: 'POST', headers: { ...json, origin: 'https://evil.example' }, body });
+    const evil = await call(`${stack.adminUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { ...json, origin: 'https://evil.example' },
+      body,
+    });
     expect(evil.status).toBe(403);
     expect(evil.headers['set-cookie']).toBeUndefined();
-    const crossSite = await call(`${stack.adminUrl}/api/auth/login`, { method: 'POST', headers: { ...json, 'sec-fetch-site': 'cross-site' }, body });
+    const crossSite = await call(`${stack.adminUrl}/api/auth/login`, {
+      method: 'POST',
+      headers: { ...json, 'sec-fetch-site': 'cross-site' },
+      body,
+    });
     expect(crossSite.status).toBe(403);
     const same = await call(`${stack.adminUrl}/api/auth/login`, {
       method: 'POST',
@@ -95,7 +116,10 @@ describe('admin trust boundaries', () => {
       body: 'username=mallory&password=mallory-password&role=admin',
     });
     expect(create.status).toBe(415);
-    const del = await call(`${stack.adminUrl}/api/keys/some-id`, { method: 'DELETE', headers: { authorization: `Bearer ${admin}`, origin: 'https://evil.example' } });
+    const del = await call(`${stack.adminUrl}/api/keys/some-id`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${admin}`, origin: 'https://evil.example' },
+    });
     expect(del.status).toBe(403);
   });
 
@@ -127,7 +151,8 @@ describe('admin trust boundaries', () => {
     await createUser(stack, admin, name, pw(name));
     // a local client, not the proxy, rotating X-Forwarded-For: all of it is 127.0.0.1, throttled after 10 failures
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await login(name, 'wrong-password', '127.0.0.1', `198.51.100.${i + 1}`)).status);
+    for (let i = 0; i < 11; i++)
+      statuses.push((await login(name, 'wrong-password', '127.0.0.1', `198.51.100.${i + 1}`)).status);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(401));
     expect(statuses[10]).toBe(429);
 
@@ -146,7 +171,8 @@ describe('admin trust boundaries', () => {
     const names = [victim, 'u-nobody-1', 'u-nobody-2', 'u-nobody-3', 'u-nobody-4', 'u-nobody-5'];
     let failures = 0;
     for (const n of names) {
-      for (let i = 0; i < 10 && failures < 50; i++, failures++) expect((await login(n, 'wrong-password', PROXY, '192.0.2.66')).status).toBe(401);
+      for (let i = 0; i < 10 && failures < 50; i++, failures++)
+        expect((await login(n, 'wrong-password', PROXY, '192.0.2.66')).status).toBe(401);
     }
     expect((await login('u-nobody-6', 'wrong-password', PROXY, '192.0.2.66')).status).toBe(429);
     expect((await login(victim, pw(victim), PROXY, '192.0.2.66')).status).toBe(429);
@@ -182,7 +208,13 @@ describe('admin trust boundaries', () => {
       const caller = { userId: adminId, role: 'admin', tokenVersion: 0 };
       const ids = [
         await forge('auth.users.create', { caller, username: 'u-mallory', password: pw('mallory'), role: 'admin' }),
-        await forge('auth.users.create', { caller, proof: 'x.y', username: 'u-mallory', password: pw('mallory'), role: 'admin' }),
+        await forge('auth.users.create', {
+          caller,
+          proof: 'x.y',
+          username: 'u-mallory',
+          password: pw('mallory'),
+          role: 'admin',
+        }),
         await forge('auth.users.update', { caller, id: adminId, password: pw('mallory') }),
         await forge('pool.keys.list', {}),
         await forge('pool.keys.reset-all', { caller }),
@@ -215,10 +247,18 @@ describe('admin trust boundaries', () => {
     });
     expect(big.status).toBe(413);
     expect(JSON.parse(big.body)).toMatchObject({ statusCode: 413, message: expect.stringMatching(/larger than/) });
-    const broken = await call(`${stack.adminUrl}/api/auth-keys`, { method: 'POST', headers: { ...json, authorization: `Bearer ${admin}` }, body: '{"name":' });
+    const broken = await call(`${stack.adminUrl}/api/auth-keys`, {
+      method: 'POST',
+      headers: { ...json, authorization: `Bearer ${admin}` },
+      body: '{"name":',
+    });
     expect(broken.status).toBe(400);
     expect(JSON.parse(broken.body).message).toMatch(/not valid JSON/);
-    const field = await stack.api<{ message: string }>(admin, 'POST', '/api/users', { username: 'ab', password: pw('ab'), role: 'user' });
+    const field = await stack.api<{ message: string }>(admin, 'POST', '/api/users', {
+      username: 'ab',
+      password: pw('ab'),
+      role: 'user',
+    });
     expect(field.status).toBe(400);
     expect(field.body.message).toMatch(/username/);
   });
@@ -230,7 +270,9 @@ describe('admin trust boundaries', () => {
     for (const path of ['/api/docs', '/api/docs/', '/api/docs-json', '/api/docs-yaml']) {
       expect((await call(`${stack.adminUrl}${path}`)).status).toBe(401);
     }
-    expect((await call(`${stack.adminUrl}/api/docs-json`, { headers: { authorization: `Bearer ${userToken}` } })).status).toBe(403);
+    expect(
+      (await call(`${stack.adminUrl}/api/docs-json`, { headers: { authorization: `Bearer ${userToken}` } })).status,
+    ).toBe(403);
     const doc = await call(`${stack.adminUrl}/api/docs-json`, { headers: { authorization: `Bearer ${admin}` } });
     expect(doc.status).toBe(200);
     expect(JSON.parse(doc.body)).toMatchObject({ openapi: expect.any(String) });
@@ -239,9 +281,28 @@ describe('admin trust boundaries', () => {
 
 /** A Redis of this test's own, which it can stop and start again. */
 async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-  const probe = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  await poll(() => probe.connect().then(() => 'up', () => 'down'), (s) => s === 'up', 10_000, 'private redis');
+  const child = spawn(
+    'redis-server',
+    ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    { stdio: 'ignore' },
+  );
+  const probe = new Redis({
+    port,
+    host: '127.0.0.1',
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  });
+  await poll(
+    () =>
+      probe.connect().then(
+        () => 'up',
+        () => 'down',
+      ),
+    (s) => s === 'up',
+    10_000,
+    'private redis',
+  );
   probe.disconnect();
   return child;
 }
@@ -287,7 +348,11 @@ describe('admin while Redis is down', () => {
 
     redis = await startRedis(port);
     await poll(
-      () => stack.login().then(() => 'ok', (e: Error) => e.message),
+      () =>
+        stack.login().then(
+          () => 'ok',
+          (e: Error) => e.message,
+        ),
       (s) => s === 'ok',
       30_000,
       'login after Redis is back',

@@ -13,6 +13,8 @@ describe.each(['gateway', 'auth', 'key-pool', 'admin'] as AppName[])('%s with in
     });
     expect(r.status).toBe(1);
     const lines = r.stderr.trim().split('\n');
-    expect(lines).toEqual([expect.stringMatching(/^Invalid configuration: DATABASE_TYPE: must be one of sqlite, redis/)]);
+    expect(lines).toEqual([
+      expect.stringMatching(/^Invalid configuration: DATABASE_TYPE: must be one of sqlite, redis/),
+    ]);
   });
 });

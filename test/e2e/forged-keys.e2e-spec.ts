@@ -19,7 +19,9 @@ const KEY_HASH_SECRET = `forged-keys-${randomBytes(12).toString('hex')}`;
 function plainKey(format: 'v1' | 'legacy'): string {
   const body = randomBytes(32).toString('base64url');
   const sum = createHash('sha256').update(body).digest();
-  return format === 'v1' ? `gg1-${body}${sum.subarray(0, 6).toString('base64url')}` : `gg-${body}${sum.subarray(0, 4).toString('base64url')}`;
+  return format === 'v1'
+    ? `gg1-${body}${sum.subarray(0, 6).toString('base64url')}`
+    : `gg-${body}${sum.subarray(0, 4).toString('base64url')}`;
 }
 
 /** Forged keys make no user-key lookup, a flooding address is held back, legacy keys keep working until replaced. */
@@ -48,13 +50,21 @@ describe('forged user keys cost nothing', () => {
       env: { TRUSTED_PROXIES: '127.0.0.1', KEY_HASH_SECRET, AUTH_CACHE_TTL_SECONDS: '300' },
     });
     admin = await stack.login();
-    expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(201);
+    expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(
+      201,
+    );
 
     // A key the old code issued, stored as it was: then the new auth and gateway start (an upgrade).
     const users = await stack.api<User[]>(admin, 'GET', '/api/users');
     const owner = users.body.find((u) => u.username === stack.adminUsername)!;
     legacy = { id: randomUUID(), key: plainKey('legacy') };
-    const db = await createDbManager({ type: 'redis', service: 'auth', dataDir: stack.dataDir, redisUrl: REDIS_URL, redisNamespace: stack.namespace });
+    const db = await createDbManager({
+      type: 'redis',
+      service: 'auth',
+      dataDir: stack.dataDir,
+      redisUrl: REDIS_URL,
+      redisNamespace: stack.namespace,
+    });
     await db.authKeys.create({
       id: legacy.id,
       userId: owner.id,
@@ -102,7 +112,12 @@ describe('forged user keys cost nothing', () => {
     const pub = new Redis(REDIS_URL);
     await pub.publish(`${stack.namespace}:test.marker`, marker);
     pub.disconnect();
-    await poll(async () => markers.has(marker), (seen) => seen, 5000, 'the marker on MONITOR');
+    await poll(
+      async () => markers.has(marker),
+      (seen) => seen,
+      5000,
+      'the marker on MONITOR',
+    );
   }
 
   afterAll(async () => {
@@ -124,7 +139,10 @@ describe('forged user keys cost nothing', () => {
   });
 
   it('a flood of forged keys makes no lookup at all, while a real key keeps working', async () => {
-    const ai = new GoogleGenAI({ apiKey: real.key, httpOptions: { baseUrl: stack.gatewayUrl, headers: { 'x-forwarded-for': '10.99.0.1' } } });
+    const ai = new GoogleGenAI({
+      apiKey: real.key,
+      httpOptions: { baseUrl: stack.gatewayUrl, headers: { 'x-forwarded-for': '10.99.0.1' } },
+    });
     expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'warm' })).text).toBeTruthy();
     await settle();
     const before = lookups;
@@ -163,16 +181,30 @@ describe('forged user keys cost nothing', () => {
     const attacker = '198.51.100.7';
     for (let i = 0; i < 20; i++) expect(await send(plainKey('v1'), attacker)).toBe(401);
 
-    const refused = await generate(stack.gatewayUrl, plainKey('v1'), 'gemini-2.5-flash', { 'x-forwarded-for': attacker });
+    const refused = await generate(stack.gatewayUrl, plainKey('v1'), 'gemini-2.5-flash', {
+      'x-forwarded-for': attacker,
+    });
     expect(refused.status).toBe(429);
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(50);
     expect(JSON.parse(refused.body).error).toMatchObject({ code: 429, status: 'RESOURCE_EXHAUSTED' });
 
-    const genai = new GoogleGenAI({ apiKey: plainKey('v1'), httpOptions: { baseUrl: stack.gatewayUrl, headers: { 'x-forwarded-for': attacker } } });
-    await expect(genai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' })).rejects.toMatchObject({ status: 429 });
+    const genai = new GoogleGenAI({
+      apiKey: plainKey('v1'),
+      httpOptions: { baseUrl: stack.gatewayUrl, headers: { 'x-forwarded-for': attacker } },
+    });
+    await expect(genai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' })).rejects.toMatchObject({
+      status: 429,
+    });
 
-    const openai = new OpenAI({ apiKey: plainKey('v1'), baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0, defaultHeaders: { 'x-forwarded-for': attacker } });
-    const err = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
+    const openai = new OpenAI({
+      apiKey: plainKey('v1'),
+      baseURL: `${stack.gatewayUrl}/v1`,
+      maxRetries: 0,
+      defaultHeaders: { 'x-forwarded-for': attacker },
+    });
+    const err = await openai.chat.completions
+      .create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] })
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     const limited = err as InstanceType<typeof OpenAI.RateLimitError>;
     expect(Number(limited.headers?.get('retry-after'))).toBeGreaterThan(50);
@@ -211,7 +243,9 @@ describe('forged user keys cost nothing', () => {
       'legacy-format keys refused unasked',
     );
     before = lookups;
-    const statuses = await Promise.all(Array.from({ length: 200 }, (_, i) => send(plainKey('legacy'), `10.88.${i >> 4}.${i & 15}`)));
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => send(plainKey('legacy'), `10.88.${i >> 4}.${i & 15}`)),
+    );
     expect(statuses.every((s) => s === 401)).toBe(true);
     expect(await send(legacy.key, nextAddress())).toBe(401);
     expect(await send(rotated.body.key, nextAddress())).toBe(200);

@@ -25,7 +25,14 @@ interface Raw {
 function raw(
   base: string,
   path: string,
-  o: { key?: string; body?: Buffer; declared?: number; expect?: boolean; chunked?: boolean; headers?: Record<string, string> },
+  o: {
+    key?: string;
+    body?: Buffer;
+    declared?: number;
+    expect?: boolean;
+    chunked?: boolean;
+    headers?: Record<string, string>;
+  },
 ): { done: Promise<Raw>; req: ClientRequest } {
   const u = new URL(base);
   const headers: Record<string, string> = { 'content-type': 'application/json', ...o.headers };
@@ -48,7 +55,12 @@ function raw(
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => {
         agent.destroy();
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString(), continued });
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString(),
+          continued,
+        });
       });
       res.on('error', reject);
     });
@@ -98,7 +110,9 @@ describe('gateway limits', () => {
       },
     });
     const token = await stack.login();
-    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey(), fakeGeminiKey()] });
+    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', {
+      keys: [fakeGeminiKey(), fakeGeminiKey(), fakeGeminiKey()],
+    });
     expect(added.status).toBe(201);
     secret = (await createUserKey(stack, token, 'limits')).key;
     gw = stack.gatewayUrl;
@@ -120,14 +134,18 @@ describe('gateway limits', () => {
   beforeEach(() => mock.reset());
 
   it('refuses a body over the route limit with 413 in the route shape, announced or chunked, and nothing goes upstream', async () => {
-    const sdk = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'x'.repeat(3 * MB) }).catch((e: { status?: number; message?: string }) => e);
+    const sdk = await ai.models
+      .generateContent({ model: 'gemini-2.5-flash', contents: 'x'.repeat(3 * MB) })
+      .catch((e: { status?: number; message?: string }) => e);
     expect((sdk as { status?: number }).status).toBe(413);
     const chunked = await raw(gw, generatePath, { key: secret, body: jsonOf(3 * MB), chunked: true }).done;
     expect(chunked.status).toBe(413);
     expect(JSON.parse(chunked.body).error.status).toBe('INVALID_ARGUMENT');
     // the OpenAI route has its own (smaller) limit and OpenAI's error shape
     const big = 'y'.repeat(1.5 * MB);
-    const oa = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: big }] }).catch((e: APIError) => e);
+    const oa = await openai.chat.completions
+      .create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: big }] })
+      .catch((e: APIError) => e);
     expect(oa).toBeInstanceOf(APIError);
     expect((oa as APIError).status).toBe(413);
     expect((oa as APIError).code).toBe('request_too_large');
@@ -138,7 +156,10 @@ describe('gateway limits', () => {
 
   it('past the gateway-wide body budget answers 503 with Retry-After (each route its shape), and frees it when bodies go', async () => {
     // two requests announce 2 MB each and send nothing more: the 4 MB budget is held
-    const held = [raw(gw, generatePath, { key: secret, declared: 2 * MB }), raw(gw, generatePath, { key: secret, declared: 2 * MB })];
+    const held = [
+      raw(gw, generatePath, { key: secret, declared: 2 * MB }),
+      raw(gw, generatePath, { key: secret, declared: 2 * MB }),
+    ];
     for (const h of held) h.done.catch(() => undefined);
     const refused = await poll(
       () => raw(gw, generatePath, { key: secret, body: jsonOf(64 * 1024) }).done,
@@ -148,12 +169,19 @@ describe('gateway limits', () => {
     );
     expect(refused.headers['retry-after']).toBe('1');
     expect(JSON.parse(refused.body).error).toMatchObject({ code: 503, status: 'UNAVAILABLE' });
-    const oa = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] }).catch((e: APIError) => e);
+    const oa = await openai.chat.completions
+      .create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((e: APIError) => e);
     expect((oa as APIError).status).toBe(503);
     expect((oa as APIError).error).toMatchObject({ type: 'server_error' });
     // the clients holding the budget go away: it is given back
     for (const h of held) h.req.destroy();
-    await poll(() => raw(gw, generatePath, { key: secret, body: jsonOf(64 * 1024) }).done.then((r) => r.status), (s) => s === 200, 5000, 'the budget to be freed');
+    await poll(
+      () => raw(gw, generatePath, { key: secret, body: jsonOf(64 * 1024) }).done.then((r) => r.status),
+      (s) => s === 200,
+      5000,
+      'the budget to be freed',
+    );
   });
 
   it('answers Expect: 100-continue only once the key passed; a bad key or a too-large body is refused before the body', async () => {
@@ -172,7 +200,10 @@ describe('gateway limits', () => {
   it('streams uploads to their key without the buffered limit, within the upload limit', async () => {
     // 6 MB: three times the native route's limit, under the upload limit (8 MB)
     const bytes = Buffer.alloc(6 * MB, 'z');
-    const file = await ai.files.upload({ file: new Blob([bytes]), config: { mimeType: 'text/plain', displayName: 'big.txt' } });
+    const file = await ai.files.upload({
+      file: new Blob([bytes]),
+      config: { mimeType: 'text/plain', displayName: 'big.txt' },
+    });
     expect(file.name).toMatch(/^files\//);
     expect(Number(file.sizeBytes)).toBe(bytes.length);
     const chunks = mock.requests.filter((r) => r.apiMethod === 'upload');
@@ -180,17 +211,31 @@ describe('gateway limits', () => {
     expect(new Set(chunks.map((r) => r.key)).size).toBe(1);
     // a single upload request over the upload limit: 413 before a byte goes upstream
     mock.clearRequests();
-    const over = await raw(gw, '/upload/v1beta/files', { key: secret, body: Buffer.alloc(9 * MB, 'z'), headers: { 'x-goog-upload-protocol': 'raw', 'content-type': 'text/plain' } }).done;
+    const over = await raw(gw, '/upload/v1beta/files', {
+      key: secret,
+      body: Buffer.alloc(9 * MB, 'z'),
+      headers: { 'x-goog-upload-protocol': 'raw', 'content-type': 'text/plain' },
+    }).done;
     expect(over.status).toBe(413);
     expect(mock.requests).toHaveLength(0);
   });
 
   it('caps the unary upstream answer the OpenAI route reads: 502 past MAX_ANSWER_BODY_MB', async () => {
     const text = 'w'.repeat(1.5 * MB);
-    mock.script({ type: 'raw', body: JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP' }] }), headers: { 'content-type': 'application/json' }, method: 'generateContent' });
-    const e = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] }).catch((x: APIError) => x);
+    mock.script({
+      type: 'raw',
+      body: JSON.stringify({ candidates: [{ content: { role: 'model', parts: [{ text }] }, finishReason: 'STOP' }] }),
+      headers: { 'content-type': 'application/json' },
+      method: 'generateContent',
+    });
+    const e = await openai.chat.completions
+      .create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] })
+      .catch((x: APIError) => x);
     expect((e as APIError).status).toBe(502);
-    const fine = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }] });
+    const fine = await openai.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
     expect(fine.choices[0].message.content).toContain('hi');
   });
 
@@ -198,13 +243,25 @@ describe('gateway limits', () => {
     const token = await stack.login();
     const failuresBefore = (await poolKeys(stack, token)).reduce((n, k) => n + k.failureCount, 0);
     // an open stream on the same replica, holding one of the three keys (KEY_MAX_CONCURRENCY=1)
-    mock.script({ type: 'stream', chunks: ['one ', 'two ', 'three ', 'four'], intervalMs: 400, method: 'streamGenerateContent', model: 'gemini-2.5-pro' });
+    mock.script({
+      type: 'stream',
+      chunks: ['one ', 'two ', 'three ', 'four'],
+      intervalMs: 400,
+      method: 'streamGenerateContent',
+      model: 'gemini-2.5-pro',
+    });
     const open = (async () => {
       let text = '';
-      for await (const c of await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'count' })) text += c.text ?? '';
+      for await (const c of await ai.models.generateContentStream({ model: 'gemini-2.5-pro', contents: 'count' }))
+        text += c.text ?? '';
       return text;
     })();
-    await poll(async () => mock.requests.length, (n) => n >= 1, 5000, 'the stream to start');
+    await poll(
+      async () => mock.requests.length,
+      (n) => n >= 1,
+      5000,
+      'the stream to start',
+    );
     // a streamed OpenAI answer with a chunk the translator throws on, after the headers went out
     mock.script({
       type: 'raw',
@@ -215,13 +272,21 @@ describe('gateway limits', () => {
     });
     let seen = '';
     const broken = await (async () => {
-      const s = await openai.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'hi' }], stream: true });
+      const s = await openai.chat.completions.create({
+        model: 'gemini-2.5-flash',
+        messages: [{ role: 'user', content: 'hi' }],
+        stream: true,
+      });
       for await (const chunk of s) seen += chunk.choices[0]?.delta?.content ?? '';
       return null;
     })().catch((e: unknown) => e);
     // OpenAI's mid-stream error chunk, which the SDK throws on, after what was translated
     expect(broken).toBeInstanceOf(APIError);
-    expect(broken).toMatchObject({ message: 'The upstream answer could not be read.', type: 'server_error', code: 'unavailable' });
+    expect(broken).toMatchObject({
+      message: 'The upstream answer could not be read.',
+      type: 'server_error',
+      code: 'unavailable',
+    });
     expect(seen).toBe('Hi');
     // the other two keys are free again: two requests at once, each on its own key, while the stream holds the third
     mock.script({ type: 'delay', firstByteMs: 300, method: 'generateContent', times: 2 });
@@ -240,7 +305,11 @@ describe('gateway limits', () => {
       5000,
       'the failed stream in the request log',
     );
-    expect(logs.find((l) => /could not be translated/.test(l.error ?? ''))).toMatchObject({ status: 200, method: 'chat.completions', model: 'gemini-2.5-flash' });
+    expect(logs.find((l) => /could not be translated/.test(l.error ?? ''))).toMatchObject({
+      status: 200,
+      method: 'chat.completions',
+      model: 'gemini-2.5-flash',
+    });
     expect((await poolKeys(stack, token)).reduce((n, k) => n + k.failureCount, 0)).toBe(failuresBefore);
   });
 });

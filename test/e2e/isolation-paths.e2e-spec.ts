@@ -35,9 +35,17 @@ describe('one request model for every route: paths, model allow-lists, client he
     admin = await stack.login();
     const added = await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] });
     expect(added.status).toBe(201);
-    limited = await createKey(stack, admin, { name: 'flash-only', allowedModels: ['gemini-2.5-flash', 'gemini-embedding-001'] });
+    limited = await createKey(stack, admin, {
+      name: 'flash-only',
+      allowedModels: ['gemini-2.5-flash', 'gemini-embedding-001'],
+    });
     ai = new GoogleGenAI({ apiKey: limited.key, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -47,26 +55,33 @@ describe('one request model for every route: paths, model allow-lists, client he
 
   beforeEach(() => mock.reset());
 
-  function raw(path: string, opts: { method?: string; key?: string | null; headers?: Record<string, string>; body?: unknown } = {}): Promise<Answer> {
+  function raw(
+    path: string,
+    opts: { method?: string; key?: string | null; headers?: Record<string, string>; body?: unknown } = {},
+  ): Promise<Answer> {
     const url = new URL(stack.gatewayUrl);
     const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
     const key = opts.key === undefined ? limited.key : opts.key;
     if (key) headers['x-goog-api-key'] = key;
     const body = opts.body === undefined ? '' : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     return new Promise((resolve, reject) => {
-      const req = httpRequest({ host: url.hostname, port: url.port, path, method: opts.method ?? 'POST', headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
-      });
+      const req = httpRequest(
+        { host: url.hostname, port: url.port, path, method: opts.method ?? 'POST', headers },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => (text += c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text, headers: res.headers }));
+        },
+      );
       req.on('error', reject);
       req.end(body);
     });
   }
 
   const generateBody = { contents: [{ role: 'user', parts: [{ text: 'hello' }] }] };
-  const errorOf = (a: Answer): { code: number; status: string; message: string } => (JSON.parse(a.body) as { error: { code: number; status: string; message: string } }).error;
+  const errorOf = (a: Answer): { code: number; status: string; message: string } =>
+    (JSON.parse(a.body) as { error: { code: number; status: string; message: string } }).error;
 
   it('refuses dot-segments, encoded slashes and backslashes with 400 INVALID_ARGUMENT, before authentication', async () => {
     const paths = [
@@ -98,22 +113,35 @@ describe('one request model for every route: paths, model allow-lists, client he
     expect(mock.requests.map((r) => r.path)).toEqual(['/v1beta/models/gemini-2.5-flash:generateContent']);
     const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'still fine' });
     expect(r.text).toContain('still fine');
-    await expect(ai.models.generateContent({ model: 'gemini-2.5-pro', contents: 'no' })).rejects.toMatchObject({ status: 403 });
+    await expect(ai.models.generateContent({ model: 'gemini-2.5-pro', contents: 'no' })).rejects.toMatchObject({
+      status: 403,
+    });
   });
 
   it("refuses another model in the body of Google's OpenAI layer (official OpenAI SDK), serves the allowed one", async () => {
     const client = new OpenAI({ apiKey: limited.key, baseURL: `${stack.gatewayUrl}/v1beta/openai/`, maxRetries: 0 });
-    await expect(client.chat.completions.create({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({ status: 403 });
-    await expect(client.chat.completions.create({ model: 'models/gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }] })).rejects.toMatchObject({
+    await expect(
+      client.chat.completions.create({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({ status: 403 });
+    await expect(
+      client.chat.completions.create({ model: 'models/gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }] }),
+    ).rejects.toMatchObject({
       status: 403,
     });
     // a model that cannot be determined is refused to a key with a list (fail closed)
-    const noModel = await raw('/v1beta/openai/chat/completions', { body: { messages: [{ role: 'user', content: 'x' }] } });
+    const noModel = await raw('/v1beta/openai/chat/completions', {
+      body: { messages: [{ role: 'user', content: 'x' }] },
+    });
     expect(noModel.status).toBe(403);
-    const twice = await raw('/v1beta/openai/chat/completions', { body: '{"model":"gemini-2.5-flash","messages":[],"model":"gemini-2.5-pro"}' });
+    const twice = await raw('/v1beta/openai/chat/completions', {
+      body: '{"model":"gemini-2.5-flash","messages":[],"model":"gemini-2.5-pro"}',
+    });
     expect(twice.status).toBe(403);
     expect(mock.requests).toHaveLength(0);
-    const ok = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'allowed here' }] });
+    const ok = await client.chat.completions.create({
+      model: 'gemini-2.5-flash',
+      messages: [{ role: 'user', content: 'allowed here' }],
+    });
     expect(ok.choices[0].message.content).toBe('echo: allowed here');
     expect(mock.requests.map((r) => r.path)).toEqual(['/v1beta/openai/chat/completions']);
   });
@@ -132,9 +160,14 @@ describe('one request model for every route: paths, model allow-lists, client he
     expect(a.status).toBe(403);
     expect(errorOf(a)).toMatchObject({ status: 'PERMISSION_DENIED' });
     expect(errorOf(a).message).toContain('gemini-2.5-pro');
-    const snake = await raw('/v1beta/models/gemini-2.5-flash:countTokens', { body: { generate_content_request: { model: 'models/gemini-2.5-pro', ...generateBody } } });
+    const snake = await raw('/v1beta/models/gemini-2.5-flash:countTokens', {
+      body: { generate_content_request: { model: 'models/gemini-2.5-pro', ...generateBody } },
+    });
     expect(snake.status).toBe(403);
-    const gzipped = await raw('/v1beta/models/gemini-embedding-001:batchEmbedContents', { body: mixed, headers: { 'content-encoding': 'gzip' } });
+    const gzipped = await raw('/v1beta/models/gemini-embedding-001:batchEmbedContents', {
+      body: mixed,
+      headers: { 'content-encoding': 'gzip' },
+    });
     expect(gzipped.status).toBe(403); // a body the gateway cannot read names an unknown model
     expect(mock.requests).toHaveLength(0);
     const count = await ai.models.countTokens({ model: 'gemini-2.5-flash', contents: 'four words right here' });
@@ -142,8 +175,12 @@ describe('one request model for every route: paths, model allow-lists, client he
   });
 
   it('checks the model of cachedContents, batches and tuned models creation; routes that run no model stay open', async () => {
-    await expect(ai.caches.create({ model: 'gemini-2.5-pro', config: { contents: 'cache this text' } })).rejects.toMatchObject({ status: 403 });
-    await expect(ai.batches.create({ model: 'gemini-2.5-pro', src: [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }] })).rejects.toMatchObject({ status: 403 });
+    await expect(
+      ai.caches.create({ model: 'gemini-2.5-pro', config: { contents: 'cache this text' } }),
+    ).rejects.toMatchObject({ status: 403 });
+    await expect(
+      ai.batches.create({ model: 'gemini-2.5-pro', src: [{ contents: [{ role: 'user', parts: [{ text: 'x' }] }] }] }),
+    ).rejects.toMatchObject({ status: 403 });
     const tuned = await raw('/v1beta/tunedModels', { body: { base_model: 'models/gemini-2.5-pro', displayName: 't' } });
     expect(tuned.status).toBe(403);
     const token = await raw('/v1beta/authTokens', { body: { uses: 1 } });
@@ -158,10 +195,15 @@ describe('one request model for every route: paths, model allow-lists, client he
     expect((await raw(`/v1beta/${cache.name}`, { method: 'GET' })).status).toBe(200);
   });
 
-  it('issues no Live API ephemeral token, to any key: 403 in Google\'s shape, nothing upstream, the refusal logged', async () => {
+  it("issues no Live API ephemeral token, to any key: 403 in Google's shape, nothing upstream, the refusal logged", async () => {
     const open = await createKey(stack, admin, { name: 'no-list' });
-    const sdk = new GoogleGenAI({ apiKey: open.key, httpOptions: { baseUrl: stack.gatewayUrl, apiVersion: 'v1alpha' } });
-    const refused = await sdk.authTokens.create({ config: { uses: 1 } }).catch((e: { status?: number; message?: string }) => e);
+    const sdk = new GoogleGenAI({
+      apiKey: open.key,
+      httpOptions: { baseUrl: stack.gatewayUrl, apiVersion: 'v1alpha' },
+    });
+    const refused = await sdk.authTokens
+      .create({ config: { uses: 1 } })
+      .catch((e: { status?: number; message?: string }) => e);
     expect(refused).toMatchObject({ status: 403 });
     const message = 'Ephemeral tokens are not issued through this gateway: they would reach Google outside it.';
     expect((refused as { message: string }).message).toContain(message);
@@ -172,7 +214,9 @@ describe('one request model for every route: paths, model allow-lists, client he
     }
     expect(mock.requests).toHaveLength(0);
     // the key still works, and the refusals are in its request log
-    expect((await raw('/v1beta/models/gemini-2.5-pro:generateContent', { key: open.key, body: generateBody })).status).toBe(200);
+    expect(
+      (await raw('/v1beta/models/gemini-2.5-pro:generateContent', { key: open.key, body: generateBody })).status,
+    ).toBe(200);
     const logs = await poll(
       () => stack.api<Page<RequestLog>>(admin, 'GET', `/api/logs?authKeyId=${open.id}`).then((r) => r.body.items),
       (items) => items.length >= 5,
@@ -186,8 +230,13 @@ describe('one request model for every route: paths, model allow-lists, client he
     const k = await createKey(stack, admin, { name: 'logged', allowedModels: ['gemini-2.5-flash'] });
     const client = new OpenAI({ apiKey: k.key, baseURL: `${stack.gatewayUrl}/v1beta/openai/`, maxRetries: 0 });
     await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'x' }] });
-    await client.chat.completions.create({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }] }).catch(() => undefined);
-    const cache = await raw('/v1beta/cachedContents', { key: k.key, body: { model: 'models/gemini-2.5-pro', contents: [{ parts: [{ text: 'x' }] }] } });
+    await client.chat.completions
+      .create({ model: 'gemini-2.5-pro', messages: [{ role: 'user', content: 'x' }] })
+      .catch(() => undefined);
+    const cache = await raw('/v1beta/cachedContents', {
+      key: k.key,
+      body: { model: 'models/gemini-2.5-pro', contents: [{ parts: [{ text: 'x' }] }] },
+    });
     expect(cache.status).toBe(403);
     const logs = await poll(
       () => stack.api<Page<RequestLog>>(admin, 'GET', `/api/logs?authKeyId=${k.id}`).then((r) => r.body.items),
@@ -221,7 +270,16 @@ describe('one request model for every route: paths, model allow-lists, client he
     });
     expect(a.status).toBe(200);
     const seen = mock.requests[0].headers;
-    for (const h of ['x-hop-secret', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via', 'origin', 'referer']) {
+    for (const h of [
+      'x-hop-secret',
+      'forwarded',
+      'x-forwarded-for',
+      'x-forwarded-host',
+      'x-real-ip',
+      'via',
+      'origin',
+      'referer',
+    ]) {
       expect({ header: h, value: seen[h] }).toEqual({ header: h, value: undefined });
     }
     expect(seen['x-goog-api-client']).toBe('test-client');
@@ -229,7 +287,11 @@ describe('one request model for every route: paths, model allow-lists, client he
 
   it('points the resumable upload URL at PUBLIC_BASE_URL', async () => {
     const a = await raw('/upload/v1beta/files', {
-      headers: { 'x-goog-upload-protocol': 'resumable', 'x-goog-upload-command': 'start', 'x-forwarded-host': 'evil.example' },
+      headers: {
+        'x-goog-upload-protocol': 'resumable',
+        'x-goog-upload-command': 'start',
+        'x-forwarded-host': 'evil.example',
+      },
       body: { file: { displayName: 'f' } },
     });
     expect(a.status).toBe(200);

@@ -79,7 +79,8 @@ describe.each(['sqlite', 'redis'] as const)('upgrade from release 0.1.0 (%s)', (
       chmodSync(join(dataDir, s), 0o600);
     }
     if (databaseType === 'sqlite') {
-      for (const db of ['auth', 'key-pool']) copyFileSync(join(FIXTURE, 'sqlite', `${db}.sqlite`), join(dataDir, `${db}.sqlite`));
+      for (const db of ['auth', 'key-pool'])
+        copyFileSync(join(FIXTURE, 'sqlite', `${db}.sqlite`), join(dataDir, `${db}.sqlite`));
     } else {
       const dump = JSON.parse(readFileSync(join(FIXTURE, 'redis.json'), 'utf8')) as RedisDump;
       await loadNamespace(redis, dump, namespace);
@@ -109,7 +110,8 @@ describe.each(['sqlite', 'redis'] as const)('upgrade from release 0.1.0 (%s)', (
         expect(await sqliteMigrations(dataDir, service)).toEqual([{ id: 1, name: 'InitialSchema1764460800000' }]);
       }
     } else {
-      for (const service of ['auth', 'key-pool']) expect(await redis.get(`${namespace}:db:${service}:schema-version`)).toBe('1');
+      for (const service of ['auth', 'key-pool'])
+        expect(await redis.get(`${namespace}:db:${service}:schema-version`)).toBe('1');
     }
   });
 

@@ -18,7 +18,9 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     mock = await startMockGemini();
     stack = await Stack.start({ geminiBaseUrl: mock.url, databaseType });
     token = await stack.login();
-    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', { keys: `${pool[0]}\n${pool[1]},${pool[2]}\n${pool[0]}` });
+    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', {
+      keys: `${pool[0]}\n${pool[1]},${pool[2]}\n${pool[0]}`,
+    });
     expect(added.status).toBe(201);
     expect(added.body.added).toHaveLength(3);
     expect(added.body.duplicates).toBe(1);
@@ -27,7 +29,12 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     secret = k.key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
     // the gateway learns the pool by push; wait until it can serve
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -49,7 +56,12 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
   });
 
   it('streams with the SDK (alt=sse), chunk by chunk as the upstream sends them', async () => {
-    mock.script({ type: 'stream', chunks: ['one ', 'two ', 'three'], intervalMs: 400, method: 'streamGenerateContent' });
+    mock.script({
+      type: 'stream',
+      chunks: ['one ', 'two ', 'three'],
+      intervalMs: 400,
+      method: 'streamGenerateContent',
+    });
     const arrivals: number[] = [];
     const texts: string[] = [];
     const started = Date.now();
@@ -68,14 +80,23 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     for (const query of ['?alt=sse', '']) {
       const body = JSON.stringify({ contents: [{ role: 'user', parts: [{ text: 'bytes please' }] }] });
       const path = `/v1beta/models/gemini-2.5-flash:streamGenerateContent${query}`;
-      const via = await fetch(`${stack.gatewayUrl}${path}`, { method: 'POST', headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' }, body });
-      const direct = await fetch(`${mock.url}${path}`, { method: 'POST', headers: { 'x-goog-api-key': pool[0], 'content-type': 'application/json' }, body });
+      const via = await fetch(`${stack.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
+        body,
+      });
+      const direct = await fetch(`${mock.url}${path}`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': pool[0], 'content-type': 'application/json' },
+        body,
+      });
       expect(via.status).toBe(200);
       expect(via.headers.get('content-type')).toBe(direct.headers.get('content-type'));
       expect(via.headers.get('x-request-id')).toBeTruthy();
       const [a, b] = [await via.text(), await direct.text()];
       // responseId and the mock's send timestamps differ per call; the framing must not
-      const norm = (s: string) => s.replace(/"responseId": ?"[^"]*"/g, '"responseId":"X"').replace(/"sentAt": ?[\d.]+/g, '"sentAt":0');
+      const norm = (s: string) =>
+        s.replace(/"responseId": ?"[^"]*"/g, '"responseId":"X"').replace(/"sentAt": ?[\d.]+/g, '"sentAt":0');
       expect(norm(a)).toBe(norm(b));
       if (query) expect(a).toMatch(/^data: \{.*\}\r\n\r\ndata: /);
       else expect(a.startsWith('[{\n')).toBe(true);
@@ -97,10 +118,21 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
 
   it('accepts the user key as ?key= and as a Bearer token, and removes it before forwarding', async () => {
     const body = JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] });
-    const a = await fetch(`${stack.gatewayUrl}/v1/models/gemini-2.5-flash:generateContent?key=${secret}`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
-    const b = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', body, headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' } });
+    const a = await fetch(`${stack.gatewayUrl}/v1/models/gemini-2.5-flash:generateContent?key=${secret}`, {
+      method: 'POST',
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
+    const b = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent`, {
+      method: 'POST',
+      body,
+      headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+    });
     expect([a.status, b.status]).toEqual([200, 200]);
-    expect(mock.requests.map((r) => r.path)).toEqual(['/v1/models/gemini-2.5-flash:generateContent', '/v1beta/models/gemini-2.5-flash:generateContent']);
+    expect(mock.requests.map((r) => r.path)).toEqual([
+      '/v1/models/gemini-2.5-flash:generateContent',
+      '/v1beta/models/gemini-2.5-flash:generateContent',
+    ]);
     for (const r of mock.requests) {
       expect(r.query.key).toBeUndefined();
       expect(r.headers.authorization).toBeUndefined();
@@ -111,7 +143,10 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
   it('refuses missing, unknown and forged keys with 401 in Google shape', async () => {
     const url = `${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent`;
     const forged = secret.slice(0, -3) + (secret.endsWith('AAA') ? 'BBB' : 'AAA');
-    for (const headers of [{}, { 'x-goog-api-key': forged }, { 'x-goog-api-key': 'AIzaNotOurs' }] as Record<string, string>[]) {
+    for (const headers of [{}, { 'x-goog-api-key': forged }, { 'x-goog-api-key': 'AIzaNotOurs' }] as Record<
+      string,
+      string
+    >[]) {
       const r = await fetch(url, { method: 'POST', headers, body: '{}' });
       expect(r.status).toBe(401);
       const body = (await r.json()) as { error: unknown };
@@ -122,12 +157,19 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
   });
 
   it('keeps a sane client x-request-id', async () => {
-    const r = await fetch(`${stack.gatewayUrl}/v1beta/models`, { headers: { 'x-goog-api-key': secret, 'x-request-id': 'my-trace-123' } });
+    const r = await fetch(`${stack.gatewayUrl}/v1beta/models`, {
+      headers: { 'x-goog-api-key': secret, 'x-request-id': 'my-trace-123' },
+    });
     expect(r.headers.get('x-request-id')).toBe('my-trace-123');
   });
 
   it('frees the pool key at once when the client drops a stream', async () => {
-    mock.script({ type: 'stream', chunks: Array.from({ length: 50 }, (_, i) => `c${i} `), intervalMs: 200, method: 'streamGenerateContent' });
+    mock.script({
+      type: 'stream',
+      chunks: Array.from({ length: 50 }, (_, i) => `c${i} `),
+      intervalMs: 200,
+      method: 'streamGenerateContent',
+    });
     const ctl = new AbortController();
     const res = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
       method: 'POST',
@@ -137,11 +179,21 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     });
     const reader = res.body!.getReader();
     await reader.read();
-    const busy = await poll(() => poolKeys(stack, token), (ks) => ks.some((k) => k.inUse === 1 && k.isInUse), 3000, 'a key in use');
+    const busy = await poll(
+      () => poolKeys(stack, token),
+      (ks) => ks.some((k) => k.inUse === 1 && k.isInUse),
+      3000,
+      'a key in use',
+    );
     expect(busy.filter((k) => k.isInUse)).toHaveLength(1);
     ctl.abort();
     const t0 = Date.now();
-    await poll(() => poolKeys(stack, token), (ks) => ks.every((k) => k.inUse === 0 && !k.isInUse), 3000, 'keys freed');
+    await poll(
+      () => poolKeys(stack, token),
+      (ks) => ks.every((k) => k.inUse === 0 && !k.isInUse),
+      3000,
+      'keys freed',
+    );
     expect(Date.now() - t0).toBeLessThan(2000);
   });
 
@@ -154,7 +206,9 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     }
     const keys = await poll(
       () => poolKeys(stack, token),
-      (ks) => ks.find((k) => k.masked === maskOf(pool[0]))?.status === 'cooldown' && ks.find((k) => k.masked === maskOf(pool[1]))?.status === 'disabled',
+      (ks) =>
+        ks.find((k) => k.masked === maskOf(pool[0]))?.status === 'cooldown' &&
+        ks.find((k) => k.masked === maskOf(pool[1]))?.status === 'disabled',
       5000,
       'cooldown and disabled states',
     );
@@ -176,7 +230,12 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
   it('answers 503 UNAVAILABLE with Retry-After when no pool key can serve', async () => {
     mock.script({ type: 'rateLimit', retryDelay: '20s', key: pool[2], times: Infinity });
     await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'x' }).catch(() => undefined);
-    await poll(() => poolKeys(stack, token), (ks) => ks.find((k) => k.masked === maskOf(pool[2]))?.status === 'cooldown', 5000, 'last key cooling');
+    await poll(
+      () => poolKeys(stack, token),
+      (ks) => ks.find((k) => k.masked === maskOf(pool[2]))?.status === 'cooldown',
+      5000,
+      'last key cooling',
+    );
     const r = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent`, {
       method: 'POST',
       headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
@@ -192,7 +251,12 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     expect(reset.status).toBeLessThan(300);
     mock.reset();
     await poll(
-      () => fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent`, { method: 'POST', headers: { 'x-goog-api-key': secret }, body: '{"contents":[{"parts":[{"text":"x"}]}]}' }).then((x) => x.status),
+      () =>
+        fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent`, {
+          method: 'POST',
+          headers: { 'x-goog-api-key': secret },
+          body: '{"contents":[{"parts":[{"text":"x"}]}]}',
+        }).then((x) => x.status),
       (s) => s === 200,
       3000,
       'pool usable after reset',
@@ -205,10 +269,17 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     mock.script({ type: 'error', status: 400, message: 'bad request', times: 1 });
     const calls = 7;
     const results = await Promise.allSettled(
-      Array.from({ length: calls }, (_, i) => client.models.generateContent({ model: 'gemini-2.5-flash', contents: `n${i}` })),
+      Array.from({ length: calls }, (_, i) =>
+        client.models.generateContent({ model: 'gemini-2.5-flash', contents: `n${i}` }),
+      ),
     );
     expect(results.filter((r) => r.status === 'rejected')).toHaveLength(1); // the scripted 400 is counted too
-    const k = await poll(() => userKey(stack, token, counted.id), (x) => (x?.callCount ?? 0) >= calls, 5000, 'call count');
+    const k = await poll(
+      () => userKey(stack, token, counted.id),
+      (x) => (x?.callCount ?? 0) >= calls,
+      5000,
+      'call count',
+    );
     expect(k?.callCount).toBe(calls);
     expect(k?.promptTokens).toBeGreaterThan(0);
     expect(k?.outputTokens).toBeGreaterThan(0);

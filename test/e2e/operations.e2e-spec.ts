@@ -21,7 +21,12 @@ describe('operations: metrics, service logs, API docs', () => {
     const k = await createUserKey(stack, token, 'ops');
     secret = k.key;
     keyId = k.id;
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
     const r = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent?key=${secret}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -38,12 +43,16 @@ describe('operations: metrics, service logs, API docs', () => {
   const metrics = (app: AppName) => fetch(`${stack.metricsUrlOf(app)}/metrics`).then((r) => r.text());
 
   it('counts admin requests by route pattern and status, never by raw URL', async () => {
-    expect((await stack.api<AuthKey>(token, 'PATCH', `/api/auth-keys/${keyId}`, { name: 'ops-renamed' })).status).toBe(200);
+    expect((await stack.api<AuthKey>(token, 'PATCH', `/api/auth-keys/${keyId}`, { name: 'ops-renamed' })).status).toBe(
+      200,
+    );
     expect((await stack.api(token, 'GET', '/api/nothing-here')).status).toBe(404);
     const text = await metrics('admin');
     expect(text).toMatch(/http_requests_total\{method="POST",route="\/api\/auth\/login",status="200"\} [1-9]/);
     expect(text).toMatch(/http_requests_total\{method="PATCH",route="\/api\/auth-keys\/:id",status="200"\} 1/);
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="[^"]+",method="PATCH",route="\/api\/auth-keys\/:id",status="200"\}/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{le="[^"]+",method="PATCH",route="\/api\/auth-keys\/:id",status="200"\}/,
+    );
     // an unknown path is counted under a pattern (a catch-all route, or "unmatched"), never under its URL
     expect(text).toMatch(/http_requests_total\{method="GET",route="[^"]+",status="404"\} 1/);
     expect(text).not.toContain('nothing-here');
@@ -51,7 +60,9 @@ describe('operations: metrics, service logs, API docs', () => {
   });
 
   it('shows queue depths, pool states and the gateway figures, with no secret in any label', async () => {
-    const [auth, keyPool, gateway, admin] = await Promise.all((['auth', 'key-pool', 'gateway', 'admin'] as AppName[]).map(metrics));
+    const [auth, keyPool, gateway, admin] = await Promise.all(
+      (['auth', 'key-pool', 'gateway', 'admin'] as AppName[]).map(metrics),
+    );
     expect(auth).toMatch(/gg_queue_jobs\{queue="usage",state="waiting"\} \d+/);
     expect(auth).toMatch(/rpc_messages_total\{pattern="auth\.[a-z.]+",outcome="ok"\} [1-9]/);
     expect(keyPool).toMatch(/gg_queue_jobs\{queue="pool-health",state="delayed"\} \d+/);
@@ -64,10 +75,22 @@ describe('operations: metrics, service logs, API docs', () => {
   });
 
   it('serves every app’s log lines to admins, filtered by app and level, with secrets redacted', async () => {
-    const recent = (query: string, t = token) => stack.api<{ items: ServiceLogLine[] }>(t, 'GET', `/api/service-logs${query}`);
-    const all = await poll(() => recent('?limit=1000'), (r) => new Set(r.body.items.map((l) => l.app)).size === 4, 10_000, 'lines of all four apps');
+    const recent = (query: string, t = token) =>
+      stack.api<{ items: ServiceLogLine[] }>(t, 'GET', `/api/service-logs${query}`);
+    const all = await poll(
+      () => recent('?limit=1000'),
+      (r) => new Set(r.body.items.map((l) => l.app)).size === 4,
+      10_000,
+      'lines of all four apps',
+    );
     expect(all.status).toBe(200);
-    for (const l of all.body.items) expect(l).toMatchObject({ id: expect.any(String), app: expect.any(String), level: expect.any(String), time: expect.any(String) });
+    for (const l of all.body.items)
+      expect(l).toMatchObject({
+        id: expect.any(String),
+        app: expect.any(String),
+        level: expect.any(String),
+        time: expect.any(String),
+      });
     const auth = await recent('?app=auth&limit=5');
     expect(auth.body.items.length).toBeGreaterThan(0);
     expect(auth.body.items.every((l) => l.app === 'auth')).toBe(true);
@@ -78,7 +101,10 @@ describe('operations: metrics, service logs, API docs', () => {
     expect((await recent('?level=loud')).status).toBe(400);
 
     // a user may not read them
-    expect((await stack.api(token, 'POST', '/api/users', { username: 'ops-user', password: 'ops-user-pw', role: 'user' })).status).toBe(201);
+    expect(
+      (await stack.api(token, 'POST', '/api/users', { username: 'ops-user', password: 'ops-user-pw', role: 'user' }))
+        .status,
+    ).toBe(201);
     const userToken = await stack.login('ops-user', 'ops-user-pw');
     expect((await recent('', userToken)).status).toBe(403);
     // nor open their live stream: no ticket for it, and a token in the URL is never taken
@@ -87,10 +113,15 @@ describe('operations: metrics, service logs, API docs', () => {
   });
 
   it('streams new lines live over SSE, opened with a single-use ticket (EventSource)', async () => {
-    const issued = await stack.api<{ ticket: string }>(token, 'POST', '/api/streams/ticket', { stream: 'service-logs' });
+    const issued = await stack.api<{ ticket: string }>(token, 'POST', '/api/streams/ticket', {
+      stream: 'service-logs',
+    });
     expect(issued.status).toBe(200);
     const ctrl = new AbortController();
-    const res = await fetch(`${stack.adminUrl}/api/service-logs/stream?app=admin&level=warn&ticket=${issued.body.ticket}`, { signal: ctrl.signal });
+    const res = await fetch(
+      `${stack.adminUrl}/api/service-logs/stream?app=admin&level=warn&ticket=${issued.body.ticket}`,
+      { signal: ctrl.signal },
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
     const reader = res.body!.getReader();
@@ -122,7 +153,9 @@ describe('operations: metrics, service logs, API docs', () => {
       components: { securitySchemes: Record<string, { scheme: string }> };
     };
     expect(doc.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/auth/login', '/api/auth-keys', '/api/keys', '/api/service-logs']));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(['/api/auth/login', '/api/auth-keys', '/api/keys', '/api/service-logs']),
+    );
     expect(Object.values(doc.components.securitySchemes).map((s) => s.scheme)).toContain('bearer');
     const ui = await fetch(`${stack.adminUrl}/api/docs`, { headers: bearer });
     expect(ui.status).toBe(200);

@@ -56,7 +56,16 @@ const logs = (input: Record<string, string>, valid: boolean): Row => ({
   rpc: logsQueryRequestSchema,
   forward: (q) => ({ ...envelope, query: { ...q, userId: 'u-1' } }),
 });
-const body = (what: string, method: string, path: string, input: Record<string, unknown>, valid: boolean, http: z.ZodType, rpc: z.ZodType, id?: boolean): Row => ({
+const body = (
+  what: string,
+  method: string,
+  path: string,
+  input: Record<string, unknown>,
+  valid: boolean,
+  http: z.ZodType,
+  rpc: z.ZodType,
+  id?: boolean,
+): Row => ({
   what,
   method,
   path,
@@ -64,7 +73,10 @@ const body = (what: string, method: string, path: string, input: Record<string, 
   valid,
   http,
   rpc,
-  forward: (b) => (rpc === loginRequestSchema || rpc === addPoolKeysRequestSchema ? b : { ...envelope, ...(id ? { id: 'some-id' } : {}), ...b }),
+  forward: (b) =>
+    rpc === loginRequestSchema || rpc === addPoolKeysRequestSchema
+      ? b
+      : { ...envelope, ...(id ? { id: 'some-id' } : {}), ...b },
 });
 
 const TABLE: Row[] = [
@@ -78,28 +90,200 @@ const TABLE: Row[] = [
   logs({ since: 'yesterday' }, false),
   logs({ authKeyId: 'a b' }, false),
   logs({ other: '1' }, false),
-  { ...logs({}, true), what: 'stats 7d', path: '/api/stats?window=7d', input: { window: '7d' }, http: statsQuerySchema, rpc: statsRequestSchema, forward: (q) => ({ ...envelope, ...q }) },
-  { ...logs({}, false), what: 'stats 2d', path: '/api/stats?window=2d', input: { window: '2d' }, http: statsQuerySchema, rpc: statsRequestSchema, forward: (q) => ({ ...envelope, ...q }) },
-  body('key: a name', 'POST', '/api/auth-keys', { name: 'parity-ok' }, true, createAuthKeySchema, createKeyRequestSchema),
-  body('key: an empty name', 'POST', '/api/auth-keys', { name: '' }, false, createAuthKeySchema, createKeyRequestSchema),
-  body('key: a name too long', 'POST', '/api/auth-keys', { name: 'x'.repeat(101) }, false, createAuthKeySchema, createKeyRequestSchema),
-  body('key: limits', 'POST', '/api/auth-keys', { name: 'parity-limits', rateLimitPerMinute: 60, allowedModels: ['gemini-*'], expiresAt: '2030-01-01T00:00:00Z' }, true, createAuthKeySchema, createKeyRequestSchema),
-  body('key: rate 0', 'POST', '/api/auth-keys', { name: 'k', rateLimitPerMinute: 0 }, false, createAuthKeySchema, createKeyRequestSchema),
-  body('key: expiry "tomorrow"', 'POST', '/api/auth-keys', { name: 'k', expiresAt: 'tomorrow' }, false, createAuthKeySchema, createKeyRequestSchema),
-  body('key rename: empty', 'PATCH', '/api/auth-keys/:key', { name: '' }, false, updateAuthKeySchema, updateKeyRequestSchema, true),
-  body('key rename', 'PATCH', '/api/auth-keys/:key', { name: 'parity-renamed' }, true, updateAuthKeySchema, updateKeyRequestSchema, true),
-  body('user: a good one', 'POST', '/api/users', { username: 'parity-bob', password: 'longenough-1', role: 'user' }, true, createUserSchema, createUserRequestSchema),
-  body('user: a bad username', 'POST', '/api/users', { username: 'b', password: 'longenough-1', role: 'user' }, false, createUserSchema, createUserRequestSchema),
-  body('user: username with a leading "-"', 'POST', '/api/users', { username: '-bob', password: 'longenough-1', role: 'user' }, false, createUserSchema, createUserRequestSchema),
-  body('user: role root', 'POST', '/api/users', { username: 'parity-eve', password: 'longenough-1', role: 'root' }, false, createUserSchema, createUserRequestSchema),
-  body('user: short password', 'POST', '/api/users', { username: 'parity-eve', password: 'short', role: 'user' }, false, createUserSchema, createUserRequestSchema),
-  body('user patch: isActive "yes"', 'PATCH', '/api/users/:user', { isActive: 'yes' }, false, updateUserSchema, updateUserRequestSchema, true),
-  body('user patch: deactivate', 'PATCH', '/api/users/:user', { isActive: false }, true, updateUserSchema, updateUserRequestSchema, true),
-  body('login without a password', 'POST', '/api/auth/login', { username: 'admin' }, false, loginSchema, loginRequestSchema),
-  body('password change: too short', 'PATCH', '/api/auth/me/password', { currentPassword: 'x', newPassword: 'short' }, false, changePasswordSchema, changePasswordRequestSchema),
+  {
+    ...logs({}, true),
+    what: 'stats 7d',
+    path: '/api/stats?window=7d',
+    input: { window: '7d' },
+    http: statsQuerySchema,
+    rpc: statsRequestSchema,
+    forward: (q) => ({ ...envelope, ...q }),
+  },
+  {
+    ...logs({}, false),
+    what: 'stats 2d',
+    path: '/api/stats?window=2d',
+    input: { window: '2d' },
+    http: statsQuerySchema,
+    rpc: statsRequestSchema,
+    forward: (q) => ({ ...envelope, ...q }),
+  },
+  body(
+    'key: a name',
+    'POST',
+    '/api/auth-keys',
+    { name: 'parity-ok' },
+    true,
+    createAuthKeySchema,
+    createKeyRequestSchema,
+  ),
+  body(
+    'key: an empty name',
+    'POST',
+    '/api/auth-keys',
+    { name: '' },
+    false,
+    createAuthKeySchema,
+    createKeyRequestSchema,
+  ),
+  body(
+    'key: a name too long',
+    'POST',
+    '/api/auth-keys',
+    { name: 'x'.repeat(101) },
+    false,
+    createAuthKeySchema,
+    createKeyRequestSchema,
+  ),
+  body(
+    'key: limits',
+    'POST',
+    '/api/auth-keys',
+    { name: 'parity-limits', rateLimitPerMinute: 60, allowedModels: ['gemini-*'], expiresAt: '2030-01-01T00:00:00Z' },
+    true,
+    createAuthKeySchema,
+    createKeyRequestSchema,
+  ),
+  body(
+    'key: rate 0',
+    'POST',
+    '/api/auth-keys',
+    { name: 'k', rateLimitPerMinute: 0 },
+    false,
+    createAuthKeySchema,
+    createKeyRequestSchema,
+  ),
+  body(
+    'key: expiry "tomorrow"',
+    'POST',
+    '/api/auth-keys',
+    { name: 'k', expiresAt: 'tomorrow' },
+    false,
+    createAuthKeySchema,
+    createKeyRequestSchema,
+  ),
+  body(
+    'key rename: empty',
+    'PATCH',
+    '/api/auth-keys/:key',
+    { name: '' },
+    false,
+    updateAuthKeySchema,
+    updateKeyRequestSchema,
+    true,
+  ),
+  body(
+    'key rename',
+    'PATCH',
+    '/api/auth-keys/:key',
+    { name: 'parity-renamed' },
+    true,
+    updateAuthKeySchema,
+    updateKeyRequestSchema,
+    true,
+  ),
+  body(
+    'user: a good one',
+    'POST',
+    '/api/users',
+    { username: 'parity-bob', password: 'longenough-1', role: 'user' },
+    true,
+    createUserSchema,
+    createUserRequestSchema,
+  ),
+  body(
+    'user: a bad username',
+    'POST',
+    '/api/users',
+    { username: 'b', password: 'longenough-1', role: 'user' },
+    false,
+    createUserSchema,
+    createUserRequestSchema,
+  ),
+  body(
+    'user: username with a leading "-"',
+    'POST',
+    '/api/users',
+    { username: '-bob', password: 'longenough-1', role: 'user' },
+    false,
+    createUserSchema,
+    createUserRequestSchema,
+  ),
+  body(
+    'user: role root',
+    'POST',
+    '/api/users',
+    { username: 'parity-eve', password: 'longenough-1', role: 'root' },
+    false,
+    createUserSchema,
+    createUserRequestSchema,
+  ),
+  body(
+    'user: short password',
+    'POST',
+    '/api/users',
+    { username: 'parity-eve', password: 'short', role: 'user' },
+    false,
+    createUserSchema,
+    createUserRequestSchema,
+  ),
+  body(
+    'user patch: isActive "yes"',
+    'PATCH',
+    '/api/users/:user',
+    { isActive: 'yes' },
+    false,
+    updateUserSchema,
+    updateUserRequestSchema,
+    true,
+  ),
+  body(
+    'user patch: deactivate',
+    'PATCH',
+    '/api/users/:user',
+    { isActive: false },
+    true,
+    updateUserSchema,
+    updateUserRequestSchema,
+    true,
+  ),
+  body(
+    'login without a password',
+    'POST',
+    '/api/auth/login',
+    { username: 'admin' },
+    false,
+    loginSchema,
+    loginRequestSchema,
+  ),
+  body(
+    'password change: too short',
+    'PATCH',
+    '/api/auth/me/password',
+    { currentPassword: 'x', newPassword: 'short' },
+    false,
+    changePasswordSchema,
+    changePasswordRequestSchema,
+  ),
   body('pool keys: a number', 'POST', '/api/keys', { keys: 42 }, false, addPoolKeysSchema, addPoolKeysRequestSchema),
-  body('pool keys: an empty one', 'POST', '/api/keys', { keys: ['AIzaOk', ''] }, false, addPoolKeysSchema, addPoolKeysRequestSchema),
-  body('pool keys: a list', 'POST', '/api/keys', { keys: [fakeGeminiKey()] }, true, addPoolKeysSchema, addPoolKeysRequestSchema),
+  body(
+    'pool keys: an empty one',
+    'POST',
+    '/api/keys',
+    { keys: ['AIzaOk', ''] },
+    false,
+    addPoolKeysSchema,
+    addPoolKeysRequestSchema,
+  ),
+  body(
+    'pool keys: a list',
+    'POST',
+    '/api/keys',
+    { keys: [fakeGeminiKey()] },
+    true,
+    addPoolKeysSchema,
+    addPoolKeysRequestSchema,
+  ),
 ];
 
 /** The message a refused payload gets, as ZodValidationPipe writes it. */
@@ -124,7 +308,11 @@ describe('payload parity: admin and auth validate with the same schemas', () => 
     stack = await Stack.start({ geminiBaseUrl: mock.url });
     admin = await stack.login();
     const key = await stack.api<AuthKeyWithSecret>(admin, 'POST', '/api/auth-keys', { name: 'parity-key' });
-    const user = await stack.api<User>(admin, 'POST', '/api/users', { username: 'parity-target', password: 'longenough-1', role: 'user' });
+    const user = await stack.api<User>(admin, 'POST', '/api/users', {
+      username: 'parity-target',
+      password: 'longenough-1',
+      role: 'user',
+    });
     expect([key.status, user.status]).toEqual([201, 201]);
     ids[':key'] = key.body.id;
     ids[':user'] = user.body.id;
@@ -137,7 +325,12 @@ describe('payload parity: admin and auth validate with the same schemas', () => 
 
   it.each(TABLE.map((row) => [row.what, row] as const))('%s', async (_what, row) => {
     const path = row.path.replace(/:key|:user/, (m) => ids[m] ?? m);
-    const res = await stack.api<{ message?: string; code?: string }>(admin, row.method, path, row.method === 'GET' ? undefined : row.input);
+    const res = await stack.api<{ message?: string; code?: string }>(
+      admin,
+      row.method,
+      path,
+      row.method === 'GET' ? undefined : row.input,
+    );
     const adminRefusal = refusal(row.http, row.input);
     const authRefusal = refusal(row.rpc, row.forward(row.input));
 
@@ -151,7 +344,9 @@ describe('payload parity: admin and auth validate with the same schemas', () => 
     // refused by the admin with the field named, in the shape the SPA reads; auth names the same field
     expect(res.status).toBe(400);
     expect(res.body).toEqual({ statusCode: 400, message: adminRefusal });
-    expect(authRefusal).toBe(row.rpc === logsQueryRequestSchema ? adminRefusal?.replace(/^(property )?/, (p) => `${p}query.`) : adminRefusal);
+    expect(authRefusal).toBe(
+      row.rpc === logsQueryRequestSchema ? adminRefusal?.replace(/^(property )?/, (p) => `${p}query.`) : adminRefusal,
+    );
   });
 
   it('documents the converted payloads in /api/docs-json from the same schemas', async () => {
@@ -162,10 +357,19 @@ describe('payload parity: admin and auth validate with the same schemas', () => 
       pattern?: string;
       enum?: string[];
     }
-    type Operation = { requestBody?: { content: Record<string, { schema: Schema }> }; parameters?: { name: string; schema: Schema }[] };
-    const doc = (await stack.api<{ paths: Record<string, Record<string, Operation>> }>(admin, 'GET', '/api/docs-json')).body;
-    const bodyOf = (path: string): Schema | undefined => doc.paths[path]?.['post']?.requestBody?.content['application/json']?.schema;
-    expect(bodyOf('/api/auth-keys')).toMatchObject({ type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 100 } } });
+    type Operation = {
+      requestBody?: { content: Record<string, { schema: Schema }> };
+      parameters?: { name: string; schema: Schema }[];
+    };
+    const doc = (await stack.api<{ paths: Record<string, Record<string, Operation>> }>(admin, 'GET', '/api/docs-json'))
+      .body;
+    const bodyOf = (path: string): Schema | undefined =>
+      doc.paths[path]?.['post']?.requestBody?.content['application/json']?.schema;
+    expect(bodyOf('/api/auth-keys')).toMatchObject({
+      type: 'object',
+      required: ['name'],
+      properties: { name: { type: 'string', minLength: 1, maxLength: 100 } },
+    });
     const limit = doc.paths['/api/logs']?.['get']?.parameters?.find((p) => p.name === 'limit');
     expect(limit?.schema).toMatchObject({ type: 'integer', minimum: 1, maximum: 500 });
     expect(bodyOf('/api/users')?.properties?.['username']?.pattern).toBe('^[A-Za-z0-9][A-Za-z0-9_.@-]{2,63}$');

@@ -17,7 +17,11 @@ describe('pool key affinity (two gateway replicas)', () => {
   let ai0: GoogleGenAI;
   let ai1: GoogleGenAI;
   const pool = Array.from({ length: 3 }, () => fakeGeminiKey());
-  const keysOf = (method: string, from = 0) => mock.requests.slice(from).filter((r) => r.apiMethod === method).map((r) => r.key);
+  const keysOf = (method: string, from = 0) =>
+    mock.requests
+      .slice(from)
+      .filter((r) => r.apiMethod === method)
+      .map((r) => r.key);
 
   beforeAll(async () => {
     mock = await startMockGemini();
@@ -28,7 +32,12 @@ describe('pool key affinity (two gateway replicas)', () => {
     ai0 = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.urlOf('gateway', 0) } });
     ai1 = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.urlOf('gateway', 1) } });
     for (const i of [0, 1]) {
-      await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway ${i} ready`);
+      await poll(
+        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
+        (s) => s === 200,
+        10_000,
+        `gateway ${i} ready`,
+      );
     }
   });
 
@@ -40,7 +49,10 @@ describe('pool key affinity (two gateway replicas)', () => {
   beforeEach(() => mock.reset());
 
   it('a file uploaded with the SDK through one replica is used on its key through either replica', async () => {
-    const file = await ai0.files.upload({ file: new Blob(['the file body']), config: { mimeType: 'text/plain', displayName: 'a.txt' } });
+    const file = await ai0.files.upload({
+      file: new Blob(['the file body']),
+      config: { mimeType: 'text/plain', displayName: 'a.txt' },
+    });
     expect(file.name).toMatch(/^files\//);
     const owners = new Set(keysOf('upload'));
     expect(owners.size).toBe(1);
@@ -51,7 +63,12 @@ describe('pool key affinity (two gateway replicas)', () => {
         expect((await ai.files.get({ name: file.name! })).name).toBe(file.name);
         const r = await ai.models.generateContent({
           model: 'gemini-2.5-flash',
-          contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }, { text: `use it ${i}` }] }],
+          contents: [
+            {
+              role: 'user',
+              parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }, { text: `use it ${i}` }],
+            },
+          ],
         });
         expect(r.text).toContain(`use it ${i}`);
       }
@@ -59,7 +76,9 @@ describe('pool key affinity (two gateway replicas)', () => {
     // meanwhile other requests still go round the pool
     for (let i = 0; i < 3; i++) await ai1.models.generateContent({ model: 'gemini-2.5-flash', contents: `free ${i}` });
     const used = mock.requests.slice(from);
-    expect(used.filter((r) => r.bodyText.includes(file.name!) || r.path.includes(file.name!)).map((r) => r.key)).toEqual(Array(16).fill(owner));
+    expect(
+      used.filter((r) => r.bodyText.includes(file.name!) || r.path.includes(file.name!)).map((r) => r.key),
+    ).toEqual(Array(16).fill(owner));
     expect(new Set(used.filter((r) => r.bodyText.includes('free')).map((r) => r.key)).size).toBe(3);
     await ai1.files.delete({ name: file.name! });
     expect(mock.requests[mock.requests.length - 1]).toMatchObject({ apiMethod: 'files.delete', key: owner });
@@ -115,7 +134,11 @@ describe('pool key affinity (two gateway replicas)', () => {
     const from = mock.requests.length;
     for (let i = 0; i < 3; i++) {
       for (const ai of [ai0, ai1]) {
-        const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: `question ${i}`, config: { cachedContent: cache.name } });
+        const r = await ai.models.generateContent({
+          model: 'gemini-2.5-flash',
+          contents: `question ${i}`,
+          config: { cachedContent: cache.name },
+        });
         expect(r.text).toContain(`question ${i}`);
         expect(r.usageMetadata?.cachedContentTokenCount).toBeGreaterThan(0);
       }
@@ -126,11 +149,15 @@ describe('pool key affinity (two gateway replicas)', () => {
   });
 
   it('a batch, its input file and its result file stay on the key that created the batch', async () => {
-    const input = await ai0.files.upload({ file: new Blob(['{"request":{}}\n']), config: { mimeType: 'application/jsonl' } });
+    const input = await ai0.files.upload({
+      file: new Blob(['{"request":{}}\n']),
+      config: { mimeType: 'application/jsonl' },
+    });
     const [owner] = keysOf('upload');
     const from = mock.requests.length;
     const job = await ai1.batches.create({ model: 'gemini-2.5-flash', src: input.name! });
-    for (const ai of [ai0, ai1, ai0]) expect((await ai.batches.get({ name: job.name! })).state).toBe('JOB_STATE_SUCCEEDED');
+    for (const ai of [ai0, ai1, ai0])
+      expect((await ai.batches.get({ name: job.name! })).state).toBe('JOB_STATE_SUCCEEDED');
     const results = (await ai1.batches.get({ name: job.name! })).dest!.fileName!;
     expect((await ai0.files.get({ name: results })).name).toBe(results);
     const listed: string[] = [];

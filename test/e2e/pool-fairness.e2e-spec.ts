@@ -32,12 +32,16 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
     return res.status;
   };
   const keys = () => poolKeys(stack, admin);
-  const allActive = (ks: PoolKey[]) => ks.every((k) => k.status === 'active' && k.cooldownUntil === null && k.cooldowns.length === 0);
+  const allActive = (ks: PoolKey[]) =>
+    ks.every((k) => k.status === 'active' && k.cooldownUntil === null && k.cooldowns.length === 0);
 
   beforeAll(async () => {
     mock = await startMockGemini();
     // every key may be tried for one request, so a request that another key can serve is always served
-    stack = await Stack.start({ geminiBaseUrl: mock.url, env: { REQUEST_TIMEOUT_SECONDS: '2', KEY_MAX_FAILURES: '3', MAX_ATTEMPTS: '4' } });
+    stack = await Stack.start({
+      geminiBaseUrl: mock.url,
+      env: { REQUEST_TIMEOUT_SECONDS: '2', KEY_MAX_FAILURES: '3', MAX_ATTEMPTS: '4' },
+    });
     admin = await stack.login();
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     for (const name of ['mallory', 'alice']) await createUser(stack, admin, name, `${name}-password-1234`);
@@ -45,7 +49,12 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
     const a = await loginSession(stack, 'alice', 'alice-password-1234');
     mallory = (await createKey(stack, m.token, { name: 'mallory' })).key;
     alice = (await createKey(stack, a.token, { name: 'alice' })).key;
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -56,7 +65,12 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
   beforeEach(async () => {
     mock.reset();
     expect((await stack.api(admin, 'POST', '/api/keys/reset')).status).toBeLessThan(300);
-    await poll(() => keys(), (ks) => allActive(ks) && ks.every((k) => k.failureCount === 0), 3000, 'pool reset');
+    await poll(
+      () => keys(),
+      (ks) => allActive(ks) && ks.every((k) => k.failureCount === 0),
+      3000,
+      'pool reset',
+    );
     await gatewayInSync(stack, pool.length);
   });
 
@@ -66,7 +80,12 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
     // each poison request was tried on every key
     expect(mock.requests.length).toBe(8 * 4);
     for (let i = 0; i < 6; i++) expect(await status(generate(alice, `question ${i}`))).toBe(200);
-    const ks = await poll(() => keys(), (x) => x.reduce((n, k) => n + k.totalRequests, 0) >= 8 * 4 + 6, 3000, 'every attempt counted');
+    const ks = await poll(
+      () => keys(),
+      (x) => x.reduce((n, k) => n + k.totalRequests, 0) >= 8 * 4 + 6,
+      3000,
+      'every attempt counted',
+    );
     expect(allActive(ks)).toBe(true);
     expect(ks.map((k) => k.failureCount)).toEqual([0, 0, 0, 0]);
   });
@@ -76,7 +95,12 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
     // 12 at once: least-busy spreads them, 3 per key (today's KEY_MAX_FAILURES)
     const statuses = await Promise.all(Array.from({ length: 12 }, (_, i) => status(generate(mallory, `SLOW ${i}`))));
     expect(statuses).toEqual(Array(12).fill(504));
-    const ks = await poll(() => keys(), (x) => x.reduce((n, k) => n + k.failureCount, 0) === 12, 3000, '12 failures counted');
+    const ks = await poll(
+      () => keys(),
+      (x) => x.reduce((n, k) => n + k.failureCount, 0) === 12,
+      3000,
+      '12 failures counted',
+    );
     expect(Math.max(...ks.map((k) => k.failureCount))).toBeGreaterThanOrEqual(3);
     expect(allActive(ks)).toBe(true);
     await gatewayInSync(stack, pool.length);
@@ -87,8 +111,14 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
     for (const k of [A, B, C]) mock.script({ type: 'error', status: 500, key: k, times: Infinity });
     const seen = (k: string) => mock.requests.filter((r) => r.key === k).length;
     // every request is served (by the fourth key at the latest); keys A, B and C fail for the key's own reasons
-    for (let i = 0; i < 40 && (seen(A) < 6 || seen(B) < 6 || seen(C) < 6); i++) expect(await status(generate(alice, `q${i}`))).toBe(200);
-    const ks = await poll(() => keys(), (x) => x.filter((k) => k.cooldownUntil !== null).length === 2, 3000, 'two keys resting');
+    for (let i = 0; i < 40 && (seen(A) < 6 || seen(B) < 6 || seen(C) < 6); i++)
+      expect(await status(generate(alice, `q${i}`))).toBe(200);
+    const ks = await poll(
+      () => keys(),
+      (x) => x.filter((k) => k.cooldownUntil !== null).length === 2,
+      3000,
+      'two keys resting',
+    );
     await new Promise((r) => setTimeout(r, 300)); // nothing more comes
     const after = await keys();
     const resting = after.filter((k) => k.cooldownUntil !== null);
@@ -118,7 +148,12 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
       async () => {
         const before = upstreamPro();
         const r = await pro(alice);
-        return { status: r.status, retryAfter: Number(r.headers.get('retry-after')), body: await r.text(), sent: upstreamPro() - before };
+        return {
+          status: r.status,
+          retryAfter: Number(r.headers.get('retry-after')),
+          body: await r.text(),
+          sent: upstreamPro() - before,
+        };
       },
       (r) => r.sent === 0,
       3000,

@@ -18,15 +18,24 @@ describe('pool health checks', () => {
       headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
       body: JSON.stringify({ contents: [{ parts: [{ text: 'hi' }] }] }),
     });
-  const probes = (key: string, from = 0) => mock.requests.slice(from).filter((r) => r.key === key && r.apiMethod === 'models.list');
+  const probes = (key: string, from = 0) =>
+    mock.requests.slice(from).filter((r) => r.key === key && r.apiMethod === 'models.list');
 
   beforeAll(async () => {
     mock = await startMockGemini();
-    stack = await Stack.start({ geminiBaseUrl: mock.url, env: { HEALTH_CHECK_INTERVAL_SECONDS: '2', KEY_MAX_FAILURES: '3' } });
+    stack = await Stack.start({
+      geminiBaseUrl: mock.url,
+      env: { HEALTH_CHECK_INTERVAL_SECONDS: '2', KEY_MAX_FAILURES: '3' },
+    });
     token = await stack.login();
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-health')).key;
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -45,7 +54,12 @@ describe('pool health checks', () => {
     await sendUntilSeen(mock, A, generate);
     await waitForKey(stack, token, A, (k) => k.status === 'disabled', 'A disabled');
     // the sweep probes it (one cheap call: list one model) and it still fails
-    await poll(async () => probes(A).length, (n) => n >= 1, 5000, 'a probe of A');
+    await poll(
+      async () => probes(A).length,
+      (n) => n >= 1,
+      5000,
+      'a probe of A',
+    );
     expect(probes(A)[0].query).toMatchObject({ pageSize: '1' });
     const still = await waitForKey(stack, token, A, (k) => k.status === 'disabled', 'A still disabled');
     expect(still.lastError).toContain('API_KEY_INVALID');
@@ -76,7 +90,12 @@ describe('pool health checks', () => {
     await sendUntilSeen(mock, [C, D], generate);
     await waitForKey(stack, token, C, (k) => k.status === 'cooldown', 'C cooling');
     // two sweeps happened once D (disabled) was probed twice
-    await poll(async () => probes(D).length, (n) => n >= 2, 6000, 'two sweeps');
+    await poll(
+      async () => probes(D).length,
+      (n) => n >= 2,
+      6000,
+      'two sweeps',
+    );
     expect(probes(C)).toHaveLength(0);
     expect((await waitForKey(stack, token, C, () => true, 'C')).status).toBe('cooldown');
   });

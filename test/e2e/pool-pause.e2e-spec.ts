@@ -34,7 +34,17 @@ describe('pool-wide pause', () => {
     expect(first.status).toBe(429);
     expect(mock.requests.filter((r) => r.apiMethod === 'generateContent')).toHaveLength(3);
     // then the gateways learn of the pause (the next requests may still meet the fourth key before that)
-    return poll(() => generate('next').then(async (r) => ({ status: r.status, retryAfter: r.headers.get('retry-after'), body: await r.text() })), (r) => r.status === 503, 3000, 'a 503');
+    return poll(
+      () =>
+        generate('next').then(async (r) => ({
+          status: r.status,
+          retryAfter: r.headers.get('retry-after'),
+          body: await r.text(),
+        })),
+      (r) => r.status === 503,
+      3000,
+      'a 503',
+    );
   };
 
   beforeAll(async () => {
@@ -44,7 +54,12 @@ describe('pool-wide pause', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-pause')).key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -55,20 +70,49 @@ describe('pool-wide pause', () => {
   beforeEach(async () => {
     mock.reset();
     expect((await stack.api(token, 'POST', '/api/keys/reset')).status).toBeLessThan(300);
-    await poll(() => pausedSeconds(), (s) => s === 0, 3000, 'no pause');
+    await poll(
+      () => pausedSeconds(),
+      (s) => s === 0,
+      3000,
+      'no pause',
+    );
     await gatewayInSync(stack, pool.length);
   });
 
-  it('a per-day quota is the keys\' own: no pause, each rests until the next Pacific midnight', async () => {
-    mock.script({ type: 'rateLimit', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', retryDelay: '20s', key: pool[0], times: Infinity });
-    mock.script({ type: 'rateLimit', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', retryDelay: '20s', key: pool[1], times: Infinity });
-    mock.script({ type: 'rateLimit', quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier', retryDelay: '20s', key: pool[2], times: Infinity });
+  it("a per-day quota is the keys' own: no pause, each rests until the next Pacific midnight", async () => {
+    mock.script({
+      type: 'rateLimit',
+      quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+      retryDelay: '20s',
+      key: pool[0],
+      times: Infinity,
+    });
+    mock.script({
+      type: 'rateLimit',
+      quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+      retryDelay: '20s',
+      key: pool[1],
+      times: Infinity,
+    });
+    mock.script({
+      type: 'rateLimit',
+      quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+      retryDelay: '20s',
+      key: pool[2],
+      times: Infinity,
+    });
     for (let i = 0; i < 4; i++) await generate();
-    const keys = await poll(() => poolKeys(stack, token), (ks) => ks.filter((k) => k.status === 'cooldown').length === 3, 3000, 'three keys resting');
+    const keys = await poll(
+      () => poolKeys(stack, token),
+      (ks) => ks.filter((k) => k.status === 'cooldown').length === 3,
+      3000,
+      'three keys resting',
+    );
     expect(await pausedSeconds()).toBe(0);
     for (let i = 0; i < 3; i++) expect((await generate()).status).toBe(200);
     // the rest ends at a Los Angeles midnight (PST or PDT, read from the clock of that zone), the next one
-    const laClock = (ms: number) => new Date(ms).toLocaleString('en-GB', { timeZone: 'America/Los_Angeles', hourCycle: 'h23' });
+    const laClock = (ms: number) =>
+      new Date(ms).toLocaleString('en-GB', { timeZone: 'America/Los_Angeles', hourCycle: 'h23' });
     for (const secretKey of pool.slice(0, 3)) {
       const until = Date.parse(keyOf(keys, secretKey).cooldowns[0].until);
       expect(laClock(until)).toMatch(/ 00:00:00$/);
@@ -94,7 +138,12 @@ describe('pool-wide pause', () => {
     // when it ends, every key serves again at once
     mock.reset();
     const t0 = Date.now();
-    await poll(() => generate().then((r) => r.status), (s) => s === 200, 6000, 'the pool back');
+    await poll(
+      () => generate().then((r) => r.status),
+      (s) => s === 200,
+      6000,
+      'the pool back',
+    );
     expect(Date.now() - t0).toBeLessThan(5000);
     const from = mock.requests.length;
     for (let i = 0; i < 4; i++) expect((await generate()).status).toBe(200);
@@ -106,7 +155,10 @@ describe('pool-wide pause', () => {
     await throttle('6s');
     const mark = mock.requests.length;
     const r = await ai.models
-      .generateContent({ model: 'gemini-2.5-flash', contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }] }] })
+      .generateContent({
+        model: 'gemini-2.5-flash',
+        contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }] }],
+      })
       .then(
         () => null,
         (e: { status?: number }) => e,

@@ -27,19 +27,27 @@ describe('one pool, several gateway replicas', () => {
     const ctl = new AbortController();
     held.push(ctl);
     const from = mock.requests.length;
-    const res = await fetch(`${stack.urlOf('gateway', gateway)}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
-      method: 'POST',
-      headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
-      body: body('hold'),
-      signal: ctl.signal,
-    });
+    const res = await fetch(
+      `${stack.urlOf('gateway', gateway)}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`,
+      {
+        method: 'POST',
+        headers: { 'x-goog-api-key': secret, 'content-type': 'application/json' },
+        body: body('hold'),
+        signal: ctl.signal,
+      },
+    );
     expect(res.status).toBe(200);
     await res.body!.getReader().read();
     return mock.requests.slice(from).find((r) => r.apiMethod === 'streamGenerateContent')!.key;
   };
   const releaseAll = async () => {
     held.splice(0).forEach((c) => c.abort());
-    await poll(() => poolKeys(stack, token), (ks) => ks.every((k) => k.inUse === 0), 5000, 'every key free');
+    await poll(
+      () => poolKeys(stack, token),
+      (ks) => ks.every((k) => k.inUse === 0),
+      5000,
+      'every key free',
+    );
   };
 
   beforeAll(async () => {
@@ -49,7 +57,12 @@ describe('one pool, several gateway replicas', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-replicas')).key;
     for (const i of [0, 1]) {
-      await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway ${i} ready`);
+      await poll(
+        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
+        (s) => s === 200,
+        10_000,
+        `gateway ${i} ready`,
+      );
     }
   });
 
@@ -64,7 +77,13 @@ describe('one pool, several gateway replicas', () => {
   beforeEach(async () => {
     mock.reset();
     // long streams: 40 chunks, one every 250 ms
-    mock.script({ type: 'stream', chunks: Array.from({ length: 40 }, (_, i) => `c${i} `), intervalMs: 250, method: 'streamGenerateContent', times: Infinity });
+    mock.script({
+      type: 'stream',
+      chunks: Array.from({ length: 40 }, (_, i) => `c${i} `),
+      intervalMs: 250,
+      method: 'streamGenerateContent',
+      times: Infinity,
+    });
     await stack.api(token, 'POST', '/api/keys/reset');
     for (const p of stack.procs.filter((x) => x.name === 'gateway')) await gatewayInSync(stack, pool.length, p.index);
   });
@@ -87,12 +106,22 @@ describe('one pool, several gateway replicas', () => {
     expect(new Set(on0)).toEqual(new Set(pool));
     expect(new Set(on1)).toEqual(new Set(pool));
     const t0 = Date.now();
-    const busy = await poll(() => poolKeys(stack, token), (ks) => ks.every((k) => k.inUse === 2 && k.isInUse), 2000, 'two in flight on every key');
+    const busy = await poll(
+      () => poolKeys(stack, token),
+      (ks) => ks.every((k) => k.inUse === 2 && k.isInUse),
+      2000,
+      'two in flight on every key',
+    );
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(busy).toHaveLength(3);
     await stack.signal('gateway', 'SIGKILL', 1);
     const t1 = Date.now();
-    await poll(() => poolKeys(stack, token), (ks) => ks.every((k) => k.inUse === 1 && k.isInUse), 6000, "the dead replica's share gone");
+    await poll(
+      () => poolKeys(stack, token),
+      (ks) => ks.every((k) => k.inUse === 1 && k.isInUse),
+      6000,
+      "the dead replica's share gone",
+    );
     expect(Date.now() - t1).toBeLessThan(5000);
   });
 
@@ -143,7 +172,12 @@ describe('one pool, several gateway replicas', () => {
       expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(mock.requests.length).toBe(mark);
       held[0].abort();
-      await poll(() => generate(4).then((x) => x.status), (s) => s === 200, 3000, 'a key free again');
+      await poll(
+        () => generate(4).then((x) => x.status),
+        (s) => s === 200,
+        3000,
+        'a key free again',
+      );
     });
   });
 });

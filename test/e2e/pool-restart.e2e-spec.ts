@@ -53,7 +53,12 @@ describe.each(['sqlite', 'redis'] as const)('pool state at rest (DATABASE_TYPE=%
     token = await stack.login();
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-restart')).key;
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
     await gatewayInSync(stack, pool.length);
   });
 
@@ -83,7 +88,11 @@ describe.each(['sqlite', 'redis'] as const)('pool state at rest (DATABASE_TYPE=%
     expect(good.body.latencyMs).toBeLessThan(5000);
     expect(good.body.error).toBeUndefined();
     expect(mock.requests.slice(from).map((r) => [r.key, r.apiMethod])).toEqual([[A, 'models.list']]);
-    expect(keyOf(await poolKeys(stack, token), A)).toMatchObject({ status: 'active', failureCount: 0, lastError: null });
+    expect(keyOf(await poolKeys(stack, token), A)).toMatchObject({
+      status: 'active',
+      failureCount: 0,
+      lastError: null,
+    });
     expect((await stack.api(token, 'POST', '/api/keys/no-such-key/check')).status).toBe(404);
   });
 
@@ -100,7 +109,8 @@ describe.each(['sqlite', 'redis'] as const)('pool state at rest (DATABASE_TYPE=%
     expect(await sendUntilSeen(mock, C, generate, 2)).toEqual([503, 503]);
     const before = await poll(
       () => poolKeys(stack, token),
-      (ks) => keyOf(ks, A).status === 'disabled' && keyOf(ks, B).status === 'cooldown' && keyOf(ks, C).failureCount === 2,
+      (ks) =>
+        keyOf(ks, A).status === 'disabled' && keyOf(ks, B).status === 'cooldown' && keyOf(ks, C).failureCount === 2,
       5000,
       'the four states',
     );

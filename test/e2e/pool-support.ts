@@ -19,7 +19,11 @@ export interface Front {
   close(): Promise<void>;
 }
 
-const BARE_429 = JSON.stringify({ error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } }, null, 2);
+const BARE_429 = JSON.stringify(
+  { error: { code: 429, message: 'Resource has been exhausted (e.g. check quota).', status: 'RESOURCE_EXHAUSTED' } },
+  null,
+  2,
+);
 
 export async function startFront(target: string): Promise<Front> {
   const retryAfter = new Map<string, string>();
@@ -63,8 +67,20 @@ export function keyOf(keys: PoolKey[], secret: string): PoolKey {
 }
 
 /** Polls GET /api/keys until the pool key of `secret` satisfies `ok`. */
-export async function waitForKey(stack: Stack, token: string, secret: string, ok: (k: PoolKey) => boolean, what: string, timeoutMs = 5000): Promise<PoolKey> {
-  const keys = await poll(() => poolKeys(stack, token), (ks) => ok(keyOf(ks, secret)), timeoutMs, what);
+export async function waitForKey(
+  stack: Stack,
+  token: string,
+  secret: string,
+  ok: (k: PoolKey) => boolean,
+  what: string,
+  timeoutMs = 5000,
+): Promise<PoolKey> {
+  const keys = await poll(
+    () => poolKeys(stack, token),
+    (ks) => ok(keyOf(ks, secret)),
+    timeoutMs,
+    what,
+  );
   return keyOf(keys, secret);
 }
 
@@ -91,7 +107,9 @@ export async function sendUntilSeen(
   while (list.some((s, i) => count(s) < targets[i])) {
     if (statuses.length >= maxRequests) {
       const seen = mock.requests.slice(-maxRequests).map((r) => maskOf(r.key));
-      throw new Error(`the upstream never saw ${list.map(maskOf).join(', ')} ${times} more time(s); statuses ${statuses.join(',')}; it saw ${seen.join(' ')}`);
+      throw new Error(
+        `the upstream never saw ${list.map(maskOf).join(', ')} ${times} more time(s); statuses ${statuses.join(',')}; it saw ${seen.join(' ')}`,
+      );
     }
     const r = await send();
     await r.arrayBuffer().catch(() => undefined);
@@ -111,7 +129,10 @@ export async function gauge(url: string, series: string): Promise<number> {
 export async function gatewayInSync(stack: Stack, active: number, gateway = 0): Promise<void> {
   const url = stack.metricsUrlOf('gateway', gateway);
   await poll(
-    async () => [await gauge(url, 'gateway_pool_keys{status="active"}'), await gauge(url, 'gateway_pool_paused_seconds')],
+    async () => [
+      await gauge(url, 'gateway_pool_keys{status="active"}'),
+      await gauge(url, 'gateway_pool_paused_seconds'),
+    ],
     ([a, p]) => a === active && p === 0,
     3000,
     `gateway ${gateway} to see ${active} active keys`,
@@ -119,9 +140,19 @@ export async function gatewayInSync(stack: Stack, active: number, gateway = 0): 
 }
 
 /** Waits until a gateway replica's copy of the pool has `n` keys of that status (key-pool's push reached it). */
-export async function gatewaySees(stack: Stack, status: 'active' | 'cooldown' | 'disabled', n: number, gateway = 0): Promise<void> {
+export async function gatewaySees(
+  stack: Stack,
+  status: 'active' | 'cooldown' | 'disabled',
+  n: number,
+  gateway = 0,
+): Promise<void> {
   const url = stack.metricsUrlOf('gateway', gateway);
-  await poll(() => gauge(url, `gateway_pool_keys{status="${status}"}`), (v) => v === n, 3000, `gateway ${gateway} to see ${n} ${status} key(s)`);
+  await poll(
+    () => gauge(url, `gateway_pool_keys{status="${status}"}`),
+    (v) => v === n,
+    3000,
+    `gateway ${gateway} to see ${n} ${status} key(s)`,
+  );
 }
 
 /** Milliseconds from now until an ISO time. */

@@ -1,7 +1,17 @@
 import { GoogleGenAI } from '@google/genai';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
 import { createUserKey, fakeGeminiKey, poll, poolKeys } from './helpers';
-import { gatewayInSync, gatewaySees, keyOf, keysSince, msUntil, sendUntilSeen, startFront, waitForKey, type Front } from './pool-support';
+import {
+  gatewayInSync,
+  gatewaySees,
+  keyOf,
+  keysSince,
+  msUntil,
+  sendUntilSeen,
+  startFront,
+  waitForKey,
+  type Front,
+} from './pool-support';
 
 delete process.env.GOOGLE_GENAI_USE_VERTEXAI;
 jest.setTimeout(60_000);
@@ -30,12 +40,20 @@ describe('pool key state machine: the classification table', () => {
   beforeAll(async () => {
     mock = await startMockGemini();
     front = await startFront(mock.url);
-    stack = await Stack.start({ geminiBaseUrl: front.url, env: { REQUEST_TIMEOUT_SECONDS: '2', KEY_MAX_FAILURES: '3' } });
+    stack = await Stack.start({
+      geminiBaseUrl: front.url,
+      env: { REQUEST_TIMEOUT_SECONDS: '2', KEY_MAX_FAILURES: '3' },
+    });
     token = await stack.login();
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-table')).key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -48,7 +66,12 @@ describe('pool key state machine: the classification table', () => {
     mock.reset();
     front.retryAfter.clear();
     expect((await stack.api(token, 'POST', '/api/keys/reset')).status).toBeLessThan(300);
-    await poll(() => keys(), (ks) => ks.every((k) => k.status === 'active' && k.failureCount === 0), 3000, 'pool reset');
+    await poll(
+      () => keys(),
+      (ks) => ks.every((k) => k.status === 'active' && k.failureCount === 0),
+      3000,
+      'pool reset',
+    );
     await gatewayInSync(stack, pool.length);
   });
 
@@ -132,7 +155,8 @@ describe('pool key state machine: the classification table', () => {
       type: 'error',
       status: 403,
       key: D,
-      message: 'Generative Language API has not been used in project 1234 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=1234 then retry.',
+      message:
+        'Generative Language API has not been used in project 1234 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=1234 then retry.',
       times: Infinity,
     });
     const statuses = await sendUntilSeen(mock, [C, D], () => generate());
@@ -191,7 +215,9 @@ describe('pool key state machine: the classification table', () => {
     const r = await ai.models
       .generateContent({
         model: 'gemini-2.5-flash',
-        contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri, mimeType: 'text/plain' } }, { text: 'read it' }] }],
+        contents: [
+          { role: 'user', parts: [{ fileData: { fileUri: file.uri, mimeType: 'text/plain' } }, { text: 'read it' }] },
+        ],
       })
       .then(
         () => null,
@@ -202,7 +228,11 @@ describe('pool key state machine: the classification table', () => {
     expect(mock.requests).toHaveLength(0);
     const after = await keys();
     for (const k of after) {
-      expect(k).toMatchObject({ status: 'active', failureCount: 0, totalRequests: before.find((b) => b.id === k.id)?.totalRequests });
+      expect(k).toMatchObject({
+        status: 'active',
+        failureCount: 0,
+        totalRequests: before.find((b) => b.id === k.id)?.totalRequests,
+      });
     }
   });
 
@@ -219,8 +249,18 @@ describe('pool key state machine: the classification table', () => {
     expect(((await r.json()) as { error: { message: string } }).error.message).toBe(message);
     expect(mock.requests).toHaveLength(1);
     const used = mock.requests[0].key;
-    await poll(() => keys(), (ks) => keyOf(ks, used).totalRequests > before.get(keyOf(ks, used).id)!, 3000, 'the outcome counted');
-    expect(keyOf(await keys(), used)).toMatchObject({ status: 'active', failureCount: 0, lastError: null, cooldowns: [] });
+    await poll(
+      () => keys(),
+      (ks) => keyOf(ks, used).totalRequests > before.get(keyOf(ks, used).id)!,
+      3000,
+      'the outcome counted',
+    );
+    expect(keyOf(await keys(), used)).toMatchObject({
+      status: 'active',
+      failureCount: 0,
+      lastError: null,
+      cooldowns: [],
+    });
   });
 
   it('never retries after the first byte went to the client', async () => {

@@ -22,10 +22,17 @@ describe('per-key rate limit across gateway replicas (GCRA in Redis)', () => {
     // the key's record stays in both gateways' caches: the burst below waits on nothing but the limiter
     stack = await Stack.start({ geminiBaseUrl: mock.url, gateways: 2, env: { AUTH_CACHE_TTL_SECONDS: '3600' } });
     token = await stack.login();
-    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] });
+    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', {
+      keys: [fakeGeminiKey(), fakeGeminiKey()],
+    });
     expect(added.status).toBe(201);
     for (const i of [0, 1]) {
-      await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway ${i} ready`);
+      await poll(
+        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
+        (s) => s === 200,
+        10_000,
+        `gateway ${i} ready`,
+      );
     }
   });
 
@@ -57,7 +64,9 @@ describe('per-key rate limit across gateway replicas (GCRA in Redis)', () => {
     const after = await Promise.all(Array.from({ length: N }, (_, i) => generate(i % 2, key.key)));
     const all = [...before, ...after];
 
-    const unenforced = await Promise.all([0, 1].map((g) => fetch(`${stack.metricsUrlOf('gateway', g)}/metrics`).then((r) => r.text())));
+    const unenforced = await Promise.all(
+      [0, 1].map((g) => fetch(`${stack.metricsUrlOf('gateway', g)}/metrics`).then((r) => r.text())),
+    );
     expect(unenforced.join('\n')).not.toMatch(/gateway_rate_limit_unenforced_total\{/);
     expect(all.map((r) => r.status).sort()).toEqual([...Array(N).fill(200), ...Array(N).fill(429)]);
     const refused = all.filter((r) => r.status !== 200);
@@ -70,6 +79,11 @@ describe('per-key rate limit across gateway replicas (GCRA in Redis)', () => {
       expect(Number(r.retryAfter)).toBeLessThanOrEqual(10);
     }
     // refusals are counted too
-    await poll(async () => (await keyOf(stack, token, key.id))?.callCount ?? 0, (n) => n === 2 * N + 2, 15_000, 'every request counted');
+    await poll(
+      async () => (await keyOf(stack, token, key.id))?.callCount ?? 0,
+      (n) => n === 2 * N + 2,
+      15_000,
+      'every request counted',
+    );
   });
 });

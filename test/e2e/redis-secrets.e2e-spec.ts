@@ -22,7 +22,9 @@ class RedisWitness {
 
   async start(): Promise<void> {
     this.sub = new Redis(REDIS_URL);
-    this.sub.on('pmessageBuffer', (_p: Buffer, channel: Buffer, message: Buffer) => this.messages.push({ channel: channel.toString(), message }));
+    this.sub.on('pmessageBuffer', (_p: Buffer, channel: Buffer, message: Buffer) =>
+      this.messages.push({ channel: channel.toString(), message }),
+    );
     await this.sub.psubscribe('*');
     this.base = new Redis(REDIS_URL);
     this.monitor = await this.base.monitor();
@@ -47,7 +49,10 @@ async function dumpNamespace(redis: Redis, ns: string): Promise<{ key: string; v
       const type = await redis.type(key);
       const parts: Buffer[] = [Buffer.from(key)];
       if (type === 'string') parts.push((await redis.getBuffer(key)) ?? Buffer.alloc(0));
-      else if (type === 'hash') parts.push(...(await redis.hgetallBuffer(key).then((h) => Object.entries(h).flatMap(([f, v]) => [Buffer.from(f), v]))));
+      else if (type === 'hash')
+        parts.push(
+          ...(await redis.hgetallBuffer(key).then((h) => Object.entries(h).flatMap(([f, v]) => [Buffer.from(f), v]))),
+        );
       else if (type === 'list') parts.push(...(await redis.lrangeBuffer(key, 0, -1)));
       else if (type === 'set') parts.push(...(await redis.smembersBuffer(key)));
       else if (type === 'zset') parts.push(...(await redis.zrangeBuffer(key, 0, -1)));
@@ -62,7 +67,11 @@ async function dumpNamespace(redis: Redis, ns: string): Promise<{ key: string; v
 
 /** The secret as it could show: as is, and base64 of it (a payload encoded rather than encrypted). */
 function shapesOf(secret: string): Buffer[] {
-  return [Buffer.from(secret), Buffer.from(Buffer.from(secret).toString('base64')), Buffer.from(Buffer.from(secret).toString('base64url'))];
+  return [
+    Buffer.from(secret),
+    Buffer.from(Buffer.from(secret).toString('base64')),
+    Buffer.from(Buffer.from(secret).toString('base64url')),
+  ];
 }
 
 describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_TYPE=%s)', (databaseType) => {
@@ -101,7 +110,11 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
     secrets['access token'] = ((await login.json()) as { access_token: string }).access_token;
     const cookie = login.headers.getSetCookie()[0].split(';')[0];
     secrets['refresh token'] = decodeURIComponent(cookie.slice(cookie.indexOf('=') + 1));
-    const refreshed = await fetch(`${stack.adminUrl}/api/auth/refresh`, { method: 'POST', headers: { cookie, 'content-type': 'application/json' }, body: '{}' });
+    const refreshed = await fetch(`${stack.adminUrl}/api/auth/refresh`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(refreshed.status).toBe(200);
     const token = ((await refreshed.json()) as { access_token: string }).access_token;
     secrets['refreshed access token'] = token;
@@ -118,17 +131,30 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
     // a user key: created by auth, shown once through admin
     const key = await createUserKey(stack, token, 'redis-secrets');
     secrets['user key'] = key.key;
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
 
     const ai = new GoogleGenAI({ apiKey: key.key, httpOptions: { baseUrl: stack.gatewayUrl } });
     const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hello' });
     expect(r.text).toBeTruthy();
     let streamed = '';
-    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'count' })) streamed += chunk.text ?? '';
+    for await (const chunk of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'count' }))
+      streamed += chunk.text ?? '';
     expect(streamed).toBeTruthy();
     // the upstream saw the pool keys: they really travelled key-pool -> gateway
-    expect(mock.requests.map((q) => q.headers['x-goog-api-key'])).toEqual(expect.arrayContaining([expect.stringMatching(/^AIza/)]));
-    await poll(async () => (await userKey(stack, token, key.id))?.callCount ?? 0, (n) => n === 2, 15_000, 'both calls counted');
+    expect(mock.requests.map((q) => q.headers['x-goog-api-key'])).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^AIza/)]),
+    );
+    await poll(
+      async () => (await userKey(stack, token, key.id))?.callCount ?? 0,
+      (n) => n === 2,
+      15_000,
+      'both calls counted',
+    );
 
     const logout = await fetch(`${stack.adminUrl}/api/auth/logout`, {
       method: 'POST',
@@ -142,14 +168,18 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
     const ours = witness.messages.filter((m) => m.channel.startsWith(`${stack.namespace}:`));
     // the test can fail: the run did publish (RPCs, replies, snapshots, events) in this namespace
     expect(ours.length).toBeGreaterThan(20);
-    expect(ours.map((m) => m.channel)).toEqual(expect.arrayContaining([`${stack.namespace}:pool.snapshot.changed`, `${stack.namespace}:auth.login`]));
+    expect(ours.map((m) => m.channel)).toEqual(
+      expect.arrayContaining([`${stack.namespace}:pool.snapshot.changed`, `${stack.namespace}:auth.login`]),
+    );
     const stored = await dumpNamespace(redis, stack.namespace);
     expect(stored.length).toBeGreaterThan(0);
     const found: string[] = [];
     for (const [what, secret] of Object.entries(secrets)) {
       for (const shape of shapesOf(secret)) {
-        for (const m of witness.messages) if (m.message.includes(shape) || m.channel.includes(secret)) found.push(`${what} published on ${m.channel}`);
-        for (const c of witness.commands) if (c.includes(shape.toString())) found.push(`${what} in a command: ${c.slice(0, 60)}…`);
+        for (const m of witness.messages)
+          if (m.message.includes(shape) || m.channel.includes(secret)) found.push(`${what} published on ${m.channel}`);
+        for (const c of witness.commands)
+          if (c.includes(shape.toString())) found.push(`${what} in a command: ${c.slice(0, 60)}…`);
         for (const s of stored) if (s.value.includes(shape)) found.push(`${what} stored under ${s.key}`);
       }
     }
@@ -171,7 +201,6 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
       await new Promise((r) => setTimeout(r, 1500));
       expect(replies.filter((r) => r.startsWith(`${list}.reply`))).toEqual([]);
       for (const r of replies) expect(r).toMatch(/^\S+ "gg1\.[A-Za-z0-9_-]+"$/);
-
     } finally {
       sub.disconnect();
     }
@@ -180,7 +209,12 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
   it('acts on no event from a Redis client without TRANSPORT_KEY', async () => {
     // an event as a gateway sends it, unsealed: "this key is invalid" would disable the key
     const outcome = `${stack.namespace}:pool.outcome`;
-    const forged = { gatewayId: 'forger', outcomes: [{ keyId: poolKeyId, model: null, kind: 'invalid', status: 400, at: Date.now(), reason: '400 API_KEY_INVALID' }] };
+    const forged = {
+      gatewayId: 'forger',
+      outcomes: [
+        { keyId: poolKeyId, model: null, kind: 'invalid', status: 400, at: Date.now(), reason: '400 API_KEY_INVALID' },
+      ],
+    };
     await redis.publish(outcome, JSON.stringify({ pattern: outcome, data: forged }));
     await new Promise((r) => setTimeout(r, 1000));
     expect((await poolKeys(stack, await stack.login())).find((k) => k.id === poolKeyId)?.status).toBe('active');
@@ -198,7 +232,9 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
         const st = statSync(path);
-        modes.push(`${st.isDirectory() ? 'directory' : 'file'} ${path.slice(stack.dataDir.length)} ${(st.mode & 0o777).toString(8)}`);
+        modes.push(
+          `${st.isDirectory() ? 'directory' : 'file'} ${path.slice(stack.dataDir.length)} ${(st.mode & 0o777).toString(8)}`,
+        );
         if (st.isDirectory()) walk(path);
       }
     };
@@ -241,7 +277,17 @@ describe('a stack logged in to Redis as an ACL user limited to its namespace', (
     mock = await startMockGemini();
     admin = new Redis(REDIS_URL);
     // what docker/compose.yaml creates: its keys and channels only, no admin commands
-    await admin.call('ACL', 'SETUSER', user, 'on', `>${password}`, `~${namespace}:*`, `&${namespace}:*`, '+@all', '-@admin');
+    await admin.call(
+      'ACL',
+      'SETUSER',
+      user,
+      'on',
+      `>${password}`,
+      `~${namespace}:*`,
+      `&${namespace}:*`,
+      '+@all',
+      '-@admin',
+    );
     const url = new URL(REDIS_URL);
     url.username = user;
     url.password = password;
@@ -268,10 +314,20 @@ describe('a stack logged in to Redis as an ACL user limited to its namespace', (
     expect(added.status).toBe(201);
     expect(await poolKeys(stack, token)).toHaveLength(1);
     const key = await createUserKey(stack, token, 'acl');
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
     const ai = new GoogleGenAI({ apiKey: key.key, httpOptions: { baseUrl: stack.gatewayUrl } });
     expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hello' })).text).toBeTruthy();
-    await poll(async () => (await userKey(stack, token, key.id))?.callCount ?? 0, (n) => n === 1, 15_000, 'the call counted');
+    await poll(
+      async () => (await userKey(stack, token, key.id))?.callCount ?? 0,
+      (n) => n === 1,
+      15_000,
+      'the call counted',
+    );
     // every Redis connection of every app (transport, BullMQ, the apps' own clients) is logged in as that user
     const clients = String(await admin.call('CLIENT', 'LIST'))
       .split('\n')

@@ -27,7 +27,12 @@ describe('gateway resilience and key affinity', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'resilience')).key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -75,7 +80,10 @@ describe('gateway resilience and key affinity', () => {
     const seen: string[] = [];
     await expect(
       (async () => {
-        for await (const c of await ai.models.generateContentStream({ model: 'gemini-2.5-flash', contents: 'a b c d e f' })) {
+        for await (const c of await ai.models.generateContentStream({
+          model: 'gemini-2.5-flash',
+          contents: 'a b c d e f',
+        })) {
           seen.push(c.text ?? '');
         }
       })(),
@@ -114,7 +122,10 @@ describe('gateway resilience and key affinity', () => {
   });
 
   it('keeps files on the pool key that uploaded them (SDK upload, get, and use in generateContent)', async () => {
-    const file = await ai.files.upload({ file: new Blob(['hello file']), config: { mimeType: 'text/plain', displayName: 'hello.txt' } });
+    const file = await ai.files.upload({
+      file: new Blob(['hello file']),
+      config: { mimeType: 'text/plain', displayName: 'hello.txt' },
+    });
     expect(file.name).toMatch(/^files\//);
     const uploadKeys = new Set(mock.requests.filter((x) => x.apiMethod === 'upload').map((x) => x.key));
     expect(uploadKeys.size).toBe(1);
@@ -124,7 +135,12 @@ describe('gateway resilience and key affinity', () => {
       expect(got.name).toBe(file.name);
       const r = await ai.models.generateContent({
         model: 'gemini-2.5-flash',
-        contents: [{ role: 'user', parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }, { text: `use the file ${i}` }] }],
+        contents: [
+          {
+            role: 'user',
+            parts: [{ fileData: { fileUri: file.uri!, mimeType: 'text/plain' } }, { text: `use the file ${i}` }],
+          },
+        ],
       });
       expect(r.text).toContain(`use the file ${i}`);
     }

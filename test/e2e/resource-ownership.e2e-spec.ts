@@ -33,7 +33,8 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
   let bob: GoogleGenAI;
   let bob1: GoogleGenAI;
   const poolKey = fakeGeminiKey();
-  const client = (key: string, i: number) => new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: stack.urlOf('gateway', i) } });
+  const client = (key: string, i: number) =>
+    new GoogleGenAI({ apiKey: key, httpOptions: { baseUrl: stack.urlOf('gateway', i) } });
   /** what reached the upstream while `fn` ran */
   const upstreamDuring = async (fn: () => Promise<unknown>) => {
     const from = mock.requests.length;
@@ -71,7 +72,10 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
   let file: GenAiFile;
 
   it('files: get, use in a prompt, list, delete by the other user are refused; the owner is unaffected', async () => {
-    file = await alice.files.upload({ file: new Blob(['alice private notes']), config: { mimeType: 'text/plain', displayName: 'notes.txt' } });
+    file = await alice.files.upload({
+      file: new Blob(['alice private notes']),
+      config: { mimeType: 'text/plain', displayName: 'notes.txt' },
+    });
     expect(file.name).toMatch(/^files\//);
     const refused = await upstreamDuring(async () => {
       for (const b of [bob, bob1]) {
@@ -104,12 +108,22 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
       for (const name of [file.name!, unknown, 'cachedContents/nope', 'batches/nope']) {
         const r = await get(name);
         expect(r.status).toBe(404);
-        expect(await r.json()).toEqual({ error: { code: 404, status: 'NOT_FOUND', message: `Requested entity was not found: ${name}.` } });
+        expect(await r.json()).toEqual({
+          error: { code: 404, status: 'NOT_FOUND', message: `Requested entity was not found: ${name}.` },
+        });
       }
       // Alice too: a name the gateway has no record of (made outside it) is refused, whoever asks
       await expectNotFound(alice.files.get({ name: unknown }));
-      await expectNotFound(alice.models.generateContent({ model: MODEL, contents: 'hi', config: { cachedContent: 'cachedContents/made-elsewhere' } }));
-      await expectNotFound(alice.models.generateContent(withFile(`https://generativelanguage.googleapis.com/v1beta/${unknown}`, 'x')));
+      await expectNotFound(
+        alice.models.generateContent({
+          model: MODEL,
+          contents: 'hi',
+          config: { cachedContent: 'cachedContents/made-elsewhere' },
+        }),
+      );
+      await expectNotFound(
+        alice.models.generateContent(withFile(`https://generativelanguage.googleapis.com/v1beta/${unknown}`, 'x')),
+      );
       // path tricks are read as the upstream would read them (or refused as malformed paths)
       expect([400, 404]).toContain((await get(file.name!.replace('/', '%2F'))).status);
       expect([400, 404]).toContain((await get(`models/x/../../${file.name!}`)).status);
@@ -119,7 +133,11 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
       expect((await get('generatedFiles')).status).toBe(404);
       const upload = await fetch(`${gw}/upload/v1beta/files?upload_id=not-a-session`, {
         method: 'POST',
-        headers: { 'x-goog-api-key': aliceKey, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+        headers: {
+          'x-goog-api-key': aliceKey,
+          'x-goog-upload-command': 'upload, finalize',
+          'x-goog-upload-offset': '0',
+        },
         body: 'bytes',
       });
       expect(upload.status).toBe(404);
@@ -144,7 +162,11 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
     expect(start.status).toBe(200);
     const url = start.headers.get('x-goog-upload-url')!.replace(gw, stack.urlOf('gateway', 1));
     const send = (key: string) =>
-      fetch(url, { method: 'POST', headers: { 'x-goog-api-key': key, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' }, body: 'hello' });
+      fetch(url, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': key, 'x-goog-upload-command': 'upload, finalize', 'x-goog-upload-offset': '0' },
+        body: 'hello',
+      });
     const seen = await upstreamDuring(async () => expect((await send(bobKey)).status).toBe(404));
     expect(seen).toEqual([]);
     const done = await send(aliceKey);
@@ -164,7 +186,9 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
     const refused = await upstreamDuring(async () => {
       for (const b of [bob, bob1]) {
         await expectNotFound(b.caches.get({ name: cache.name! }));
-        await expectNotFound(b.models.generateContent({ model: MODEL, contents: 'what is in it?', config: { cachedContent: cache.name } }));
+        await expectNotFound(
+          b.models.generateContent({ model: MODEL, contents: 'what is in it?', config: { cachedContent: cache.name } }),
+        );
         await expectNotFound(b.caches.update({ name: cache.name!, config: { ttl: '9999s' } }));
         await expectNotFound(b.caches.delete({ name: cache.name! }));
         const listed: string[] = [];
@@ -174,7 +198,8 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
     });
     expect(refused).toEqual([]);
     // the OpenAI-compatible route names a cached content in extra_body: the same rule holds there
-    const openai = (key: string) => new OpenAI({ apiKey: key, baseURL: `${stack.urlOf('gateway', 1)}/v1`, maxRetries: 0 });
+    const openai = (key: string) =>
+      new OpenAI({ apiKey: key, baseURL: `${stack.urlOf('gateway', 1)}/v1`, maxRetries: 0 });
     const viaOpenAi = (key: string) =>
       openai(key).chat.completions.create({
         model: MODEL,
@@ -185,7 +210,11 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
     const openAiRefused = await upstreamDuring(() => expect(viaOpenAi(bobKey)).rejects.toMatchObject({ status: 404 }));
     expect(openAiRefused).toEqual([]);
     expect((await viaOpenAi(aliceKey)).choices[0].message.role).toBe('assistant');
-    const r = await alice1.models.generateContent({ model: MODEL, contents: 'question', config: { cachedContent: cache.name } });
+    const r = await alice1.models.generateContent({
+      model: MODEL,
+      contents: 'question',
+      config: { cachedContent: cache.name },
+    });
     expect(r.usageMetadata?.cachedContentTokenCount).toBeGreaterThan(0);
     const updated = await alice1.caches.update({ name: cache.name!, config: { ttl: '600s' } });
     expect(Date.parse(updated.expireTime!)).toBeGreaterThan(Date.parse(cache.expireTime!));
@@ -199,8 +228,13 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
   });
 
   it('batches: get, list, cancel, delete by the other user are refused, and so is a batch over the other’s file', async () => {
-    const input = await alice.files.upload({ file: new Blob(['{"request":{}}\n']), config: { mimeType: 'application/jsonl', displayName: 'in.jsonl' } });
-    const refusedCreate = await upstreamDuring(() => expectNotFound(bob.batches.create({ model: MODEL, src: input.name! })));
+    const input = await alice.files.upload({
+      file: new Blob(['{"request":{}}\n']),
+      config: { mimeType: 'application/jsonl', displayName: 'in.jsonl' },
+    });
+    const refusedCreate = await upstreamDuring(() =>
+      expectNotFound(bob.batches.create({ model: MODEL, src: input.name! })),
+    );
     expect(refusedCreate).toEqual([]);
     const job = await alice.batches.create({ model: MODEL, src: input.name!, config: { displayName: 'alice-batch' } });
     expect(job.name).toMatch(/^batches\//);
@@ -243,11 +277,19 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
   });
 
   it('lists page across pool keys with Google’s pageSize and nextPageToken', async () => {
-    expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(201);
+    expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(
+      201,
+    );
     const made: string[] = [];
     for await (const f of await alice.files.list()) made.push(f.name!);
     const from = mock.requests.length;
-    const holders = () => new Set(mock.requests.slice(from).filter((x) => x.apiMethod === 'upload').map((x) => x.key));
+    const holders = () =>
+      new Set(
+        mock.requests
+          .slice(from)
+          .filter((x) => x.apiMethod === 'upload')
+          .map((x) => x.key),
+      );
     // until the new keys reached the replica, and the uploads went round the pool
     for (let i = 0; i < 20 && (i < 5 || holders().size < 3); i++) {
       made.push((await alice.files.upload({ file: new Blob([`f${i}`]), config: { mimeType: 'text/plain' } })).name!);
@@ -259,7 +301,9 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
     let pages = 0;
     do {
       const q = new URLSearchParams({ pageSize: '3', ...(token ? { pageToken: token } : {}) });
-      const r = await fetch(`${stack.urlOf('gateway', pages % 2)}/v1beta/files?${q}`, { headers: { 'x-goog-api-key': aliceKey } });
+      const r = await fetch(`${stack.urlOf('gateway', pages % 2)}/v1beta/files?${q}`, {
+        headers: { 'x-goog-api-key': aliceKey },
+      });
       expect(r.status).toBe(200);
       const body = (await r.json()) as { files?: { name: string }[]; nextPageToken?: string };
       expect((body.files ?? []).length).toBeLessThanOrEqual(3);

@@ -31,13 +31,21 @@ describe.each(['sqlite', 'redis'] as const)('sessions and stream tickets (%s)', 
     });
   /** One route answered by the admin alone (pool keys: key-pool) and one that auth answers, on a replica. */
   const statuses = (base: string, token: string, role: 'admin' | 'user' = 'admin'): Promise<number[]> =>
-    Promise.all([get(base, role === 'admin' ? '/api/keys' : '/api/auth-keys', token), get(base, '/api/auth/me', token)]);
+    Promise.all([
+      get(base, role === 'admin' ? '/api/keys' : '/api/auth-keys', token),
+      get(base, '/api/auth/me', token),
+    ]);
 
   /** Polls every replica until both routes answer 401; returns the slowest time in ms. */
   async function refusedEverywhere(token: string, role: 'admin' | 'user' = 'admin'): Promise<number> {
     const times = await Promise.all(
       replicas().map((base) =>
-        msUntil(() => statuses(base, token, role), (s) => s.every((x) => x === 401), 5000, `401 from ${base}`),
+        msUntil(
+          () => statuses(base, token, role),
+          (s) => s.every((x) => x === 401),
+          5000,
+          `401 from ${base}`,
+        ),
       ),
     );
     return Math.max(...times);
@@ -47,7 +55,11 @@ describe.each(['sqlite', 'redis'] as const)('sessions and stream tickets (%s)', 
     for (const base of replicas()) expect(await statuses(base, token, role)).toEqual([200, 200]);
   }
 
-  const post = (base: string, path: string, init: { token?: string; cookie?: string; body?: unknown } = {}): Promise<Response> =>
+  const post = (
+    base: string,
+    path: string,
+    init: { token?: string; cookie?: string; body?: unknown } = {},
+  ): Promise<Response> =>
     fetch(`${base}${path}`, {
       method: 'POST',
       headers: {
@@ -76,8 +88,14 @@ describe.each(['sqlite', 'redis'] as const)('sessions and stream tickets (%s)', 
     const { sub, username, role, tv, sid } = claims;
     const opts = { algorithm: 'HS256' as const, issuer: 'gemini-gateway', audience: 'gemini-gateway-admin' };
     const good = jwt.sign({ sub, username, role, tv, sid }, jwtSecret, { ...opts, expiresIn: 60 });
-    const forged = jwt.sign({ sub, username, role, tv, sid }, randomBytes(32).toString('hex'), { ...opts, expiresIn: 60 });
-    const expired = jwt.sign({ sub, username, role, tv, sid, iat: Math.floor(Date.now() / 1000) - 120 }, jwtSecret, { ...opts, expiresIn: 60 });
+    const forged = jwt.sign({ sub, username, role, tv, sid }, randomBytes(32).toString('hex'), {
+      ...opts,
+      expiresIn: 60,
+    });
+    const expired = jwt.sign({ sub, username, role, tv, sid, iat: Math.floor(Date.now() / 1000) - 120 }, jwtSecret, {
+      ...opts,
+      expiresIn: 60,
+    });
     const noExp = jwt.sign({ sub, username, role, tv, sid }, jwtSecret, opts);
     const noSid = jwt.sign({ sub, username, role, tv }, jwtSecret, { ...opts, expiresIn: 60 });
     for (const base of replicas()) {
@@ -175,14 +193,20 @@ describe.each(['sqlite', 'redis'] as const)('sessions and stream tickets (%s)', 
     const body = (await issued.json()) as { ticket: string; expiresIn: number };
     expect(body).toEqual({ ticket: expect.stringMatching(/^[\w-]{40,}$/), expiresIn: 30 });
     // redeemed on the other replica, once
-    expect(await open(`${b}/api/logs/stream?ticket=${body.ticket}`)).toEqual([200, expect.stringContaining('text/event-stream')]);
+    expect(await open(`${b}/api/logs/stream?ticket=${body.ticket}`)).toEqual([
+      200,
+      expect.stringContaining('text/event-stream'),
+    ]);
     expect((await open(`${a}/api/logs/stream?ticket=${body.ticket}`))[0]).toBe(401);
 
     // a ticket is for its stream only; service logs are for admins
     const logsOnly = ((await (await ticket(a, admin.token, 'logs')).json()) as { ticket: string }).ticket;
     expect((await open(`${a}/api/service-logs/stream?ticket=${logsOnly}`))[0]).toBe(401);
     const svc = ((await (await ticket(a, admin.token, 'service-logs')).json()) as { ticket: string }).ticket;
-    expect(await open(`${a}/api/service-logs/stream?ticket=${svc}`)).toEqual([200, expect.stringContaining('text/event-stream')]);
+    expect(await open(`${a}/api/service-logs/stream?ticket=${svc}`)).toEqual([
+      200,
+      expect.stringContaining('text/event-stream'),
+    ]);
 
     const name = `u-streams-${databaseType}`;
     await createUser(stack, admin.token, name, pw(name));

@@ -15,11 +15,18 @@ describe('graceful shutdown', () => {
     mock = await startMockGemini();
     stack = await Stack.start({ geminiBaseUrl: mock.url, gateways: 2 });
     token = await stack.login();
-    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] });
+    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', {
+      keys: [fakeGeminiKey(), fakeGeminiKey()],
+    });
     expect(added.status).toBe(201);
     key = await createUserKey(stack, token, 'shutdown');
     for (const i of [0, 1]) {
-      await poll(() => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, `gateway #${i} ready`);
+      await poll(
+        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
+        (s) => s === 200,
+        10_000,
+        `gateway #${i} ready`,
+      );
     }
   });
 
@@ -59,7 +66,11 @@ describe('graceful shutdown', () => {
     const exited = stack.signal('gateway', 'SIGTERM', 0, 60_000);
     // a new connection is refused while the stream still runs
     await poll(
-      () => fetch(`${gateway}/healthz`).then(() => 'accepted', (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message),
+      () =>
+        fetch(`${gateway}/healthz`).then(
+          () => 'accepted',
+          (e: Error & { cause?: { code?: string } }) => e.cause?.code ?? e.message,
+        ),
       (v) => v === 'ECONNREFUSED',
       5000,
       'the draining gateway to refuse new connections',
@@ -77,7 +88,12 @@ describe('graceful shutdown', () => {
 
     // the other replica serves on; the drained call was flushed to the usage queue and counted
     expect((await generate(stack.urlOf('gateway', 1), 'still here')).status).toBe(200);
-    await poll(() => userKey(stack, token, key.id).then((k) => k!.callCount), (n) => n === before + 2, 10_000, 'both calls counted');
+    await poll(
+      () => userKey(stack, token, key.id).then((k) => k!.callCount),
+      (n) => n === before + 2,
+      10_000,
+      'both calls counted',
+    );
   });
 
   it('SIGTERM of auth while usage jobs are pending loses no count', async () => {
@@ -91,7 +107,12 @@ describe('graceful shutdown', () => {
     expect([0, null]).toContain(await stack.signal('auth', 'SIGTERM', 0, 20_000));
     expect(Date.now() - t0).toBeLessThan(15_000);
     await stack.spawn('auth');
-    await poll(() => userKey(stack, token, key.id).then((k) => k!.callCount), (c) => c === before + n, 20_000, `${n} more calls counted`);
+    await poll(
+      () => userKey(stack, token, key.id).then((k) => k!.callCount),
+      (c) => c === before + n,
+      20_000,
+      `${n} more calls counted`,
+    );
     // and nothing twice
     await new Promise((r) => setTimeout(r, 500));
     expect((await userKey(stack, token, key.id))!.callCount).toBe(before + n);

@@ -20,7 +20,8 @@ async function readStream(r: Response): Promise<Read> {
   let broke = false;
   const decoder = new TextDecoder();
   try {
-    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>) text += decoder.decode(chunk, { stream: true });
+    for await (const chunk of r.body as unknown as AsyncIterable<Uint8Array>)
+      text += decoder.decode(chunk, { stream: true });
   } catch {
     broke = true;
   }
@@ -60,7 +61,12 @@ describe('streams are accounted when they end', () => {
     fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'gemini-2.5-flash', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: PROMPT }] }),
+      body: JSON.stringify({
+        model: 'gemini-2.5-flash',
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: 'user', content: PROMPT }],
+      }),
     });
   const theKey = async (): Promise<PoolKey> => (await poolKeys(stack, token))[0];
   const logs = async (): Promise<RequestLog[]> => {
@@ -70,13 +76,21 @@ describe('streams are accounted when they end', () => {
 
   beforeAll(async () => {
     mock = await startMockGemini();
-    stack = await Stack.start({ geminiBaseUrl: mock.url, env: { REQUEST_TIMEOUT_SECONDS: '2', KEY_MAX_FAILURES: '3' } });
+    stack = await Stack.start({
+      geminiBaseUrl: mock.url,
+      env: { REQUEST_TIMEOUT_SECONDS: '2', KEY_MAX_FAILURES: '3' },
+    });
     token = await stack.login();
     expect((await stack.api(token, 'POST', '/api/keys', { keys: [poolKey] })).status).toBe(201);
     const k = await createUserKey(stack, token, 'streams');
     secret = k.key;
     authKeyId = k.id;
-    await poll(() => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status), (s) => s === 200, 10_000, 'gateway ready');
+    await poll(
+      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
+      (s) => s === 200,
+      10_000,
+      'gateway ready',
+    );
   });
 
   afterAll(async () => {
@@ -87,7 +101,12 @@ describe('streams are accounted when they end', () => {
   beforeEach(async () => {
     mock.reset();
     expect((await stack.api(token, 'POST', '/api/keys/reset')).status).toBeLessThan(300);
-    await poll(() => theKey(), (k) => k.status === 'active' && k.failureCount === 0, 3000, 'pool reset');
+    await poll(
+      () => theKey(),
+      (k) => k.status === 'active' && k.failureCount === 0,
+      3000,
+      'pool reset',
+    );
     await gatewayInSync(stack, 1);
   });
 
@@ -102,7 +121,12 @@ describe('streams are accounted when they end', () => {
       reads.push(await readStream(r));
     }
     expect(reads.every((x) => x.broke && x.outputTokens > 0 && x.promptTokens > 0)).toBe(true);
-    const after = await poll(() => theKey(), (k) => k.totalRequests >= before.totalRequests + 8, 3000, 'the 8 streams counted');
+    const after = await poll(
+      () => theKey(),
+      (k) => k.totalRequests >= before.totalRequests + 8,
+      3000,
+      'the 8 streams counted',
+    );
     await new Promise((r) => setTimeout(r, 300)); // nothing more comes
     const settled = await theKey();
     expect(settled.totalRequests).toBe(before.totalRequests + 8);
@@ -110,7 +134,12 @@ describe('streams are accounted when they end', () => {
     expect(after.lastError).toMatch(/upstream stream broke/);
     // one user's breaks that nothing confirms: counted, but the only key of the pool keeps serving
     expect(settled.status).toBe('active');
-    const rows = await poll(() => logs(), (x) => x.length >= logged + 8, 5000, 'the 8 log rows');
+    const rows = await poll(
+      () => logs(),
+      (x) => x.length >= logged + 8,
+      5000,
+      'the 8 log rows',
+    );
     const broken = rows.slice(0, 8);
     for (const row of broken) {
       expect(row).toMatchObject({ status: 200, stream: true, poolKeyId: settled.id });
@@ -122,9 +151,19 @@ describe('streams are accounted when they end', () => {
     // a stream that ends cleanly is one success: the failures are forgotten, one more request, no error logged
     const ok = await readStream(await nativeStream());
     expect(ok.broke).toBe(false);
-    const healed = await poll(() => theKey(), (k) => k.failureCount === 0, 3000, 'a success');
+    const healed = await poll(
+      () => theKey(),
+      (k) => k.failureCount === 0,
+      3000,
+      'a success',
+    );
     expect(healed.totalRequests).toBe(before.totalRequests + 9);
-    const clean = await poll(() => logs(), (x) => x.length >= logged + 9, 5000, 'the clean row');
+    const clean = await poll(
+      () => logs(),
+      (x) => x.length >= logged + 9,
+      5000,
+      'the clean row',
+    );
     expect(clean[0].error).toBeUndefined();
     expect(clean[0].outputTokens).toBe(ok.outputTokens);
   });
@@ -133,19 +172,40 @@ describe('streams are accounted when they end', () => {
     const before = await theKey();
     const logged = (await logs()).length;
     // one chunk every 700 ms; REQUEST_TIMEOUT_SECONDS=2 cuts it after the third
-    mock.script({ type: 'stream', chunks: ['one ', 'two ', 'three ', 'four ', 'five ', 'six '], intervalMs: 700, method: 'streamGenerateContent', times: 1 });
+    mock.script({
+      type: 'stream',
+      chunks: ['one ', 'two ', 'three ', 'four ', 'five ', 'six '],
+      intervalMs: 700,
+      method: 'streamGenerateContent',
+      times: 1,
+    });
     const r = await nativeStream();
     expect(r.status).toBe(200);
     const read = await readStream(r);
     expect(read.broke).toBe(true);
     expect(read.outputTokens).toBeGreaterThan(0);
     expect(read.outputTokens).toBeLessThan(6);
-    await poll(() => theKey(), (k) => k.totalRequests === before.totalRequests + 1 && k.failureCount === 1, 3000, 'the cut counted');
+    await poll(
+      () => theKey(),
+      (k) => k.totalRequests === before.totalRequests + 1 && k.failureCount === 1,
+      3000,
+      'the cut counted',
+    );
     await new Promise((r) => setTimeout(r, 300));
     expect(await theKey()).toMatchObject({ totalRequests: before.totalRequests + 1, failureCount: 1 });
     expect((await theKey()).lastError).toMatch(/deadline/);
-    const rows = await poll(() => logs(), (x) => x.length >= logged + 1, 5000, 'the log row');
-    expect(rows[0]).toMatchObject({ status: 200, stream: true, outputTokens: read.outputTokens, promptTokens: read.promptTokens });
+    const rows = await poll(
+      () => logs(),
+      (x) => x.length >= logged + 1,
+      5000,
+      'the log row',
+    );
+    expect(rows[0]).toMatchObject({
+      status: 200,
+      stream: true,
+      outputTokens: read.outputTokens,
+      promptTokens: read.promptTokens,
+    });
     expect(rows[0].error).toMatch(/deadline/);
   });
 
@@ -156,8 +216,18 @@ describe('streams are accounted when they end', () => {
     const read = await readStream(await nativeStream());
     expect(read.broke).toBe(false);
     expect(read.text).toContain('"error"');
-    await poll(() => theKey(), (k) => k.totalRequests === before.totalRequests + 1 && k.failureCount === 1, 3000, 'the error counted');
-    const rows = await poll(() => logs(), (x) => x.length >= logged + 1, 5000, 'the log row');
+    await poll(
+      () => theKey(),
+      (k) => k.totalRequests === before.totalRequests + 1 && k.failureCount === 1,
+      3000,
+      'the error counted',
+    );
+    const rows = await poll(
+      () => logs(),
+      (x) => x.length >= logged + 1,
+      5000,
+      'the log row',
+    );
     expect(rows[0]).toMatchObject({ status: 200, outputTokens: read.outputTokens, promptTokens: read.promptTokens });
     expect(rows[0].error).toBe('upstream error mid-stream: Internal error');
   });
@@ -174,8 +244,18 @@ describe('streams are accounted when they end', () => {
       expect(read.text).toMatch(/"error"/);
       expect(read.text).not.toContain('[DONE]');
     }
-    await poll(() => theKey(), (k) => k.totalRequests === before.totalRequests + 2 && k.failureCount === 2, 3000, 'the 2 breaks counted');
-    const rows = await poll(() => logs(), (x) => x.length >= logged + 2, 5000, 'the log rows');
+    await poll(
+      () => theKey(),
+      (k) => k.totalRequests === before.totalRequests + 2 && k.failureCount === 2,
+      3000,
+      'the 2 breaks counted',
+    );
+    const rows = await poll(
+      () => logs(),
+      (x) => x.length >= logged + 2,
+      5000,
+      'the log rows',
+    );
     for (const row of rows.slice(0, 2)) {
       expect(row.status).toBe(200);
       expect(row.error).toMatch(/upstream stream broke/);

@@ -23,10 +23,17 @@ describe('usage counts when a gateway is killed under load', () => {
     mock = await startMockGemini({ record: false });
     stack = await Stack.start({ geminiBaseUrl: mock.url });
     token = await stack.login();
-    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] });
+    const added = await stack.api<AddPoolKeysResult>(token, 'POST', '/api/keys', {
+      keys: [fakeGeminiKey(), fakeGeminiKey()],
+    });
     expect(added.status).toBe(201);
     key = await createUserKey(stack, token, 'crash');
-    await poll(() => generate(stack.gatewayUrl).then((r) => r.status), (s) => s === 200, 15_000, 'the gateway to serve');
+    await poll(
+      () => generate(stack.gatewayUrl).then((r) => r.status),
+      (s) => s === 200,
+      15_000,
+      'the gateway to serve',
+    );
   });
 
   afterAll(async () => {
@@ -97,6 +104,11 @@ describe('usage counts when a gateway is killed under load', () => {
 
     // the replica comes back and counts on
     await stack.spawn('gateway');
-    await poll(() => generate(stack.gatewayUrl).then((r) => r.status), (s) => s === 200, 15_000, 'the restarted gateway to serve');
+    await poll(
+      () => generate(stack.gatewayUrl).then((r) => r.status),
+      (s) => s === 200,
+      15_000,
+      'the restarted gateway to serve',
+    );
   });
 });

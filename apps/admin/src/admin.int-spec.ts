@@ -28,7 +28,10 @@ Object.assign(process.env, {
   METRICS_PORT: '0',
 });
 mkdirSync(join(uiDir, '_app/immutable'), { recursive: true });
-writeFileSync(join(uiDir, 'index.html'), '<!doctype html><html><body><div id="svelte">admin-ui-index</div></body></html>');
+writeFileSync(
+  join(uiDir, 'index.html'),
+  '<!doctype html><html><body><div id="svelte">admin-ui-index</div></body></html>',
+);
 writeFileSync(join(uiDir, '_app/immutable/app.abc123.js'), 'export const x = 1;');
 
 /* ---------- a fake auth and key-pool speaking Nest's Redis protocol ---------- */
@@ -116,7 +119,13 @@ const byId = (id: string | undefined): TestUser | undefined => Object.values(use
 function proofOf(d: Data): { sub: string; role: string; tv: number; sid: string; pat: string } | undefined {
   const proof = d['proof'];
   if (typeof proof !== 'string') return undefined;
-  return JSON.parse(Buffer.from(proof.split('.')[0], 'base64url').toString()) as { sub: string; role: string; tv: number; sid: string; pat: string };
+  return JSON.parse(Buffer.from(proof.split('.')[0], 'base64url').toString()) as {
+    sub: string;
+    role: string;
+    tv: number;
+    sid: string;
+    pat: string;
+  };
 }
 /** What a payload proves about its caller, as the tests compare it. */
 const proven = (d: Data | undefined) => {
@@ -140,7 +149,13 @@ const peer = new FakePeer({
   'auth.logout': (d) => void refreshTokens.delete(d['refreshToken'] as string),
   'auth.me': (d) => byId(proofOf(d)?.sub),
   'auth.users.list': () => Object.values(users),
-  'auth.users.create': (d) => ({ id: 'u-new', username: d['username'], role: d['role'], isActive: true, createdAt: '2030-01-01T00:00:00.000Z' }),
+  'auth.users.create': (d) => ({
+    id: 'u-new',
+    username: d['username'],
+    role: d['role'],
+    isActive: true,
+    createdAt: '2030-01-01T00:00:00.000Z',
+  }),
   'auth.keys.list': () => [],
   'auth.logs.query': () => ({ items: [], nextCursor: null }),
   'auth.stats': (d) => ({ window: d['window'], bucketSeconds: 60, series: [], topKeys: [] }),
@@ -265,7 +280,11 @@ describe('admin session', () => {
     expect(cookie).toContain('HttpOnly');
     expect(cookie).toContain('SameSite=Strict');
     expect(cookie).not.toContain('Secure'); // plain http here
-    expect(peer.callsOf('auth.login').at(-1)).toEqual({ username: 'alice', password: PASSWORD, ip: expect.any(String) });
+    expect(peer.callsOf('auth.login').at(-1)).toEqual({
+      username: 'alice',
+      password: PASSWORD,
+      ip: expect.any(String),
+    });
 
     const wrong = await call('/api/auth/login', { method: 'POST', body: { username: 'alice', password: 'nope' } });
     expect(wrong.status).toBe(401);
@@ -324,7 +343,12 @@ describe('admin authentication and roles', () => {
     expect(await ok.json()).toEqual({ id: 'u-alice', username: 'alice', role: 'user' });
     // auth is sent a caller proof, never a bare caller
     expect(peer.callsOf('auth.me').at(-1)).toEqual({ proof: expect.any(String) });
-    expect(proven(peer.callsOf('auth.me').at(-1))).toEqual({ userId: 'u-alice', role: 'user', tokenVersion: 0, sessionId: 's-u-alice' });
+    expect(proven(peer.callsOf('auth.me').at(-1))).toEqual({
+      userId: 'u-alice',
+      role: 'user',
+      tokenVersion: 0,
+      sessionId: 's-u-alice',
+    });
   });
 
   it('answers 403 to a user on admin-only routes without asking auth or key-pool', async () => {
@@ -345,7 +369,7 @@ describe('admin authentication and roles', () => {
     expect(await list.json()).toHaveLength(2);
   });
 
-  it('answers 403 when a user asks for another user\'s keys', async () => {
+  it("answers 403 when a user asks for another user's keys", async () => {
     const { token } = await login('alice');
     expect((await call('/api/auth-keys?userId=u-root', { token })).status).toBe(403);
     expect((await call('/api/auth-keys', { token })).status).toBe(200);
@@ -358,7 +382,12 @@ describe('admin validation and forwarding', () => {
   it('answers 400 with a clear message for bad input', async () => {
     const { token } = await login('root');
     const cases: [string, string, unknown, RegExp][] = [
-      ['POST', '/api/users', { username: 'bob', password: 'longenough', role: 'root' }, /role must be "admin" or "user"/],
+      [
+        'POST',
+        '/api/users',
+        { username: 'bob', password: 'longenough', role: 'root' },
+        /role must be "admin" or "user"/,
+      ],
       ['POST', '/api/auth/login', { username: 'alice' }, /password/],
       ['POST', '/api/keys', { keys: 42 }, /keys must be a non-empty string/],
       ['POST', '/api/keys', { keys: ['ok'], extra: 1 }, /property extra should not exist/],
@@ -383,7 +412,7 @@ describe('admin validation and forwarding', () => {
     }
   });
 
-  it('restricts a user\'s log query to their own logs', async () => {
+  it("restricts a user's log query to their own logs", async () => {
     const { token } = await login('alice');
     const res = await call('/api/logs?limit=10&status=429', { token });
     expect(res.status).toBe(200);
@@ -419,7 +448,11 @@ describe('admin log stream', () => {
     } finally {
       abort.abort();
     }
-    await waitFor(async () => /admin_log_stream_clients 0/.test(await (await probe('/metrics')).text()), 5000, 'the stream client to be gone');
+    await waitFor(
+      async () => /admin_log_stream_clients 0/.test(await (await probe('/metrics')).text()),
+      5000,
+      'the stream client to be gone',
+    );
   });
 });
 
@@ -447,7 +480,8 @@ describe('admin SPA and probes', () => {
     expect(ready.status).toBe(200);
     expect(await ready.json()).toEqual({ status: 'ok', checks: { redis: true, auth: true } });
     expect((await probe('/metrics')).headers.get('content-type')).toContain('text/plain');
-    for (const path of ['/metrics', '/readyz', '/healthz']) expect([path, (await call(path)).status]).toEqual([path, 404]);
+    for (const path of ['/metrics', '/readyz', '/healthz'])
+      expect([path, (await call(path)).status]).toEqual([path, 404]);
   });
 
   it('turns a silent auth into 503 with a clear message, and into not ready', async () => {
@@ -458,7 +492,11 @@ describe('admin SPA and probes', () => {
       const [res, ready] = await Promise.all([call('/api/stats?window=1h', { token }), probe('/readyz')]);
       expect(res.status).toBe(503);
       expect(res.headers.get('retry-after')).toBe('5');
-      expect(await res.json()).toEqual({ statusCode: 503, code: 'UNAVAILABLE', message: 'the auth service did not answer in time' });
+      expect(await res.json()).toEqual({
+        statusCode: 503,
+        code: 'UNAVAILABLE',
+        message: 'the auth service did not answer in time',
+      });
       expect(ready.status).toBe(503);
       expect(await ready.json()).toMatchObject({ checks: { redis: true, auth: false } });
     } finally {

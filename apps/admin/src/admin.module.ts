@@ -28,7 +28,13 @@ import { UsersController } from './users/users.controller';
 
 /** The admin owns no data: every route is an RPC to auth or key-pool. */
 @Module({
-  imports: [ConfigModule, loggerModule('admin'), PassportModule, ProbesModule.forRoot({ internalPort: metricsPortFor(getConfig(), 'admin') }), ServiceLogsModule],
+  imports: [
+    ConfigModule,
+    loggerModule('admin'),
+    PassportModule,
+    ProbesModule.forRoot({ internalPort: metricsPortFor(getConfig(), 'admin') }),
+    ServiceLogsModule,
+  ],
   controllers: [
     SessionController,
     UsersController,

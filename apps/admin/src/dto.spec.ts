@@ -40,7 +40,9 @@ async function messageOf(p: Promise<unknown>): Promise<string> {
 
 describe('admin request validation (shared schemas)', () => {
   it('accepts pool keys as one string or as an array, and nothing else', async () => {
-    await expect(check(addPoolKeysSchema, { keys: 'AIza1\nAIza2,AIza3' })).resolves.toEqual({ keys: 'AIza1\nAIza2,AIza3' });
+    await expect(check(addPoolKeysSchema, { keys: 'AIza1\nAIza2,AIza3' })).resolves.toEqual({
+      keys: 'AIza1\nAIza2,AIza3',
+    });
     await expect(check(addPoolKeysSchema, { keys: ['AIza1', 'AIza2'] })).resolves.toEqual({ keys: ['AIza1', 'AIza2'] });
     for (const keys of [5, '', '   ', [], ['ok', ''], ['ok', 3], null, { a: 1 }]) {
       expect(await messageOf(check(addPoolKeysSchema, { keys }))).toMatch(/^keys must be a non-empty string/);
@@ -49,29 +51,51 @@ describe('admin request validation (shared schemas)', () => {
   });
 
   it('refuses unknown properties with their name', async () => {
-    expect(await messageOf(check(loginSchema, { username: 'a', password: 'b', admin: true }))).toBe('property admin should not exist');
+    expect(await messageOf(check(loginSchema, { username: 'a', password: 'b', admin: true }))).toBe(
+      'property admin should not exist',
+    );
   });
 
   it('checks users: username shape, password length, role', async () => {
-    await expect(check(createUserSchema, { username: 'bob', password: 'longenough', role: 'user' })).resolves.toEqual({ username: 'bob', password: 'longenough', role: 'user' });
-    expect(await messageOf(check(createUserSchema, { username: 'bob', password: 'longenough', role: 'root' }))).toBe('role must be "admin" or "user"');
-    expect(await messageOf(check(createUserSchema, { username: 'b', password: 'longenough', role: 'user' }))).toMatch(/^username must be 3-64/);
-    expect(await messageOf(check(createUserSchema, { username: 'bob', password: 'short', role: 'user' }))).toBe('password must be at least 8 characters');
+    await expect(check(createUserSchema, { username: 'bob', password: 'longenough', role: 'user' })).resolves.toEqual({
+      username: 'bob',
+      password: 'longenough',
+      role: 'user',
+    });
+    expect(await messageOf(check(createUserSchema, { username: 'bob', password: 'longenough', role: 'root' }))).toBe(
+      'role must be "admin" or "user"',
+    );
+    expect(await messageOf(check(createUserSchema, { username: 'b', password: 'longenough', role: 'user' }))).toMatch(
+      /^username must be 3-64/,
+    );
+    expect(await messageOf(check(createUserSchema, { username: 'bob', password: 'short', role: 'user' }))).toBe(
+      'password must be at least 8 characters',
+    );
     expect(await messageOf(check(updateUserSchema, { isActive: 'yes' }))).toBe('isActive must be true or false');
     await expect(check(updateUserSchema, {})).resolves.toEqual({});
-    expect(await messageOf(check(changePasswordSchema, { currentPassword: 'x', newPassword: 'short' }))).toMatch(/newPassword must be at least 8/);
+    expect(await messageOf(check(changePasswordSchema, { currentPassword: 'x', newPassword: 'short' }))).toMatch(
+      /newPassword must be at least 8/,
+    );
   });
 
   it('checks user keys: a name, an ISO expiry or none', async () => {
     await expect(check(createAuthKeySchema, { name: 'ci', expiresAt: '2030-01-01T00:00:00Z' })).resolves.toBeDefined();
     await expect(check(createAuthKeySchema, { name: 'ci', expiresAt: null })).resolves.toBeDefined();
     expect(await messageOf(check(createAuthKeySchema, { name: '' }))).toBe('name must be 1-100 characters');
-    expect(await messageOf(check(createAuthKeySchema, { name: 'ci', expiresAt: 'tomorrow' }))).toMatch(/^expiresAt must be an ISO 8601/);
-    expect(await messageOf(check(listAuthKeysQuerySchema, { userId: '../x' }))).toMatch(/^userId must be 1-64 characters/);
+    expect(await messageOf(check(createAuthKeySchema, { name: 'ci', expiresAt: 'tomorrow' }))).toMatch(
+      /^expiresAt must be an ISO 8601/,
+    );
+    expect(await messageOf(check(listAuthKeysQuerySchema, { userId: '../x' }))).toMatch(
+      /^userId must be 1-64 characters/,
+    );
   });
 
   it('turns log query strings into numbers and refuses nonsense', async () => {
-    const q = (await check(logsQuerySchema, { limit: '50', status: '429', since: '2030-01-01T00:00:00Z' })) as LogsQueryInput;
+    const q = (await check(logsQuerySchema, {
+      limit: '50',
+      status: '429',
+      since: '2030-01-01T00:00:00Z',
+    })) as LogsQueryInput;
     expect(q.limit).toBe(50);
     expect(q.status).toBe(429);
     expect(await messageOf(check(logsQuerySchema, { limit: 'abc' }))).toMatch(/limit must be an integer/);

@@ -64,7 +64,12 @@ async function boot(env: Record<string, string>): Promise<Booted> {
     await rpc.onModuleInit();
     const key = common.callerProofKey(config.jwtSecret);
     const prove = (caller: Caller & { sessionId?: string }, pattern: string, payload: object): string =>
-      common.signCallerProof(key, { sessionId: 'int-spec-session', ...caller }, `${config.redisNamespace}:${pattern}`, payload);
+      common.signCallerProof(
+        key,
+        { sessionId: 'int-spec-session', ...caller },
+        `${config.redisNamespace}:${pattern}`,
+        payload,
+      );
     booted = { app, config, rpc, hashUserKey: common.hashUserKey, prove };
   });
   return booted!;
@@ -164,7 +169,11 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
   });
 
   it('logs in: an HS256 JWT for the admin audience; wrong or unknown credentials answer alike', async () => {
-    const t = await send<SessionTokens>(AuthPattern.Login, { username: 'root', password: ADMIN_PASSWORD, ip: '127.0.0.1' });
+    const t = await send<SessionTokens>(AuthPattern.Login, {
+      username: 'root',
+      password: ADMIN_PASSWORD,
+      ip: '127.0.0.1',
+    });
     const claims = await new JwtService().verifyAsync(t.accessToken, {
       secret: s.config.jwtSecret,
       algorithms: ['HS256'],
@@ -183,7 +192,11 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     expect(await failure(send(AuthPattern.Login, { username: 'root', password: 'x', extra: 1 }))).toMatch(
       /^BAD_REQUEST: property extra should not exist/,
     );
-    expect(await send<Me>(AuthPattern.Me, { caller: admin })).toEqual({ id: admin.userId, username: 'root', role: 'admin' });
+    expect(await send<Me>(AuthPattern.Me, { caller: admin })).toEqual({
+      id: admin.userId,
+      username: 'root',
+      role: 'admin',
+    });
   });
 
   it('rotates refresh tokens and revokes the family when a used one comes back', async () => {
@@ -210,11 +223,16 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     });
     expect(created).toMatchObject({ username: 'alice', role: 'user', isActive: true });
     alice = { userId: created.id, role: 'user', tokenVersion: 0 };
-    expect((await send<User[]>(AuthPattern.UsersList, { caller: admin })).map((u) => u.username)).toEqual(['root', 'alice']);
+    expect((await send<User[]>(AuthPattern.UsersList, { caller: admin })).map((u) => u.username)).toEqual([
+      'root',
+      'alice',
+    ]);
 
     expect(await failure(send(AuthPattern.UsersList, { caller: alice }))).toMatch(/^FORBIDDEN/);
     expect(
-      await failure(send(AuthPattern.UsersCreate, { caller: alice, username: 'mallory', password: 'mallory-pass', role: 'admin' })),
+      await failure(
+        send(AuthPattern.UsersCreate, { caller: alice, username: 'mallory', password: 'mallory-pass', role: 'admin' }),
+      ),
     ).toMatch(/^FORBIDDEN/);
     // a caller claiming a role it does not have is refused
     expect(await failure(send(AuthPattern.UsersList, { caller: { ...alice, role: 'admin' } }))).toMatch(
@@ -256,11 +274,13 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
       [AuthPattern.KeysRotate, {}],
       [AuthPattern.KeysDelete, {}],
     ] as const) {
-      expect(await failure(send(pattern, { caller: alice, id: adminKey.id, ...extra }))).toBe('NOT_FOUND: key not found');
+      expect(await failure(send(pattern, { caller: alice, id: adminKey.id, ...extra }))).toBe(
+        'NOT_FOUND: key not found',
+      );
     }
-    expect((await send<AuthKey[]>(AuthPattern.KeysList, { caller: admin, userId: alice.userId })).map((k) => k.id)).toEqual([
-      created.id,
-    ]);
+    expect(
+      (await send<AuthKey[]>(AuthPattern.KeysList, { caller: admin, userId: alice.userId })).map((k) => k.id),
+    ).toEqual([created.id]);
 
     keyChanged.length = 0;
     const off = await send<AuthKey>(AuthPattern.KeysUpdate, { caller: alice, id: created.id, isActive: false });
@@ -277,7 +297,11 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     expect(await send(AuthPattern.KeysDelete, { caller: alice, id: created.id })).toBeNull();
     expect(await send(AuthPattern.KeyVerify, { hash: newHash })).toBeNull();
     expect(await send<AuthKey[]>(AuthPattern.KeysList, { caller: alice })).toEqual([]);
-    await until('the delete event', async () => (keyChanged.some((e) => e.hashes[0] === newHash) ? true : undefined), 2000);
+    await until(
+      'the delete event',
+      async () => (keyChanged.some((e) => e.hashes[0] === newHash) ? true : undefined),
+      2000,
+    );
   });
 
   it('applies a usage batch once even when the same job data is queued twice', async () => {
@@ -317,7 +341,10 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     const page = await send<Page<RequestLog>>(AuthPattern.LogsQuery, { caller: alice, query: { limit: 10 } });
     expect(page.items.map((l) => l.id)).toEqual([requestId]);
     // alice cannot read the admin's logs by asking for them
-    const forced = await send<Page<RequestLog>>(AuthPattern.LogsQuery, { caller: alice, query: { userId: admin.userId } });
+    const forced = await send<Page<RequestLog>>(AuthPattern.LogsQuery, {
+      caller: alice,
+      query: { userId: admin.userId },
+    });
     expect(forced.items.map((l) => l.id)).toEqual([requestId]);
     await until('the logs appended event', async () => (appended.length > 0 ? true : undefined), 2000);
     expect(appended.flat().map((l) => l.id)).toEqual([requestId]);
@@ -333,7 +360,11 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
       rateLimitPerMinute: 3,
       allowedModels: ['models/gemini-2.5-flash'],
     });
-    expect(created).toMatchObject({ rateLimitPerMinute: 3, allowedModels: ['gemini-2.5-flash'], previousKeyExpiresAt: null });
+    expect(created).toMatchObject({
+      rateLimitPerMinute: 3,
+      allowedModels: ['gemini-2.5-flash'],
+      previousKeyExpiresAt: null,
+    });
     const oldHash = s.hashUserKey(created.key, s.config.keyHashSecret);
     expect(await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash: oldHash })).toMatchObject({
       rateLimitPerMinute: 3,
@@ -344,12 +375,20 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     ).toMatch(/^BAD_REQUEST: rateLimitPerMinute/);
 
     keyChanged.length = 0;
-    const rotated = await send<AuthKeyWithSecret>(AuthPattern.KeysRotate, { caller: alice, id: created.id, graceSeconds: 120 });
+    const rotated = await send<AuthKeyWithSecret>(AuthPattern.KeysRotate, {
+      caller: alice,
+      id: created.id,
+      graceSeconds: 120,
+    });
     const graceEnd = Date.parse(rotated.previousKeyExpiresAt!);
     expect(graceEnd - Date.now()).toBeGreaterThan(100_000);
     const old = await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash: oldHash });
     expect(old).toMatchObject({ id: created.id, isActive: true, expiresAt: graceEnd, rateLimitPerMinute: 3 });
-    await until('the rotation event', async () => (keyChanged.some((e) => e.hashes.includes(oldHash)) ? true : undefined), 2000);
+    await until(
+      'the rotation event',
+      async () => (keyChanged.some((e) => e.hashes.includes(oldHash)) ? true : undefined),
+      2000,
+    );
     const again = await send<AuthKeyWithSecret>(AuthPattern.KeysRotate, { caller: alice, id: created.id });
     expect(again.previousKeyExpiresAt).toBeNull();
     expect(await send(AuthPattern.KeyVerify, { hash: oldHash })).toBeNull();
@@ -360,11 +399,20 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
   });
 
   it('refuses a caller whose token version is behind: a password change ends every access token at once', async () => {
-    const bob = await send<User>(AuthPattern.UsersCreate, { caller: admin, username: 'bob', password: 'bob-password', role: 'user' });
+    const bob = await send<User>(AuthPattern.UsersCreate, {
+      caller: admin,
+      username: 'bob',
+      password: 'bob-password',
+      role: 'user',
+    });
     const bobCaller: Caller = { userId: bob.id, role: 'user', tokenVersion: 0 };
     expect(await send<Me>(AuthPattern.Me, { caller: bobCaller })).toMatchObject({ username: 'bob' });
     expect(await failure(send(AuthPattern.Me, { caller: { userId: bob.id, role: 'user' } }))).toMatch(/^UNAUTHORIZED/);
-    await send(AuthPattern.ChangePassword, { caller: bobCaller, currentPassword: 'bob-password', newPassword: 'bob-password-2' });
+    await send(AuthPattern.ChangePassword, {
+      caller: bobCaller,
+      currentPassword: 'bob-password',
+      newPassword: 'bob-password-2',
+    });
     expect(await failure(send(AuthPattern.KeysList, { caller: bobCaller }))).toBe(
       'UNAUTHORIZED: session is no longer valid; please log in again',
     );
@@ -404,7 +452,11 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     keyChanged.length = 0;
     await send<User>(AuthPattern.UsersUpdate, { caller: admin, id: alice.userId, isActive: false });
     expect((await send<AuthKeyRecord>(AuthPattern.KeyVerify, { hash })).isActive).toBe(false);
-    await until('the key changed event', async () => (keyChanged.some((e) => e.hashes.includes(hash)) ? true : undefined), 2000);
+    await until(
+      'the key changed event',
+      async () => (keyChanged.some((e) => e.hashes.includes(hash)) ? true : undefined),
+      2000,
+    );
     expect(await failure(send(AuthPattern.KeysList, { caller: alice }))).toMatch(/^UNAUTHORIZED/);
     expect(await failure(send(AuthPattern.Login, { username: 'alice', password: 'alice-password' }))).toBe(
       'UNAUTHORIZED: invalid username or password',
@@ -414,7 +466,9 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
   it('believes no bare caller: only a caller proof for this pattern and payload, once', async () => {
     // a peer on the transport sends a caller object: refused, whoever it names
     expect(await failure(s.rpc.send(AuthPattern.UsersList, { caller: admin }))).toBe('UNAUTHORIZED: not logged in');
-    expect(await failure(s.rpc.send(AuthPattern.UsersList, { caller: admin, proof: 'forged.proof' }))).toMatch(/^UNAUTHORIZED/);
+    expect(await failure(s.rpc.send(AuthPattern.UsersList, { caller: admin, proof: 'forged.proof' }))).toMatch(
+      /^UNAUTHORIZED/,
+    );
     const payload = { username: 'mallory', password: 'mallory-password', role: 'admin' };
     const forOther = { ...payload, proof: s.prove(admin, AuthPattern.UsersList, payload) };
     expect(await failure(s.rpc.send(AuthPattern.UsersCreate, forOther))).toBe('UNAUTHORIZED: invalid caller proof');
@@ -424,13 +478,18 @@ describe.each(['sqlite', 'redis'] as const)('auth service over the Redis transpo
     expect(await s.rpc.send<User[]>(AuthPattern.UsersList, once)).not.toHaveLength(0);
     expect(await failure(s.rpc.send(AuthPattern.UsersList, once))).toBe('UNAUTHORIZED: caller proof already used');
     // whatever `caller` rides along with a valid proof is replaced by the proven one
-    const me = await s.rpc.send<Me>(AuthPattern.Me, { caller: { userId: 'someone-else', role: 'admin', tokenVersion: 0 }, proof: s.prove(admin, AuthPattern.Me, { caller: { userId: 'someone-else', role: 'admin', tokenVersion: 0 } }) });
+    const me = await s.rpc.send<Me>(AuthPattern.Me, {
+      caller: { userId: 'someone-else', role: 'admin', tokenVersion: 0 },
+      proof: s.prove(admin, AuthPattern.Me, { caller: { userId: 'someone-else', role: 'admin', tokenVersion: 0 } }),
+    });
     expect(me.id).toBe(admin.userId);
   });
 
   it('puts the session in the access token; logout by proof or by refresh token, and refresh reuse, end it', async () => {
     const sessionOf = (t: SessionTokens): Caller & { sessionId: string } => {
-      const c = new JwtService().decode<{ sub: string; tv: number; sid: string; exp?: number; iat?: number }>(t.accessToken);
+      const c = new JwtService().decode<{ sub: string; tv: number; sid: string; exp?: number; iat?: number }>(
+        t.accessToken,
+      );
       expect(c).toMatchObject({ sid: expect.any(String), exp: expect.any(Number), iat: expect.any(Number) });
       return { userId: c.sub, role: 'admin', tokenVersion: c.tv, sessionId: c.sid };
     };

@@ -36,7 +36,14 @@ const TRANSPORT_KEY = randomBytes(32);
 const JWT_SECRET = randomBytes(32).toString('hex');
 const ADMIN: ProvenCaller = { userId: 'u-admin', role: 'admin', tokenVersion: 0, sessionId: 's-admin' };
 /** the RPCs the admin makes for an admin: they carry a caller proof */
-const ADMIN_PATTERNS = new Set<string>([PoolPattern.List, PoolPattern.Add, PoolPattern.Delete, PoolPattern.Reset, PoolPattern.ResetAll, PoolPattern.Check]);
+const ADMIN_PATTERNS = new Set<string>([
+  PoolPattern.List,
+  PoolPattern.Add,
+  PoolPattern.Delete,
+  PoolPattern.Reset,
+  PoolPattern.ResetAll,
+  PoolPattern.Check,
+]);
 const secret = (tag: string) => `AIzaSyTest${tag.padEnd(6, '0')}${randomBytes(12).toString('base64url')}`;
 
 /* ---------- a stand-in for Google: GET /v1beta/models accepts the keys in `goodKeys` ---------- */
@@ -238,7 +245,9 @@ describe('key-pool (SQLite)', () => {
     let requests = 0;
     const count = () => requests++;
     google.on('request', count);
-    const first = await pool.send<AddPoolKeysResult>(PoolPattern.Add, { keys: `${k1}\n${k2}, ${k1}  not-a-key\n\n${startupKey}` });
+    const first = await pool.send<AddPoolKeysResult>(PoolPattern.Add, {
+      keys: `${k1}\n${k2}, ${k1}  not-a-key\n\n${startupKey}`,
+    });
     expect(first.added).toHaveLength(2);
     expect(first.duplicates).toBe(2); // k1 repeated, and the GEMINI_API_KEYS key added at start
     expect(first.invalid).toBe(1);
@@ -250,16 +259,33 @@ describe('key-pool (SQLite)', () => {
 
     const [a1, a2] = first.added;
     ids = { k1: a1.id, k2: a2.id, k3: second.added[0].id };
-    expect(a1).toMatchObject({ masked: `${k1.slice(0, 4)}…${k1.slice(-4)}`, status: 'active', inUse: 0, failureCount: 0 });
+    expect(a1).toMatchObject({
+      masked: `${k1.slice(0, 4)}…${k1.slice(-4)}`,
+      status: 'active',
+      inUse: 0,
+      failureCount: 0,
+    });
     expect(JSON.stringify([first, second])).not.toMatch(new RegExp(`${k1}|${k2}|${k3}`));
   });
 
   it('lists and changes the pool only for a caller proof of an admin', async () => {
     await expect(pool.send(PoolPattern.List, {}, null)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
-    await expect(pool.send(PoolPattern.ResetAll, { caller: ADMIN }, null)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
-    await expect(pool.send(PoolPattern.Add, { keys: secret('x') }, { ...ADMIN, role: 'user' })).rejects.toMatchObject({ code: 'FORBIDDEN' });
+    await expect(pool.send(PoolPattern.ResetAll, { caller: ADMIN }, null)).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    await expect(pool.send(PoolPattern.Add, { keys: secret('x') }, { ...ADMIN, role: 'user' })).rejects.toMatchObject({
+      code: 'FORBIDDEN',
+    });
     const other = { ...ADMIN };
-    const forged = { keys: secret('y'), proof: signCallerProof(callerProofKey('not-the-jwt-secret-not-the-jwt-secret'), other, nsPattern(ns, PoolPattern.Add), { keys: secret('y') }) };
+    const forged = {
+      keys: secret('y'),
+      proof: signCallerProof(
+        callerProofKey('not-the-jwt-secret-not-the-jwt-secret'),
+        other,
+        nsPattern(ns, PoolPattern.Add),
+        { keys: secret('y') },
+      ),
+    };
     await expect(pool.send(PoolPattern.Add, forged, null)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
@@ -289,7 +315,13 @@ describe('key-pool (SQLite)', () => {
     const rpc = await pool.send<PoolSnapshot>(PoolPattern.Snapshot);
     expect(rpc.version).toBeGreaterThanOrEqual(snap!.version);
     expect(rpc.pausedUntil).toBe(0);
-    expect(rpc.keys.find((k) => k.id === ids.k1)).toEqual({ id: ids.k1, secret: k1, status: 'active', cooldownUntil: 0, modelCooldowns: {} });
+    expect(rpc.keys.find((k) => k.id === ids.k1)).toEqual({
+      id: ids.k1,
+      secret: k1,
+      status: 'active',
+      cooldownUntil: 0,
+      modelCooldowns: {},
+    });
   });
 
   it('puts a key in cooldown for the model of a 429 and disables a key found invalid', async () => {
@@ -298,8 +330,19 @@ describe('key-pool (SQLite)', () => {
     await pool.emit(PoolEvent.Outcome, {
       gatewayId: 'gw-a',
       outcomes: [
-        outcome(ids.k1, { model: 'models/gemini-2.5-flash', kind: 'rate_limited', status: 429, retryDelayMs: 60_000, reason: '429 RESOURCE_EXHAUSTED' }),
-        outcome(ids.k2, { model: 'gemini-2.5-pro', kind: 'invalid', status: 400, reason: '400 API_KEY_INVALID: API key not valid' }),
+        outcome(ids.k1, {
+          model: 'models/gemini-2.5-flash',
+          kind: 'rate_limited',
+          status: 429,
+          retryDelayMs: 60_000,
+          reason: '429 RESOURCE_EXHAUSTED',
+        }),
+        outcome(ids.k2, {
+          model: 'gemini-2.5-pro',
+          kind: 'invalid',
+          status: 400,
+          reason: '400 API_KEY_INVALID: API key not valid',
+        }),
         outcome(ids.k3, { model: 'gemini-2.5-flash', kind: 'success', status: 200 }),
       ],
     });
@@ -315,7 +358,10 @@ describe('key-pool (SQLite)', () => {
     expect(Date.parse(k1v.cooldowns[0].until) - now).toBeGreaterThanOrEqual(59_000);
     expect(Date.parse(k1v.cooldowns[0].until) - now).toBeLessThanOrEqual(62_000);
     expect(k1v.totalRequests).toBe(1);
-    expect(byId(list, ids.k2)).toMatchObject({ status: 'disabled', lastError: expect.stringContaining('API key not valid') });
+    expect(byId(list, ids.k2)).toMatchObject({
+      status: 'disabled',
+      lastError: expect.stringContaining('API key not valid'),
+    });
     expect(byId(list, ids.k3)).toMatchObject({ status: 'active', totalRequests: 1, lastUsedAt: expect.any(String) });
 
     const snap = await eventually(
@@ -330,10 +376,17 @@ describe('key-pool (SQLite)', () => {
   });
 
   it('ignores outcomes of unknown keys and malformed batches', async () => {
-    await pool.emit(PoolEvent.Outcome, { gatewayId: 'gw-a', outcomes: [outcome('no-such-key', { kind: 'invalid', status: 400 })] });
+    await pool.emit(PoolEvent.Outcome, {
+      gatewayId: 'gw-a',
+      outcomes: [outcome('no-such-key', { kind: 'invalid', status: 400 })],
+    });
     await pool.emit(PoolEvent.Outcome, { gatewayId: 'gw-a', outcomes: [{ keyId: ids.k3, kind: 'invalid' }] });
     await pool.emit(PoolEvent.Outcome, { gatewayId: 'gw-a', outcomes: [outcome(ids.k3, { kind: 'success' })] });
-    await eventually(() => pool.send<PoolKey[]>(PoolPattern.List), (l) => byId(l, ids.k3).totalRequests === 2, 'the valid batch');
+    await eventually(
+      () => pool.send<PoolKey[]>(PoolPattern.List),
+      (l) => byId(l, ids.k3).totalRequests === 2,
+      'the valid batch',
+    );
     const list = await pool.send<PoolKey[]>(PoolPattern.List);
     expect(byId(list, ids.k3).status).toBe('active');
     expect(list).toHaveLength(4);
@@ -342,10 +395,17 @@ describe('key-pool (SQLite)', () => {
   it('survives a restart: cooldowns, disabling and counters come back', async () => {
     await stack.app.close();
     stack = await boot(env);
-    const list = await eventually(() => pool.send<PoolKey[]>(PoolPattern.List), (l) => l.length === 4, 'the restarted pool');
+    const list = await eventually(
+      () => pool.send<PoolKey[]>(PoolPattern.List),
+      (l) => l.length === 4,
+      'the restarted pool',
+    );
     expect(byId(list, ids.k1)).toMatchObject({ status: 'cooldown', totalRequests: 1 });
     expect(byId(list, ids.k1).cooldowns.map((c) => c.model)).toEqual(['gemini-2.5-flash']);
-    expect(byId(list, ids.k2)).toMatchObject({ status: 'disabled', lastError: expect.stringContaining('API key not valid') });
+    expect(byId(list, ids.k2)).toMatchObject({
+      status: 'disabled',
+      lastError: expect.stringContaining('API key not valid'),
+    });
     expect(byId(list, ids.k3)).toMatchObject({ status: 'active', totalRequests: 2 });
     // GEMINI_API_KEYS again at this start: still one copy
     expect(list.filter((k) => k.masked === `${startupKey.slice(0, 4)}…${startupKey.slice(-4)}`)).toHaveLength(1);
@@ -364,7 +424,11 @@ describe('key-pool (SQLite)', () => {
   it('sums in-flight reports over gateways and forgets a gateway whose lease ran out', async () => {
     const now = Date.now();
     await pool.emit(PoolEvent.InFlight, { gatewayId: 'gw-a', inFlight: { [ids.k1]: 2 }, expiresAt: now + 3000 });
-    await pool.emit(PoolEvent.InFlight, { gatewayId: 'gw-b', inFlight: { [ids.k1]: 3, [ids.k3]: 1 }, expiresAt: now + 800 });
+    await pool.emit(PoolEvent.InFlight, {
+      gatewayId: 'gw-b',
+      inFlight: { [ids.k1]: 3, [ids.k3]: 1 },
+      expiresAt: now + 800,
+    });
     const list = await eventually(
       () => pool.send<PoolKey[]>(PoolPattern.List),
       (l) => byId(l, ids.k1).inUse === 5,
@@ -374,11 +438,19 @@ describe('key-pool (SQLite)', () => {
     expect(byId(list, ids.k3)).toMatchObject({ inUse: 1, isInUse: true });
     expect(byId(list, ids.k2)).toMatchObject({ inUse: 0, isInUse: false });
     // gw-b stops reporting: its lease ends
-    const later = await eventually(() => pool.send<PoolKey[]>(PoolPattern.List), (l) => byId(l, ids.k1).inUse === 2, 'gw-b to expire');
+    const later = await eventually(
+      () => pool.send<PoolKey[]>(PoolPattern.List),
+      (l) => byId(l, ids.k1).inUse === 2,
+      'gw-b to expire',
+    );
     expect(byId(later, ids.k3)).toMatchObject({ inUse: 0, isInUse: false });
     // a newer report of a gateway replaces its older one
     await pool.emit(PoolEvent.InFlight, { gatewayId: 'gw-a', inFlight: {}, expiresAt: Date.now() + 3000 });
-    await eventually(() => pool.send<PoolKey[]>(PoolPattern.List), (l) => byId(l, ids.k1).inUse === 0, 'gw-a to report nothing');
+    await eventually(
+      () => pool.send<PoolKey[]>(PoolPattern.List),
+      (l) => byId(l, ids.k1).inUse === 0,
+      'gw-a to report nothing',
+    );
   });
 
   it('checks a good key with one real upstream call', async () => {
@@ -423,7 +495,9 @@ describe('key-pool (SQLite)', () => {
       (s) => !s.keys.some((k) => k.id === ids.k2),
       'a snapshot without the deleted key',
     );
-    await expect(pool.send(PoolPattern.Delete, { id: ids.k2 })).rejects.toMatchObject({ code: 'NOT_FOUND' } satisfies Partial<RpcErrorPayload>);
+    await expect(pool.send(PoolPattern.Delete, { id: ids.k2 })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    } satisfies Partial<RpcErrorPayload>);
   });
 
   it('answers its probes', async () => {
@@ -450,12 +524,22 @@ describe('key-pool (Redis storage)', () => {
       const id = added[0].id;
       await pool.emit(PoolEvent.Outcome, {
         gatewayId: 'gw-a',
-        outcomes: [outcome(id, { model: 'gemini-2.5-flash', kind: 'rate_limited', status: 429, retryDelayMs: 120_000 })],
+        outcomes: [
+          outcome(id, { model: 'gemini-2.5-flash', kind: 'rate_limited', status: 429, retryDelayMs: 120_000 }),
+        ],
       });
-      await eventually(() => pool.send<PoolKey[]>(PoolPattern.List), (l) => l[0]?.status === 'cooldown', 'the 429');
+      await eventually(
+        () => pool.send<PoolKey[]>(PoolPattern.List),
+        (l) => l[0]?.status === 'cooldown',
+        'the 429',
+      );
       await stack.app.close();
       stack = await boot(env);
-      const list = await eventually(() => pool.send<PoolKey[]>(PoolPattern.List), (l) => l.length === 1, 'the restarted pool');
+      const list = await eventually(
+        () => pool.send<PoolKey[]>(PoolPattern.List),
+        (l) => l.length === 1,
+        'the restarted pool',
+      );
       expect(list[0]).toMatchObject({ id, status: 'cooldown', totalRequests: 1 });
       expect(list[0].cooldowns[0].model).toBe('gemini-2.5-flash');
       const again = await pool.send<AddPoolKeysResult>(PoolPattern.Add, { keys: key });

@@ -52,7 +52,15 @@ describe('loadConfig', () => {
     [{ TRUSTED_PROXIES: '10.0.0.0/40' }, 'TRUSTED_PROXIES'],
     [{ PUBLIC_BASE_URL: 'ftp://x' }, 'PUBLIC_BASE_URL'],
     [{ TRANSPORT_KEY: 'abcd' }, 'TRANSPORT_KEY'],
-    [{ NODE_ENV: 'production', JWT_SECRET: 'j'.repeat(32), KEY_HASH_SECRET: 'k'.repeat(32), ENCRYPTION_KEY: 'e'.repeat(64) }, 'TRANSPORT_KEY'],
+    [
+      {
+        NODE_ENV: 'production',
+        JWT_SECRET: 'j'.repeat(32),
+        KEY_HASH_SECRET: 'k'.repeat(32),
+        ENCRYPTION_KEY: 'e'.repeat(64),
+      },
+      'TRANSPORT_KEY',
+    ],
     [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
     [{ RATE_LIMIT_FAIL_MODE: 'maybe' }, 'RATE_LIMIT_FAIL_MODE'],
     [{ RATE_LIMIT_FAIL_MODE: 'Closed' }, 'RATE_LIMIT_FAIL_MODE'],
@@ -92,14 +100,24 @@ describe('loadConfig', () => {
     expect(statSync(join(dataDir, 'transport-key')).mode & 0o777).toBe(0o600);
     for (const d of [dataDir, join(dataDir, '..')]) expect(statSync(d).mode & 0o777).toBe(0o700);
     expect(loadConfig({ DATA_DIR: dataDir }).transportKey.equals(c.transportKey)).toBe(true);
-    expect(loadConfig({ DATA_DIR: dir(), TRANSPORT_KEY: 'ab'.repeat(32) }).transportKey.toString('hex')).toBe('ab'.repeat(32));
+    expect(loadConfig({ DATA_DIR: dir(), TRANSPORT_KEY: 'ab'.repeat(32) }).transportKey.toString('hex')).toBe(
+      'ab'.repeat(32),
+    );
   });
 
   it('puts metrics and probes on 8090 (gateway) and 8091 (admin) unless METRICS_PORT says; fails open by default', () => {
     const c = loadConfig({ DATA_DIR: dir() });
-    expect([metricsPortFor(c, 'gateway'), metricsPortFor(c, 'admin'), c.rateLimitFailMode]).toEqual([8090, 8091, 'open']);
+    expect([metricsPortFor(c, 'gateway'), metricsPortFor(c, 'admin'), c.rateLimitFailMode]).toEqual([
+      8090,
+      8091,
+      'open',
+    ]);
     const set = loadConfig({ DATA_DIR: dir(), METRICS_PORT: '9464', RATE_LIMIT_FAIL_MODE: 'closed' });
-    expect([metricsPortFor(set, 'gateway'), metricsPortFor(set, 'admin'), set.rateLimitFailMode]).toEqual([9464, 9464, 'closed']);
+    expect([metricsPortFor(set, 'gateway'), metricsPortFor(set, 'admin'), set.rateLimitFailMode]).toEqual([
+      9464,
+      9464,
+      'closed',
+    ]);
   });
 
   it('has the body limits of the README by default (MiB), reads them when set, and admits a budget that fits exactly', () => {
@@ -132,7 +150,9 @@ describe('loadConfig', () => {
     // 4 × 32 MiB is exactly the default budget of 128 MiB
     expect(loadConfig({ DATA_DIR: dir(), MAX_OPENAI_BODY_MB: '32' }).maxOpenAiBodyBytes).toBe(32 * MB);
     // the refusal names both limits and the least budget that would do
-    expect(() => loadConfig({ DATA_DIR: dir(), MAX_OPENAI_BODY_MB: '40' })).toThrow(/MAX_REQUEST_BODY_MB and 4 × MAX_OPENAI_BODY_MB.*: 160, got 128/);
+    expect(() => loadConfig({ DATA_DIR: dir(), MAX_OPENAI_BODY_MB: '40' })).toThrow(
+      /MAX_REQUEST_BODY_MB and 4 × MAX_OPENAI_BODY_MB.*: 160, got 128/,
+    );
   });
 
   it('reads METRICS_PORT 0 (any free port) and a blank one as unset, and TRANSPORT_KEY in base64', () => {
@@ -146,7 +166,11 @@ describe('loadConfig', () => {
     const c = loadConfig({ DATA_DIR: dir() });
     expect(c.trustedProxies).toEqual([]);
     expect(c.publicBaseUrl).toBeNull();
-    const set = loadConfig({ DATA_DIR: dir(), TRUSTED_PROXIES: '10.0.0.0/8 fd00::/8,127.0.0.1', PUBLIC_BASE_URL: 'https://gw.example.com/' });
+    const set = loadConfig({
+      DATA_DIR: dir(),
+      TRUSTED_PROXIES: '10.0.0.0/8 fd00::/8,127.0.0.1',
+      PUBLIC_BASE_URL: 'https://gw.example.com/',
+    });
     expect(set.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8', '127.0.0.1']);
     expect(set.publicBaseUrl).toBe('https://gw.example.com');
   });
@@ -157,7 +181,19 @@ describe('loadConfig', () => {
   });
 
   it('reads REDIS_URL credentials and database', () => {
-    expect(redisOptions('redis://user:p%40ss@redis.example:6380/2')).toEqual({ host: 'redis.example', port: 6380, username: 'user', password: 'p@ss', db: 2 });
-    expect(redisOptions('rediss://gg:s3cret@redis.example:6380')).toEqual({ host: 'redis.example', port: 6380, username: 'gg', password: 's3cret', tls: {} });
+    expect(redisOptions('redis://user:p%40ss@redis.example:6380/2')).toEqual({
+      host: 'redis.example',
+      port: 6380,
+      username: 'user',
+      password: 'p@ss',
+      db: 2,
+    });
+    expect(redisOptions('rediss://gg:s3cret@redis.example:6380')).toEqual({
+      host: 'redis.example',
+      port: 6380,
+      username: 'gg',
+      password: 's3cret',
+      tls: {},
+    });
   });
 });

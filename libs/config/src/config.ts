@@ -199,7 +199,12 @@ const MB = 1024 * 1024;
 export const OPENAI_BODY_MEMORY_FACTOR = 4;
 
 /** Body limits (MiB in the environment, bytes here); the budget must admit the largest buffered body. */
-function bodyLimits(env: Env): Pick<AppConfig, 'maxRequestBodyBytes' | 'maxOpenAiBodyBytes' | 'maxUploadBodyBytes' | 'bodyMemoryBudgetBytes' | 'maxAnswerBodyBytes'> {
+function bodyLimits(
+  env: Env,
+): Pick<
+  AppConfig,
+  'maxRequestBodyBytes' | 'maxOpenAiBodyBytes' | 'maxUploadBodyBytes' | 'bodyMemoryBudgetBytes' | 'maxAnswerBodyBytes'
+> {
   const native = int(env, 'MAX_REQUEST_BODY_MB', 20, 1, 2048);
   const openai = int(env, 'MAX_OPENAI_BODY_MB', 20, 1, 2048);
   const budget = int(env, 'BODY_MEMORY_BUDGET_MB', 128, 1, 65536);

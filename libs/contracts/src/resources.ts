@@ -6,16 +6,17 @@
 /** What the gateway records an owner for. Documents and operations of a file search store or a tuned model
  * belong to their parent (`fileSearchStores/s/documents/d` is owned by whoever owns `fileSearchStores/s`). */
 export type ResourceKind =
-  | 'file'
-  | 'uploadSession'
-  | 'cachedContent'
-  | 'batch'
-  | 'fileSearchStore'
-  | 'tunedModel'
-  | 'operation';
+  'file' | 'uploadSession' | 'cachedContent' | 'batch' | 'fileSearchStore' | 'tunedModel' | 'operation';
 
 /** The kinds a user lists and an admin sees (upload sessions are short-lived plumbing, not held data). */
-export const LISTED_RESOURCE_KINDS: readonly ResourceKind[] = ['file', 'cachedContent', 'batch', 'fileSearchStore', 'tunedModel', 'operation'];
+export const LISTED_RESOURCE_KINDS: readonly ResourceKind[] = [
+  'file',
+  'cachedContent',
+  'batch',
+  'fileSearchStore',
+  'tunedModel',
+  'operation',
+];
 
 /** One resource, as the admin sees it: ownership and size, never content or display names. */
 export interface ResourceRecord {

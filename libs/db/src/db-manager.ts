@@ -44,7 +44,7 @@ export interface AuthKeyRow {
 
 /** The fields of an auth key a plain update may change (a rotation goes through `rotate`). */
 export type AuthKeyPatch = Partial<
-  Pick<AuthKeyRow, "name" | "isActive" | "hash" | "prefix" | "expiresAt" | "rateLimitPerMinute" | "allowedModels">
+  Pick<AuthKeyRow, 'name' | 'isActive' | 'hash' | 'prefix' | 'expiresAt' | 'rateLimitPerMinute' | 'allowedModels'>
 >;
 
 export interface PoolKeyRow {

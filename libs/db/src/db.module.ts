@@ -1,14 +1,7 @@
-import { getConfig } from "@gg/config";
-import {
-  Global,
-  Inject,
-  Logger,
-  Module,
-  type DynamicModule,
-  type OnApplicationShutdown,
-} from "@nestjs/common";
-import { createDbManager } from "./create-db-manager";
-import { DB_MANAGER, type DbManager } from "./db-manager";
+import { getConfig } from '@gg/config';
+import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { createDbManager } from './create-db-manager';
+import { DB_MANAGER, type DbManager } from './db-manager';
 
 /**
  * Provides the service's DbManager (DB_MANAGER) to the whole app, chosen by DATABASE_TYPE; closes it on shutdown.
@@ -37,8 +30,8 @@ export class DbModule implements OnApplicationShutdown {
             });
             const m = db.migration;
             if (m && (m.adopted || m.applied.length)) {
-              new Logger("Db").log(
-                `${service} ${config.databaseType} schema at ${m.version}${m.adopted ? " (adopted a first-release database)" : ""}${m.applied.length ? `; ran ${m.applied.join(", ")}` : ""}`,
+              new Logger('Db').log(
+                `${service} ${config.databaseType} schema at ${m.version}${m.adopted ? ' (adopted a first-release database)' : ''}${m.applied.length ? `; ran ${m.applied.join(', ')}` : ''}`,
               );
             }
             return db;

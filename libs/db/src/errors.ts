@@ -2,6 +2,6 @@
 export class UniqueViolationError extends Error {
   constructor(readonly field: string) {
     super(`unique constraint violated: ${field}`);
-    this.name = "UniqueViolationError";
+    this.name = 'UniqueViolationError';
   }
 }

@@ -1,4 +1,4 @@
-export * from "./db-manager";
-export * from "./errors";
-export { createDbManager } from "./create-db-manager";
-export { DbModule } from "./db.module";
+export * from './db-manager';
+export * from './errors';
+export { createDbManager } from './create-db-manager';
+export { DbModule } from './db.module';

@@ -9,7 +9,15 @@ const T0 = Date.parse('2026-03-10T12:00:00Z');
 const mid = () => 0.5;
 
 function failure(extra: Partial<AttemptOutcome> = {}): AttemptOutcome {
-  return { keyId: 'k1', model: 'gemini-2.5-flash', kind: 'transient', status: 503, reason: '503 UNAVAILABLE', at: T0, ...extra };
+  return {
+    keyId: 'k1',
+    model: 'gemini-2.5-flash',
+    kind: 'transient',
+    status: 503,
+    reason: '503 UNAVAILABLE',
+    at: T0,
+    ...extra,
+  };
 }
 
 function apply(state: KeyState, outcomes: AttemptOutcome[], mayRest = true): KeyState {
@@ -17,12 +25,12 @@ function apply(state: KeyState, outcomes: AttemptOutcome[], mayRest = true): Key
 }
 
 describe('blameOfFailures (one request, once its attempts are over)', () => {
-  it('another key served the request: the failures were the keys\'', () => {
+  it("another key served the request: the failures were the keys'", () => {
     expect(blameOfFailures(1, true)).toBe('key');
     expect(blameOfFailures(2, true)).toBe('key');
   });
 
-  it('every key tried failed that way (2 or more): the request\'s, not the keys\'', () => {
+  it("every key tried failed that way (2 or more): the request's, not the keys'", () => {
     expect(blameOfFailures(2, false)).toBe('request');
     expect(blameOfFailures(3, false)).toBe('request');
   });
@@ -35,13 +43,25 @@ describe('blameOfFailures (one request, once its attempts are over)', () => {
 
 describe('transient failures weighed by blame and by user', () => {
   it('failures blamed on the request cost the key nothing but a counted request', () => {
-    const s = apply(initialKeyState(), Array.from({ length: 20 }, () => failure({ blame: 'request', user: 'mallory' })));
-    expect(s).toMatchObject({ consecutiveFailures: 0, cooldownUntil: 0, totalRequests: 20, totalFailures: 0, lastError: null });
+    const s = apply(
+      initialKeyState(),
+      Array.from({ length: 20 }, () => failure({ blame: 'request', user: 'mallory' })),
+    );
+    expect(s).toMatchObject({
+      consecutiveFailures: 0,
+      cooldownUntil: 0,
+      totalRequests: 20,
+      totalFailures: 0,
+      lastError: null,
+    });
     expect(statusOf(s, T0 + 30)).toBe('active');
   });
 
-  it('one user\'s unconfirmed failures are counted but never rest the key, however many', () => {
-    const s = apply(initialKeyState(), Array.from({ length: 8 }, () => failure({ user: 'mallory' })));
+  it("one user's unconfirmed failures are counted but never rest the key, however many", () => {
+    const s = apply(
+      initialKeyState(),
+      Array.from({ length: 8 }, () => failure({ user: 'mallory' })),
+    );
     expect(s.consecutiveFailures).toBe(8);
     expect(s.totalRequests).toBe(8);
     expect(s.cooldownUntil).toBe(0);
@@ -49,7 +69,12 @@ describe('transient failures weighed by blame and by user', () => {
   });
 
   it('unconfirmed failures weigh once per user: the key rests at the third user (KEY_MAX_FAILURES=3)', () => {
-    const two = apply(initialKeyState(), [failure({ user: 'a' }), failure({ user: 'a' }), failure({ user: 'b' }), failure({ user: 'b' })]);
+    const two = apply(initialKeyState(), [
+      failure({ user: 'a' }),
+      failure({ user: 'a' }),
+      failure({ user: 'b' }),
+      failure({ user: 'b' }),
+    ]);
     expect(two.consecutiveFailures).toBe(4);
     expect(two.cooldownUntil).toBe(0);
     const three = applyOutcome(two, failure({ user: 'c' }), T0 + 10, policy, mid);
@@ -57,13 +82,20 @@ describe('transient failures weighed by blame and by user', () => {
   });
 
   it('confirmed failures (another key served the same request) weigh one each, as before', () => {
-    const s = apply(initialKeyState(), Array.from({ length: 3 }, () => failure({ blame: 'key', user: 'alice' })));
+    const s = apply(
+      initialKeyState(),
+      Array.from({ length: 3 }, () => failure({ blame: 'key', user: 'alice' })),
+    );
     expect(s.cooldownUntil).toBe(T0 + 2 + 30_000);
     expect(statusOf(s, T0 + 3)).toBe('cooldown');
   });
 
-  it('mixed: two confirmed and one user\'s unconfirmed failure make three', () => {
-    const s = apply(initialKeyState(), [failure({ blame: 'key', user: 'a' }), failure({ blame: 'key', user: 'a' }), failure({ user: 'a' })]);
+  it("mixed: two confirmed and one user's unconfirmed failure make three", () => {
+    const s = apply(initialKeyState(), [
+      failure({ blame: 'key', user: 'a' }),
+      failure({ blame: 'key', user: 'a' }),
+      failure({ user: 'a' }),
+    ]);
     expect(s.cooldownUntil).toBeGreaterThan(0);
   });
 
@@ -87,7 +119,11 @@ describe('transient failures weighed by blame and by user', () => {
   });
 
   it('no rest when the share of the pool that may rest is taken (mayRest false); the failures still count', () => {
-    const s = apply(initialKeyState(), Array.from({ length: 5 }, () => failure({ blame: 'key' })), false);
+    const s = apply(
+      initialKeyState(),
+      Array.from({ length: 5 }, () => failure({ blame: 'key' })),
+      false,
+    );
     expect(s.consecutiveFailures).toBe(5);
     expect(s.cooldownUntil).toBe(0);
     // once there is room again, the next failure rests it

@@ -12,7 +12,10 @@ function rateLimitBody(quotaId: string, retryDelay?: string): string {
       '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
       violations: [{ quotaMetric: 'generativelanguage.googleapis.com/generate_content_free_tier_requests', quotaId }],
     },
-    { '@type': 'type.googleapis.com/google.rpc.Help', links: [{ description: 'quotas', url: 'https://ai.google.dev' }] },
+    {
+      '@type': 'type.googleapis.com/google.rpc.Help',
+      links: [{ description: 'quotas', url: 'https://ai.google.dev' }],
+    },
   ];
   if (retryDelay) details.push({ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay });
   return googleError(429, 'RESOURCE_EXHAUSTED', QUOTA_MESSAGE, details);
@@ -78,7 +81,10 @@ describe('classifyUpstream', () => {
           details: [
             {
               '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
-              violations: [{ quotaId: 'GenerateRequestsPerMinutePerProjectPerModel' }, { quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' }],
+              violations: [
+                { quotaId: 'GenerateRequestsPerMinutePerProjectPerModel' },
+                { quotaId: 'GenerateRequestsPerDayPerProjectPerModel-FreeTier' },
+              ],
             },
             { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '21s' },
           ],
@@ -114,24 +120,34 @@ describe('classifyUpstream', () => {
     });
 
     it('401 whatever the body', () => {
-      expect(classifyUpstream(401, googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.')).kind).toBe('invalid');
+      expect(
+        classifyUpstream(401, googleError(401, 'UNAUTHENTICATED', 'Request had invalid authentication credentials.'))
+          .kind,
+      ).toBe('invalid');
       expect(classifyUpstream(401, '').kind).toBe('invalid');
     });
 
-    it.each(['CONSUMER_SUSPENDED', 'SERVICE_DISABLED', 'API_KEY_SERVICE_BLOCKED', 'API_KEY_IP_ADDRESS_BLOCKED', 'API_KEY_HTTP_REFERRER_BLOCKED'])(
-      '403 PERMISSION_DENIED %s',
-      (reason) => {
-        const body = googleError(403, 'PERMISSION_DENIED', 'Permission denied.', [
-          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason },
-        ]);
-        const c = classifyUpstream(403, body);
-        expect(c.kind).toBe('invalid');
-        expect(c.reason).toContain(reason);
-      },
-    );
+    it.each([
+      'CONSUMER_SUSPENDED',
+      'SERVICE_DISABLED',
+      'API_KEY_SERVICE_BLOCKED',
+      'API_KEY_IP_ADDRESS_BLOCKED',
+      'API_KEY_HTTP_REFERRER_BLOCKED',
+    ])('403 PERMISSION_DENIED %s', (reason) => {
+      const body = googleError(403, 'PERMISSION_DENIED', 'Permission denied.', [
+        { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason },
+      ]);
+      const c = classifyUpstream(403, body);
+      expect(c.kind).toBe('invalid');
+      expect(c.reason).toContain(reason);
+    });
 
     it('403 "has been suspended", without leaking the key from the message', () => {
-      const body = googleError(403, 'PERMISSION_DENIED', `Permission denied: Consumer 'api_key:${KEY}' has been suspended.`);
+      const body = googleError(
+        403,
+        'PERMISSION_DENIED',
+        `Permission denied: Consumer 'api_key:${KEY}' has been suspended.`,
+      );
       const c = classifyUpstream(403, body);
       expect(c.kind).toBe('invalid');
       expect(c.reason).toContain('has been suspended');
@@ -139,8 +155,14 @@ describe('classifyUpstream', () => {
       expect(c.reason).not.toMatch(/AIza/);
     });
     it.each([
-      ['SERVICE_DISABLED', 'Generative Language API has not been used in project 1234 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=1234 then retry.'],
-      ['API_KEY_SERVICE_BLOCKED', 'Requests to this API generativelanguage.googleapis.com method google.ai.generativelanguage.v1beta.GenerativeService.GenerateContent are blocked.'],
+      [
+        'SERVICE_DISABLED',
+        'Generative Language API has not been used in project 1234 before or it is disabled. Enable it by visiting https://console.developers.google.com/apis/api/generativelanguage.googleapis.com/overview?project=1234 then retry.',
+      ],
+      [
+        'API_KEY_SERVICE_BLOCKED',
+        'Requests to this API generativelanguage.googleapis.com method google.ai.generativelanguage.v1beta.GenerativeService.GenerateContent are blocked.',
+      ],
       ['API_KEY_HTTP_REFERRER_BLOCKED', 'Requests from referer <empty> are blocked.'],
     ])('403 %s recognised by its message when no ErrorInfo came with it', (_reason, message) => {
       expect(classifyUpstream(403, googleError(403, 'PERMISSION_DENIED', message)).kind).toBe('invalid');
@@ -151,16 +173,23 @@ describe('classifyUpstream', () => {
 
   describe('transient', () => {
     it.each([500, 502, 503, 504])('%i', (status) => {
-      const c = classifyUpstream(status, googleError(status, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'));
+      const c = classifyUpstream(
+        status,
+        googleError(status, 'UNAVAILABLE', 'The model is overloaded. Please try again later.'),
+      );
       expect(c.kind).toBe('transient');
       expect(c.reason).toMatch(new RegExp(`^${status}`));
     });
 
     it('a 503, or a 5xx that says overloaded, is marked overloaded (the model, not the key); other 5xx are not', () => {
-      expect(classifyUpstream(503, googleError(503, 'UNAVAILABLE', 'The service is currently unavailable.')).overloaded).toBe(true);
+      expect(
+        classifyUpstream(503, googleError(503, 'UNAVAILABLE', 'The service is currently unavailable.')).overloaded,
+      ).toBe(true);
       expect(classifyUpstream(503, '').overloaded).toBe(true);
       expect(classifyUpstream(500, googleError(500, 'INTERNAL', 'The model is overloaded.')).overloaded).toBe(true);
-      expect(classifyUpstream(500, googleError(500, 'INTERNAL', 'Internal error encountered.')).overloaded).toBeUndefined();
+      expect(
+        classifyUpstream(500, googleError(500, 'INTERNAL', 'Internal error encountered.')).overloaded,
+      ).toBeUndefined();
       expect(classifyUpstream(0, 'ECONNRESET').overloaded).toBeUndefined();
     });
 
@@ -181,16 +210,28 @@ describe('classifyUpstream', () => {
   });
 
   it('403 on a file or cached content of another key is affinity (not retried elsewhere)', () => {
-    const file = googleError(403, 'PERMISSION_DENIED', 'You do not have permission to access the File abc123 or it may not exist.');
+    const file = googleError(
+      403,
+      'PERMISSION_DENIED',
+      'You do not have permission to access the File abc123 or it may not exist.',
+    );
     expect(classifyUpstream(403, file).kind).toBe('affinity');
     const cache = googleError(403, 'PERMISSION_DENIED', 'CachedContent not found (or permission denied)');
     expect(classifyUpstream(403, cache).kind).toBe('affinity');
-    const upload = googleError(403, 'PERMISSION_DENIED', 'The caller does not have permission to use this upload session.');
+    const upload = googleError(
+      403,
+      'PERMISSION_DENIED',
+      'The caller does not have permission to use this upload session.',
+    );
     expect(classifyUpstream(403, upload).kind).toBe('affinity');
   });
 
   it('403 "unregistered callers" is a proxy bug, not the key\'s fault', () => {
-    const body = googleError(403, 'PERMISSION_DENIED', "Method doesn't allow unregistered callers (callers without established identity).");
+    const body = googleError(
+      403,
+      'PERMISSION_DENIED',
+      "Method doesn't allow unregistered callers (callers without established identity).",
+    );
     expect(classifyUpstream(403, body)).toMatchObject({ kind: 'client_error', proxyBug: true });
   });
 
@@ -209,7 +250,11 @@ describe('classifyUpstream', () => {
 
   describe('parsing', () => {
     it('reads the array-wrapped error of streaming and OpenAI-compat answers', () => {
-      const body = JSON.stringify([{ error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' } }]);
+      const body = JSON.stringify([
+        {
+          error: { code: 400, message: 'API key not valid. Please pass a valid API key.', status: 'INVALID_ARGUMENT' },
+        },
+      ]);
       expect(classifyUpstream(400, body).kind).toBe('invalid');
       const rl = JSON.stringify([JSON.parse(rateLimitBody('X', '9s'))]);
       expect(classifyUpstream(429, rl).retryDelayMs).toBe(9000);
@@ -229,7 +274,11 @@ describe('classifyUpstream', () => {
     });
 
     it('never puts a key in the reason, whatever form it takes', () => {
-      const body = googleError(400, 'INVALID_ARGUMENT', `Bad request for ${KEY} at https://x/y?key=${KEY}&alt=sse api_key:secret123`);
+      const body = googleError(
+        400,
+        'INVALID_ARGUMENT',
+        `Bad request for ${KEY} at https://x/y?key=${KEY}&alt=sse api_key:secret123`,
+      );
       const reason = classifyUpstream(400, body).reason;
       expect(reason).not.toContain(KEY);
       expect(reason).not.toContain('secret123');

@@ -45,7 +45,11 @@ function isInvalidKey(status: number, err: GoogleErrorInfo): boolean {
   if (status === 401) return true;
   if (err.reasons.some((r) => INVALID_KEY_REASON.test(r)) || INVALID_KEY_MESSAGE.test(err.message)) return true;
   if (status !== 403) return false;
-  return err.reasons.some((r) => BLOCKED_REASON.test(r)) || SUSPENDED_MESSAGE.test(err.message) || KEY_CONFIG_MESSAGE.test(err.message);
+  return (
+    err.reasons.some((r) => BLOCKED_REASON.test(r)) ||
+    SUSPENDED_MESSAGE.test(err.message) ||
+    KEY_CONFIG_MESSAGE.test(err.message)
+  );
 }
 
 function classifyRateLimit(err: GoogleErrorInfo, headers: UpstreamHeaders | undefined, now: number | undefined) {
@@ -53,7 +57,10 @@ function classifyRateLimit(err: GoogleErrorInfo, headers: UpstreamHeaders | unde
   if (retryDelayMs === undefined) {
     const dateHeader = headerValue(headers, 'date');
     const reference = now ?? (dateHeader ? Date.parse(dateHeader) : NaN);
-    retryDelayMs = parseRetryAfterMs(headerValue(headers, 'retry-after'), Number.isNaN(reference) ? undefined : reference);
+    retryDelayMs = parseRetryAfterMs(
+      headerValue(headers, 'retry-after'),
+      Number.isNaN(reference) ? undefined : reference,
+    );
   }
   const quotaId = err.quotaIds.find((q) => PER_DAY.test(q)) ?? err.quotaIds[0] ?? null;
   const code = [err.reasons[0] ?? err.status ?? 'RESOURCE_EXHAUSTED', quotaId].filter(Boolean).join(' ');

@@ -8,8 +8,15 @@ describe('parseGoogleError', () => {
         message: 'quota',
         status: 'RESOURCE_EXHAUSTED',
         details: [
-          { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'RATE_LIMIT_EXCEEDED', domain: 'googleapis.com' },
-          { '@type': 'type.googleapis.com/google.rpc.QuotaFailure', violations: [{ quotaId: 'A' }, { quotaId: 'B' }, 'junk'] },
+          {
+            '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
+            reason: 'RATE_LIMIT_EXCEEDED',
+            domain: 'googleapis.com',
+          },
+          {
+            '@type': 'type.googleapis.com/google.rpc.QuotaFailure',
+            violations: [{ quotaId: 'A' }, { quotaId: 'B' }, 'junk'],
+          },
           { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '3.2s' },
           null,
         ],
@@ -32,7 +39,11 @@ describe('parseGoogleError', () => {
   });
 
   it('keeps the text of a body that is not a Google error', () => {
-    expect(parseGoogleError('<html>oops</html>')).toMatchObject({ message: '<html>oops</html>', json: false, status: null });
+    expect(parseGoogleError('<html>oops</html>')).toMatchObject({
+      message: '<html>oops</html>',
+      json: false,
+      status: null,
+    });
     expect(parseGoogleError('{"ok":true}')).toMatchObject({ json: false });
     expect(parseGoogleError(undefined)).toMatchObject({ message: '', json: false });
   });

@@ -15,7 +15,14 @@ export function toAttemptOutcome(
   c: UpstreamClassification,
   now: number,
 ): AttemptOutcome {
-  const outcome: AttemptOutcome = { keyId, model: normalizeModel(model), kind: c.kind, status, reason: c.reason, at: now };
+  const outcome: AttemptOutcome = {
+    keyId,
+    model: normalizeModel(model),
+    kind: c.kind,
+    status,
+    reason: c.reason,
+    at: now,
+  };
   let delay = c.retryDelayMs;
   if (c.kind === 'rate_limited' && c.perDay) delay = Math.max(delay ?? 0, nextPacificMidnight(now) - now);
   if (delay !== undefined) outcome.retryDelayMs = delay;

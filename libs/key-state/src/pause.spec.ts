@@ -36,7 +36,7 @@ describe('PoolPauseDetector', () => {
     expect(d.record('e', 'rate_limited', T0 + 10_002, 4)).toBeGreaterThan(0);
   });
 
-  it('a success withdraws that key\'s 429; other outcomes do not count', () => {
+  it("a success withdraws that key's 429; other outcomes do not count", () => {
     const d = new PoolPauseDetector();
     d.record('a', 'rate_limited', T0, 4);
     d.record('b', 'rate_limited', T0, 4);

@@ -5,7 +5,9 @@ const mid = () => 0.5; // no jitter
 describe('backoffMs', () => {
   it('doubles from the base and stops at the cap', () => {
     const seq = [1, 2, 3, 4, 5, 6, 7, 8, 20, 1000].map((l) => backoffMs(l, 30_000, 1_800_000, 0.1, mid));
-    expect(seq).toEqual([30_000, 60_000, 120_000, 240_000, 480_000, 960_000, 1_800_000, 1_800_000, 1_800_000, 1_800_000]);
+    expect(seq).toEqual([
+      30_000, 60_000, 120_000, 240_000, 480_000, 960_000, 1_800_000, 1_800_000, 1_800_000, 1_800_000,
+    ]);
   });
 
   it('jitters by at most ±10% and never above the cap', () => {

@@ -7,7 +7,10 @@ const CONSUMER_KEY = /api_key:[^\s'",;)]*/gi;
 const QUERY_KEY = /([?&](?:key|api_key)=)[^&\s'"]+/gi;
 
 export function redactSecrets(text: string): string {
-  return text.replace(CONSUMER_KEY, 'api_key:[redacted]').replace(GOOGLE_KEY, '[redacted]').replace(QUERY_KEY, '$1[redacted]');
+  return text
+    .replace(CONSUMER_KEY, 'api_key:[redacted]')
+    .replace(GOOGLE_KEY, '[redacted]')
+    .replace(QUERY_KEY, '$1[redacted]');
 }
 
 /** Strips tags, collapses whitespace, redacts keys and truncates. */

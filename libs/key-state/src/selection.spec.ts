@@ -9,7 +9,13 @@ function k(id: string, extra: Partial<SnapshotKey> = {}): SnapshotKey {
 
 const idle = () => 0;
 
-function picks(sel: KeySelector, keys: SnapshotKey[], count: number, inFlight: (id: string) => number = idle, model: string | null = 'm'): string[] {
+function picks(
+  sel: KeySelector,
+  keys: SnapshotKey[],
+  count: number,
+  inFlight: (id: string) => number = idle,
+  model: string | null = 'm',
+): string[] {
   const out: string[] = [];
   for (let i = 0; i < count; i++) out.push(sel.pick(keys, model, T0, inFlight)?.id ?? '-');
   return out;
@@ -40,7 +46,11 @@ describe('isUsable / availableAt', () => {
   });
 
   it('earliestAvailableAt gives the soonest end of rest', () => {
-    const keys = [k('a', { cooldownUntil: T0 + 9000 }), k('b', { modelCooldowns: { m: T0 + 3000 } }), k('c', { status: 'disabled' })];
+    const keys = [
+      k('a', { cooldownUntil: T0 + 9000 }),
+      k('b', { modelCooldowns: { m: T0 + 3000 } }),
+      k('c', { status: 'disabled' }),
+    ];
     expect(earliestAvailableAt(keys, 'm', T0)).toBe(T0 + 3000);
     expect(earliestAvailableAt([k('c', { status: 'disabled' })], 'm', T0)).toBe(Infinity);
     expect(earliestAvailableAt([], 'm', T0)).toBe(Infinity);

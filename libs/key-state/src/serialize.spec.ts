@@ -7,7 +7,12 @@ const T0 = Date.parse('2025-03-10T12:00:00Z');
 describe('serializeState / parseState', () => {
   it('round-trips', () => {
     let s = initialKeyState();
-    s = applyOutcome(s, { keyId: 'k', model: 'a', kind: 'rate_limited', status: 429, retryDelayMs: 60_000, reason: 'r', at: T0 }, T0, defaultKeyPolicy());
+    s = applyOutcome(
+      s,
+      { keyId: 'k', model: 'a', kind: 'rate_limited', status: 429, retryDelayMs: 60_000, reason: 'r', at: T0 },
+      T0,
+      defaultKeyPolicy(),
+    );
     s = applyOutcome(s, { keyId: 'k', model: null, kind: 'invalid', status: 401, at: T0 }, T0, defaultKeyPolicy());
     expect(parseState(serializeState(s))).toEqual(s);
   });
@@ -17,7 +22,9 @@ describe('serializeState / parseState', () => {
     expect(parseState('')).toEqual(initialKeyState());
     expect(parseState('not json')).toEqual(initialKeyState());
     expect(parseState('[1,2]')).toEqual(initialKeyState());
-    const partial = parseState('{"disabled":true,"disabledReason":"x","totalRequests":"7","modelCooldowns":{"a":123,"b":{"until":5,"reason":"r"},"c":{"reason":"no until"}}}');
+    const partial = parseState(
+      '{"disabled":true,"disabledReason":"x","totalRequests":"7","modelCooldowns":{"a":123,"b":{"until":5,"reason":"r"},"c":{"reason":"no until"}}}',
+    );
     expect(partial).toEqual({
       ...initialKeyState(),
       disabled: true,

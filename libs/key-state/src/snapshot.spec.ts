@@ -23,7 +23,12 @@ describe('applyOutcomeToSnapshot', () => {
   it('without a delay, the first backoff step (jittered); per-day until Pacific midnight', () => {
     const next = applyOutcomeToSnapshot(key, o('rate_limited'), T0, policy, () => 0);
     expect(next.modelCooldowns.a).toBe(T0 + 27_000);
-    const day = applyOutcomeToSnapshot(key, o('rate_limited', { reason: '429 X GenerateRequestsPerDayPerProject' }), T0, policy);
+    const day = applyOutcomeToSnapshot(
+      key,
+      o('rate_limited', { reason: '429 X GenerateRequestsPerDayPerProject' }),
+      T0,
+      policy,
+    );
     expect(day.modelCooldowns.a).toBe(Date.parse('2025-03-11T07:00:00Z')); // 2025-03-10 is in PDT: midnight is 07:00Z
   });
 

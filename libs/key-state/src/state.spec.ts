@@ -16,7 +16,9 @@ const noJitter = () => 0.5;
 const T0 = Date.parse('2025-03-10T12:00:00Z');
 
 function outcome(kind: OutcomeKind, extra: Partial<AttemptOutcome> = {}): AttemptOutcome {
-  const status = { success: 200, rate_limited: 429, invalid: 400, transient: 503, affinity: 403, client_error: 404 }[kind];
+  const status = { success: 200, rate_limited: 429, invalid: 400, transient: 503, affinity: 403, client_error: 404 }[
+    kind
+  ];
   return { keyId: 'k1', model: 'gemini-2.5-flash', kind, status, at: T0, ...extra };
 }
 
@@ -37,7 +39,12 @@ describe('applyOutcome', () => {
 
   describe('429', () => {
     it('rests the key for that model only, for the retry delay', () => {
-      const s = applyOutcome(initialKeyState(), outcome('rate_limited', { retryDelayMs: 47_000, reason: '429 quota' }), T0, policy);
+      const s = applyOutcome(
+        initialKeyState(),
+        outcome('rate_limited', { retryDelayMs: 47_000, reason: '429 quota' }),
+        T0,
+        policy,
+      );
       expect(s.modelCooldowns['gemini-2.5-flash']).toEqual({ until: T0 + 47_000, reason: '429 quota', level: 1 });
       expect(s.cooldownUntil).toBe(0);
       expect(s).toMatchObject({ totalFailures: 1, lastError: '429 quota', consecutiveFailures: 0 });
@@ -46,7 +53,13 @@ describe('applyOutcome', () => {
     });
 
     it('treats models/x and x as the same model', () => {
-      const s = applyOutcome(initialKeyState(), outcome('rate_limited', { model: 'models/gemini-2.5-pro' }), T0, policy, noJitter);
+      const s = applyOutcome(
+        initialKeyState(),
+        outcome('rate_limited', { model: 'models/gemini-2.5-pro' }),
+        T0,
+        policy,
+        noJitter,
+      );
       expect(Object.keys(s.modelCooldowns)).toEqual(['gemini-2.5-pro']);
     });
 
@@ -83,7 +96,10 @@ describe('applyOutcome', () => {
     it('a per-day quota rests the key until the next Pacific midnight', () => {
       const s = applyOutcome(
         initialKeyState(),
-        outcome('rate_limited', { retryDelayMs: 20_000, reason: '429 RESOURCE_EXHAUSTED GenerateRequestsPerDayPerProjectPerModel-FreeTier' }),
+        outcome('rate_limited', {
+          retryDelayMs: 20_000,
+          reason: '429 RESOURCE_EXHAUSTED GenerateRequestsPerDayPerProjectPerModel-FreeTier',
+        }),
         T0,
         policy,
       );
@@ -91,7 +107,12 @@ describe('applyOutcome', () => {
     });
 
     it('a 429 with no model rests the key for every model', () => {
-      const s = applyOutcome(initialKeyState(), outcome('rate_limited', { model: null, retryDelayMs: 5000 }), T0, policy);
+      const s = applyOutcome(
+        initialKeyState(),
+        outcome('rate_limited', { model: null, retryDelayMs: 5000 }),
+        T0,
+        policy,
+      );
       expect(s.modelCooldowns['*'].until).toBe(T0 + 5000);
       expect(statusOf(s, T0)).toBe('cooldown');
     });
@@ -109,8 +130,17 @@ describe('applyOutcome', () => {
 
   describe('invalid', () => {
     it('disables the key, keeps the reason, and stays disabled through successes until reset', () => {
-      let s = applyOutcome(initialKeyState(), outcome('invalid', { reason: '400 API_KEY_INVALID: API key not valid.' }), T0, policy);
-      expect(s).toMatchObject({ disabled: true, disabledReason: '400 API_KEY_INVALID: API key not valid.', totalFailures: 1 });
+      let s = applyOutcome(
+        initialKeyState(),
+        outcome('invalid', { reason: '400 API_KEY_INVALID: API key not valid.' }),
+        T0,
+        policy,
+      );
+      expect(s).toMatchObject({
+        disabled: true,
+        disabledReason: '400 API_KEY_INVALID: API key not valid.',
+        totalFailures: 1,
+      });
       s = run(s, [
         [T0 + 1000, outcome('success')],
         [T0 + 2000, outcome('invalid', { status: 403, reason: '403 later' })],
@@ -124,7 +154,9 @@ describe('applyOutcome', () => {
     });
 
     it('falls back to the status when no reason is given', () => {
-      expect(applyOutcome(initialKeyState(), outcome('invalid', { status: 401 }), T0, policy).disabledReason).toBe('HTTP 401');
+      expect(applyOutcome(initialKeyState(), outcome('invalid', { status: 401 }), T0, policy).disabledReason).toBe(
+        'HTTP 401',
+      );
     });
   });
 
@@ -196,7 +228,12 @@ describe('applyOutcome', () => {
 
 describe('per-model cooldowns', () => {
   it('a 429 for model A does not block model B', () => {
-    const s = applyOutcome(initialKeyState(), outcome('rate_limited', { model: 'a', retryDelayMs: 60_000 }), T0, policy);
+    const s = applyOutcome(
+      initialKeyState(),
+      outcome('rate_limited', { model: 'a', retryDelayMs: 60_000 }),
+      T0,
+      policy,
+    );
     expect(s.modelCooldowns.a).toBeDefined();
     expect(s.modelCooldowns.b).toBeUndefined();
     expect(s.cooldownUntil).toBe(0);
@@ -225,8 +262,18 @@ describe('pruneExpired', () => {
 describe('pool-wide pause', () => {
   it('a 429 during the pause is counted but cools nothing down', () => {
     const before = run(initialKeyState(), [[T0, outcome('transient')]]);
-    const after = applyThrottled(before, outcome('rate_limited', { reason: '429 RESOURCE_EXHAUSTED', retryDelayMs: 60_000 }), T0 + 5);
-    expect(after).toEqual({ ...before, totalRequests: 2, totalFailures: 2, lastUsedAt: T0 + 5, lastError: '429 RESOURCE_EXHAUSTED' });
+    const after = applyThrottled(
+      before,
+      outcome('rate_limited', { reason: '429 RESOURCE_EXHAUSTED', retryDelayMs: 60_000 }),
+      T0 + 5,
+    );
+    expect(after).toEqual({
+      ...before,
+      totalRequests: 2,
+      totalFailures: 2,
+      lastUsedAt: T0 + 5,
+      lastError: '429 RESOURCE_EXHAUSTED',
+    });
     expect(statusOf(after, T0 + 6)).toBe('active');
   });
 

@@ -132,12 +132,14 @@ function onTransient(
   };
   const user = outcome.user;
   if (outcome.blame === 'key' || user === undefined) next.confirmedFailures = state.confirmedFailures + 1;
-  else if (!state.failureUsers.includes(user)) next.failureUsers = [...state.failureUsers, user].slice(-MAX_FAILURE_USERS);
+  else if (!state.failureUsers.includes(user))
+    next.failureUsers = [...state.failureUsers, user].slice(-MAX_FAILURE_USERS);
   // failures of requests already in flight when the key went to rest don't stretch the rest; and no rest beyond
   // the share of the pool that may rest at once (mayRest, decided by the caller who sees the whole pool)
   if (mayRest && restIsWarranted(next, policy.maxFailures) && state.cooldownUntil <= now) {
     next.backoffLevel = state.backoffLevel + 1;
-    next.cooldownUntil = now + backoffMs(next.backoffLevel, policy.baseBackoffMs, policy.maxBackoffMs, policy.jitter, random);
+    next.cooldownUntil =
+      now + backoffMs(next.backoffLevel, policy.baseBackoffMs, policy.maxBackoffMs, policy.jitter, random);
   }
   return next;
 }

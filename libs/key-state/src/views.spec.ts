@@ -7,9 +7,24 @@ const T0 = Date.parse('2025-03-10T12:00:00Z');
 
 function busyState(): KeyState {
   let s = initialKeyState();
-  s = applyOutcome(s, { keyId: 'k', model: 'a', kind: 'rate_limited', status: 429, retryDelayMs: 60_000, reason: '429 a', at: T0 }, T0, policy);
-  s = applyOutcome(s, { keyId: 'k', model: 'b', kind: 'rate_limited', status: 429, retryDelayMs: 5_000, reason: '429 b', at: T0 }, T0, policy);
-  s = applyOutcome(s, { keyId: 'k', model: 'a', kind: 'transient', status: 503, reason: '503 overloaded', at: T0 }, T0, policy);
+  s = applyOutcome(
+    s,
+    { keyId: 'k', model: 'a', kind: 'rate_limited', status: 429, retryDelayMs: 60_000, reason: '429 a', at: T0 },
+    T0,
+    policy,
+  );
+  s = applyOutcome(
+    s,
+    { keyId: 'k', model: 'b', kind: 'rate_limited', status: 429, retryDelayMs: 5_000, reason: '429 b', at: T0 },
+    T0,
+    policy,
+  );
+  s = applyOutcome(
+    s,
+    { keyId: 'k', model: 'a', kind: 'transient', status: 503, reason: '503 overloaded', at: T0 },
+    T0,
+    policy,
+  );
   return s;
 }
 
@@ -51,7 +66,8 @@ describe('toPoolKeyView', () => {
 
   it('shows a key-wide rest and a fresh key', () => {
     let s = initialKeyState();
-    for (let i = 0; i < 3; i++) s = applyOutcome(s, { keyId: 'k', model: null, kind: 'transient', status: 0, at: T0 }, T0, policy, () => 0.5);
+    for (let i = 0; i < 3; i++)
+      s = applyOutcome(s, { keyId: 'k', model: null, kind: 'transient', status: 0, at: T0 }, T0, policy, () => 0.5);
     expect(toPoolKeyView('k', 'm', s, T0).cooldownUntil).toBe('2025-03-10T12:00:30.000Z');
     expect(toPoolKeyView('k', 'm', initialKeyState(), T0)).toMatchObject({
       status: 'active',
@@ -63,8 +79,18 @@ describe('toPoolKeyView', () => {
   });
 
   it('a disabled key keeps showing why it was disabled, whatever failed on it later', () => {
-    let s = applyOutcome(initialKeyState(), { keyId: 'k', model: null, kind: 'invalid', status: 400, reason: '400 API_KEY_INVALID', at: T0 }, T0, policy);
-    s = applyOutcome(s, { keyId: 'k', model: null, kind: 'transient', status: 0, reason: 'network error', at: T0 }, T0 + 1, policy);
+    let s = applyOutcome(
+      initialKeyState(),
+      { keyId: 'k', model: null, kind: 'invalid', status: 400, reason: '400 API_KEY_INVALID', at: T0 },
+      T0,
+      policy,
+    );
+    s = applyOutcome(
+      s,
+      { keyId: 'k', model: null, kind: 'transient', status: 0, reason: 'network error', at: T0 },
+      T0 + 1,
+      policy,
+    );
     expect(toPoolKeyView('k', 'm', s, T0 + 2)).toMatchObject({ status: 'disabled', lastError: '400 API_KEY_INVALID' });
   });
 });

@@ -58,7 +58,13 @@ function mac(key: Buffer, body: string): string {
 }
 
 /** The proof for one message: `payload` is everything that is sent besides the proof. */
-export function signCallerProof(key: Buffer, caller: ProvenCaller, pattern: string, payload: object, now = Date.now()): string {
+export function signCallerProof(
+  key: Buffer,
+  caller: ProvenCaller,
+  pattern: string,
+  payload: object,
+  now = Date.now(),
+): string {
   const claims: ProofClaims = {
     v: 1,
     sub: caller.userId,
@@ -87,7 +93,8 @@ export class CallerProofVerifier {
 
   verify(payload: unknown, pattern: string, now = Date.now()): ProvenCaller {
     const proof = (payload as { proof?: unknown } | null | undefined)?.proof;
-    if (typeof proof !== 'string' || proof.length === 0 || proof.length > MAX_PROOF_LENGTH) throw refused('not logged in');
+    if (typeof proof !== 'string' || proof.length === 0 || proof.length > MAX_PROOF_LENGTH)
+      throw refused('not logged in');
     const [body, sig, extra] = proof.split('.');
     if (!body || !sig || extra !== undefined) throw refused();
     const expected = Buffer.from(mac(this.key, body));
@@ -95,7 +102,8 @@ export class CallerProofVerifier {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw refused();
     const claims = parseClaims(body);
     if (!claims) throw refused();
-    if (claims.exp <= now || claims.iat > now + SKEW_MS || claims.exp - claims.iat > PROOF_TTL_MS) throw refused('caller proof expired');
+    if (claims.exp <= now || claims.iat > now + SKEW_MS || claims.exp - claims.iat > PROOF_TTL_MS)
+      throw refused('caller proof expired');
     if (claims.pat !== pattern) throw refused();
     if (claims.bh !== payloadHash(payload as object)) throw refused();
     if (this.seen.has(claims.jti)) throw refused('caller proof already used');

@@ -2,7 +2,11 @@ import type { IncomingMessage } from 'node:http';
 import { clientAddress, compileTrust } from './client-address';
 
 function req(remoteAddress: string, xff?: string): IncomingMessage {
-  return { socket: { remoteAddress }, connection: { remoteAddress }, headers: xff ? { 'x-forwarded-for': xff } : {} } as unknown as IncomingMessage;
+  return {
+    socket: { remoteAddress },
+    connection: { remoteAddress },
+    headers: xff ? { 'x-forwarded-for': xff } : {},
+  } as unknown as IncomingMessage;
 }
 
 describe('clientAddress', () => {

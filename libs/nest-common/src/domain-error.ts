@@ -12,7 +12,11 @@ export class DomainError extends Error {
   }
 
   toPayload(): RpcErrorPayload {
-    return { code: this.code, message: this.message, ...(this.retryAfter !== undefined ? { retryAfter: this.retryAfter } : {}) };
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.retryAfter !== undefined ? { retryAfter: this.retryAfter } : {}),
+    };
   }
 
   static notFound(what = 'not found'): DomainError {

@@ -41,7 +41,9 @@ export class HttpErrorFilter implements ExceptionFilter {
     const req = ctx.getRequest<Request>();
     if (exception instanceof DomainError) {
       if (exception.retryAfter !== undefined) res.setHeader('Retry-After', String(exception.retryAfter));
-      res.status(ERROR_HTTP_STATUS[exception.code]).json({ statusCode: ERROR_HTTP_STATUS[exception.code], code: exception.code, message: exception.message });
+      res
+        .status(ERROR_HTTP_STATUS[exception.code])
+        .json({ statusCode: ERROR_HTTP_STATUS[exception.code], code: exception.code, message: exception.message });
       return;
     }
     if (exception instanceof HttpException) {
@@ -51,7 +53,7 @@ export class HttpErrorFilter implements ExceptionFilter {
         typeof body === 'string'
           ? body
           : Array.isArray((body as { message?: unknown }).message)
-            ? ((body as { message: string[] }).message).join('; ')
+            ? (body as { message: string[] }).message.join('; ')
             : String((body as { message?: unknown }).message ?? exception.message);
       res.status(status).json({ statusCode: status, message });
       return;

@@ -27,17 +27,28 @@ export class HttpMetrics {
   readonly duration: Histogram<'method' | 'route' | 'status'>;
 
   constructor(registry: Registry) {
-    this.requests = metric(registry, 'http_requests_total', () =>
-      new Counter({ name: 'http_requests_total', help: 'HTTP requests by method, route pattern and status', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    this.requests = metric(
+      registry,
+      'http_requests_total',
+      () =>
+        new Counter({
+          name: 'http_requests_total',
+          help: 'HTTP requests by method, route pattern and status',
+          labelNames: ['method', 'route', 'status'],
+          registers: [registry],
+        }),
     );
-    this.duration = metric(registry, 'http_request_duration_seconds', () =>
-      new Histogram({
-        name: 'http_request_duration_seconds',
-        help: 'HTTP request latency until the response ends, by method, route pattern and status',
-        labelNames: ['method', 'route', 'status'],
-        buckets: LATENCY_BUCKETS,
-        registers: [registry],
-      }),
+    this.duration = metric(
+      registry,
+      'http_request_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'http_request_duration_seconds',
+          help: 'HTTP request latency until the response ends, by method, route pattern and status',
+          labelNames: ['method', 'route', 'status'],
+          buckets: LATENCY_BUCKETS,
+          registers: [registry],
+        }),
     );
   }
 
@@ -49,7 +60,11 @@ export class HttpMetrics {
     const observe = (): void => {
       if (done) return;
       done = true;
-      const labels = { method: req.method, route: routeLabel(req), status: String(res.headersSent ? res.statusCode : 499) };
+      const labels = {
+        method: req.method,
+        route: routeLabel(req),
+        status: String(res.headersSent ? res.statusCode : 499),
+      };
       this.requests.inc(labels);
       this.duration.observe(labels, Number(process.hrtime.bigint() - started) / 1e9);
     };
@@ -65,11 +80,28 @@ export class RpcMetricsInterceptor implements NestInterceptor {
   private readonly duration: Histogram<'pattern'>;
 
   constructor(registry: Registry) {
-    this.handled = metric(registry, 'rpc_messages_total', () =>
-      new Counter({ name: 'rpc_messages_total', help: 'Messages and events handled, by pattern and outcome', labelNames: ['pattern', 'outcome'], registers: [registry] }),
+    this.handled = metric(
+      registry,
+      'rpc_messages_total',
+      () =>
+        new Counter({
+          name: 'rpc_messages_total',
+          help: 'Messages and events handled, by pattern and outcome',
+          labelNames: ['pattern', 'outcome'],
+          registers: [registry],
+        }),
     );
-    this.duration = metric(registry, 'rpc_message_duration_seconds', () =>
-      new Histogram({ name: 'rpc_message_duration_seconds', help: 'Handling time of a message, by pattern', labelNames: ['pattern'], buckets: LATENCY_BUCKETS, registers: [registry] }),
+    this.duration = metric(
+      registry,
+      'rpc_message_duration_seconds',
+      () =>
+        new Histogram({
+          name: 'rpc_message_duration_seconds',
+          help: 'Handling time of a message, by pattern',
+          labelNames: ['pattern'],
+          buckets: LATENCY_BUCKETS,
+          registers: [registry],
+        }),
     );
   }
 
@@ -110,7 +142,10 @@ export function registerQueueDepth(registry: Registry, queue: string, counts: Qu
       async collect() {
         await Promise.all(
           [...byQueue].map(async ([name, read]) => {
-            const got = await Promise.race([read(), new Promise<null>((r) => setTimeout(() => r(null), 1000).unref())]).catch(() => null);
+            const got = await Promise.race([
+              read(),
+              new Promise<null>((r) => setTimeout(() => r(null), 1000).unref()),
+            ]).catch(() => null);
             if (got) for (const [state, n] of Object.entries(got)) this.set({ queue: name, state }, n);
           }),
         );

@@ -165,7 +165,11 @@ export class ProbesModule implements NestModule {
       providers: [
         ProbesService,
         HttpMetricsMiddleware,
-        { provide: APP_INTERCEPTOR, useFactory: (probes: ProbesService) => new RpcMetricsInterceptor(probes.registry), inject: [ProbesService] },
+        {
+          provide: APP_INTERCEPTOR,
+          useFactory: (probes: ProbesService) => new RpcMetricsInterceptor(probes.registry),
+          inject: [ProbesService],
+        },
         ...(internal ? [{ provide: PROBES_PORT, useValue: options.internalPort }, ProbesServer] : []),
       ],
       exports: [ProbesService, ...(internal ? [ProbesServer] : [])],

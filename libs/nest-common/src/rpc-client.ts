@@ -27,9 +27,12 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
   async send<T>(pattern: string, data: unknown, timeoutMs = RPC_TIMEOUT_MS): Promise<T> {
     try {
       // a handler that returns nothing completes without a value: that is an answer, not an error
-      return (await firstValueFrom(this.client.send<T>(nsPattern(this.ns, pattern), data ?? {}).pipe(timeout(timeoutMs)), {
-        defaultValue: undefined,
-      })) as T;
+      return (await firstValueFrom(
+        this.client.send<T>(nsPattern(this.ns, pattern), data ?? {}).pipe(timeout(timeoutMs)),
+        {
+          defaultValue: undefined,
+        },
+      )) as T;
     } catch (e) {
       throw toDomainError(e, pattern);
     }

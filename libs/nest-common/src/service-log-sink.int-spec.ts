@@ -17,13 +17,25 @@ describe('ServiceLogSink (real Redis)', () => {
 
   it('ships pino lines, redacted, to the capped stream with app, level, time and msg', async () => {
     const sink = new ServiceLogSink({ redisUrl: REDIS_URL, namespace });
-    const log = pino({ base: { app: 'auth' }, redact: { paths: REDACT_PATHS, censor: '[redacted]' }, timestamp: pino.stdTimeFunctions.isoTime }, sink);
-    log.warn({ body: { password: 'hunter2-secret' }, req: { headers: { authorization: 'Bearer sk-secret' } } }, 'login failed');
+    const log = pino(
+      {
+        base: { app: 'auth' },
+        redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+        timestamp: pino.stdTimeFunctions.isoTime,
+      },
+      sink,
+    );
+    log.warn(
+      { body: { password: 'hunter2-secret' }, req: { headers: { authorization: 'Bearer sk-secret' } } },
+      'login failed',
+    );
     log.info('second');
     await sink.flush();
     const entries = await redis.xrange(serviceLogsKey(namespace), '-', '+');
     expect(entries).toHaveLength(2);
-    const fields = Object.fromEntries(entries[0][1].reduce<string[][]>((acc, v, i) => (i % 2 ? acc[acc.length - 1].push(v) : acc.push([v]), acc), []));
+    const fields = Object.fromEntries(
+      entries[0][1].reduce<string[][]>((acc, v, i) => (i % 2 ? acc[acc.length - 1].push(v) : acc.push([v]), acc), []),
+    );
     expect(fields).toMatchObject({ app: 'auth', level: 'warn', msg: 'login failed' });
     expect(new Date(fields.time).getTime()).toBeGreaterThan(0);
     expect(fields.line).not.toContain('hunter2-secret');

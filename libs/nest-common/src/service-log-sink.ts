@@ -9,7 +9,14 @@ export function serviceLogsKey(namespace: string): string {
 /** Roughly how many lines the stream keeps (XADD MAXLEN ~). */
 export const SERVICE_LOGS_MAXLEN = 10_000;
 
-const LEVEL_NAMES: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
+const LEVEL_NAMES: Record<number, string> = {
+  10: 'trace',
+  20: 'debug',
+  30: 'info',
+  40: 'warn',
+  50: 'error',
+  60: 'fatal',
+};
 
 export interface ServiceLogSinkOptions {
   redisUrl: string;
@@ -145,8 +152,30 @@ export function fieldsOf(line: string): string[] {
   try {
     const o = JSON.parse(line) as { app?: unknown; level?: unknown; time?: unknown; msg?: unknown };
     const level = typeof o.level === 'number' ? (LEVEL_NAMES[o.level] ?? String(o.level)) : String(o.level ?? 'info');
-    return ['app', String(o.app ?? ''), 'level', level, 'time', String(o.time ?? new Date().toISOString()), 'msg', String(o.msg ?? ''), 'line', line.trimEnd()];
+    return [
+      'app',
+      String(o.app ?? ''),
+      'level',
+      level,
+      'time',
+      String(o.time ?? new Date().toISOString()),
+      'msg',
+      String(o.msg ?? ''),
+      'line',
+      line.trimEnd(),
+    ];
   } catch {
-    return ['app', '', 'level', 'info', 'time', new Date().toISOString(), 'msg', line.trimEnd().slice(0, 2000), 'line', '{}'];
+    return [
+      'app',
+      '',
+      'level',
+      'info',
+      'time',
+      new Date().toISOString(),
+      'msg',
+      line.trimEnd().slice(0, 2000),
+      'line',
+      '{}',
+    ];
   }
 }

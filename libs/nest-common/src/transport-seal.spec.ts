@@ -31,6 +31,9 @@ describe('TransportSeal', () => {
     const sealed = sender.seal(packet, now);
     expect(receiver.open(sealed, now).ok).toBe(true);
     expect(receiver.open(sealed, now + 10)).toEqual({ ok: false, why: 'replayed' });
-    expect(new TransportSeal(key).open(sender.seal(packet, now - SEAL_MAX_AGE_MS - 1), now)).toEqual({ ok: false, why: 'stale' });
+    expect(new TransportSeal(key).open(sender.seal(packet, now - SEAL_MAX_AGE_MS - 1), now)).toEqual({
+      ok: false,
+      why: 'stale',
+    });
   });
 });

@@ -28,7 +28,9 @@ export function transportSeal(config: Pick<AppConfig, 'transportKey'> = getConfi
  * Options of the NestJS Redis transport, from REDIS_URL (user, password, `rediss://`), sealed with TRANSPORT_KEY.
  * Reconnects forever: a Redis restart is survived.
  */
-export function redisTransport(config: Pick<AppConfig, 'redisUrl' | 'transportKey'> = getConfig()): SealedRedisTransport {
+export function redisTransport(
+  config: Pick<AppConfig, 'redisUrl' | 'transportKey'> = getConfig(),
+): SealedRedisTransport {
   const options: RedisTransportOptions = {
     ...redisOptions(config.redisUrl),
     retryAttempts: Number.MAX_SAFE_INTEGER,

@@ -18,11 +18,15 @@ describe('ZodValidationPipe', () => {
   });
 
   it('names the field, nested fields with their path, and unknown fields as ValidationPipe did', () => {
-    expect(messageOf(() => new ZodValidationPipe(logsQuerySchema).transform({ limit: '800' }))).toBe('limit must be an integer from 1 to 500');
-    const proof = { proof: 'p', caller: { userId: 'u', role: 'user', tokenVersion: 0 } };
-    expect(messageOf(() => new ZodValidationPipe(logsQueryRequestSchema).transform({ ...proof, query: { limit: 0 } }))).toBe(
-      'query.limit must be an integer from 1 to 500',
+    expect(messageOf(() => new ZodValidationPipe(logsQuerySchema).transform({ limit: '800' }))).toBe(
+      'limit must be an integer from 1 to 500',
     );
-    expect(messageOf(() => new ZodValidationPipe(addPoolKeysSchema).transform({ keys: ['ok'], extra: 1 }))).toBe('property extra should not exist');
+    const proof = { proof: 'p', caller: { userId: 'u', role: 'user', tokenVersion: 0 } };
+    expect(
+      messageOf(() => new ZodValidationPipe(logsQueryRequestSchema).transform({ ...proof, query: { limit: 0 } })),
+    ).toBe('query.limit must be an integer from 1 to 500');
+    expect(messageOf(() => new ZodValidationPipe(addPoolKeysSchema).transform({ keys: ['ok'], extra: 1 }))).toBe(
+      'property extra should not exist',
+    );
   });
 });

@@ -8,7 +8,8 @@ export function zodIssueMessages(error: z.ZodError): string[] {
   for (const issue of error.issues) {
     const path = issue.path.map(String);
     if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) lines.push(`property ${path.length ? `${path.join('.')}.` : ''}${key} should not exist`);
+      for (const key of issue.keys)
+        lines.push(`property ${path.length ? `${path.join('.')}.` : ''}${key} should not exist`);
       continue;
     }
     // the nearest named field (`keys` of `keys.1`): a message that starts with it needs only the path before it

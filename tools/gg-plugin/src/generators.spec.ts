@@ -27,14 +27,27 @@ describe('@gg/plugin:lib', () => {
     expect(project.tags).toEqual(['scope:shared', 'type:data-access']);
     expect(Object.keys(project.targets ?? {})).toEqual(['build', 'typecheck', 'int']);
     expect(project.targets?.['build'].options.command).toBe('node scripts/build.mjs --project rate-card');
-    for (const file of ['tsconfig.json', 'tsconfig.lib.json', 'jest.config.js', 'jest.int.config.js', 'src/index.ts', 'src/rate-card.ts']) {
+    for (const file of [
+      'tsconfig.json',
+      'tsconfig.lib.json',
+      'jest.config.js',
+      'jest.int.config.js',
+      'src/index.ts',
+      'src/rate-card.ts',
+    ]) {
       expect(tree.exists(`libs/rate-card/${file}`)).toBe(true);
     }
-    expect(tree.read('libs/rate-card/src/rate-card.spec.ts', 'utf-8')).toContain("expect(rateCardReady()).toBe('@gg/rate-card ready')");
-    expect(readJson(tree, 'tsconfig.base.json').compilerOptions.paths['@gg/rate-card']).toEqual(['libs/rate-card/src/index.ts']);
+    expect(tree.read('libs/rate-card/src/rate-card.spec.ts', 'utf-8')).toContain(
+      "expect(rateCardReady()).toBe('@gg/rate-card ready')",
+    );
+    expect(readJson(tree, 'tsconfig.base.json').compilerOptions.paths['@gg/rate-card']).toEqual([
+      'libs/rate-card/src/index.ts',
+    ]);
     expect(tree.read('jest.preset.js', 'utf-8')).toMatch(/\^@gg\/\([a-z|-]*\|rate-card\)\$/);
     // the other aliases are untouched
-    expect(readJson(tree, 'tsconfig.base.json').compilerOptions.paths['@gg/config']).toEqual(['libs/config/src/index.ts']);
+    expect(readJson(tree, 'tsconfig.base.json').compilerOptions.paths['@gg/config']).toEqual([
+      'libs/config/src/index.ts',
+    ]);
   });
 
   it('refuses an unknown type, a name that is not kebab-case and a lib that exists', async () => {
@@ -55,8 +68,17 @@ describe('@gg/plugin:app', () => {
     expect(project.projectType).toBe('application');
     expect(project.tags).toEqual(['scope:billing-api', 'type:app']);
     expect(Object.keys(project.targets ?? {})).toEqual(['build', 'serve', 'typecheck', 'int']);
-    expect(project.targets?.['serve']).toMatchObject({ continuous: true, options: { command: 'node scripts/build.mjs --project billing-api --watch' } });
-    for (const file of ['tsconfig.json', 'tsconfig.app.json', 'jest.config.js', 'jest.int.config.js', 'src/app.setup.spec.ts']) {
+    expect(project.targets?.['serve']).toMatchObject({
+      continuous: true,
+      options: { command: 'node scripts/build.mjs --project billing-api --watch' },
+    });
+    for (const file of [
+      'tsconfig.json',
+      'tsconfig.app.json',
+      'jest.config.js',
+      'jest.int.config.js',
+      'src/app.setup.spec.ts',
+    ]) {
       expect(tree.exists(`apps/billing-api/${file}`)).toBe(true);
     }
     const main = tree.read('apps/billing-api/src/main.ts', 'utf-8');
@@ -82,7 +104,10 @@ describe('@gg/plugin:app', () => {
     const tree = workspace();
     const withTypeApp = tree
       .read('eslint.config.mjs', 'utf-8')!
-      .replace("depConstraints: [", "depConstraints: [\n            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:shared'] },");
+      .replace(
+        'depConstraints: [',
+        "depConstraints: [\n            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['scope:shared'] },",
+      );
     tree.write('eslint.config.mjs', withTypeApp);
     await appGenerator(tree, { name: 'jobs' });
     expect(tree.read('eslint.config.mjs', 'utf-8')).toBe(withTypeApp);

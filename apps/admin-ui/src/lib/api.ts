@@ -80,7 +80,10 @@ function clearSession(): void {
 }
 
 /** The live streams of the admin API and the ticket each needs. */
-const STREAM_OF: Record<string, 'logs' | 'service-logs'> = { '/logs/stream': 'logs', '/service-logs/stream': 'service-logs' };
+const STREAM_OF: Record<string, 'logs' | 'service-logs'> = {
+  '/logs/stream': 'logs',
+  '/service-logs/stream': 'service-logs',
+};
 
 /**
  * The URL of an event stream (`/api/logs/stream`, `/api/service-logs/stream`): EventSource cannot send headers,
@@ -90,7 +93,10 @@ const STREAM_OF: Record<string, 'logs' | 'service-logs'> = { '/logs/stream': 'lo
 export async function streamUrl(path: string, query?: object): Promise<string> {
   const stream = STREAM_OF[path];
   if (!stream) throw new ApiError(0, `not a stream: ${path}`);
-  const { ticket } = await request<{ ticket: string; expiresIn: number }>('/streams/ticket', { method: 'POST', body: { stream } });
+  const { ticket } = await request<{ ticket: string; expiresIn: number }>('/streams/ticket', {
+    method: 'POST',
+    body: { stream },
+  });
   return buildUrl(path, { ...(query ?? {}), ticket });
 }
 
@@ -223,8 +229,7 @@ export const api = {
       }
     },
     me: () => request<Me>('/auth/me'),
-    changePassword: (body: ChangePasswordBody) =>
-      request<void>('/auth/me/password', { method: 'PATCH', body }),
+    changePassword: (body: ChangePasswordBody) => request<void>('/auth/me/password', { method: 'PATCH', body }),
   },
 
   users: {
@@ -257,8 +262,7 @@ export const api = {
   },
 
   logs: {
-    list: (query: LogQuery = {}, signal?: AbortSignal) =>
-      request<Page<RequestLog>>('/logs', { query, signal }),
+    list: (query: LogQuery = {}, signal?: AbortSignal) => request<Page<RequestLog>>('/logs', { query, signal }),
   },
 
   stats: {

@@ -32,27 +32,52 @@ export class AuthKeysController {
 
   @Get()
   @ApiZodQuery(listAuthKeysQuerySchema)
-  list(@AuthCaller() caller: AuthUser, @ZodQuery(listAuthKeysQuerySchema) query: { userId?: string }): Promise<AuthKey[]> {
-    return this.rpc.send<AuthKey[]>(caller, AuthPattern.KeysList, { userId: userScope(caller, query.userId) } satisfies Omit<ListKeysRequest, 'proof'>);
+  list(
+    @AuthCaller() caller: AuthUser,
+    @ZodQuery(listAuthKeysQuerySchema) query: { userId?: string },
+  ): Promise<AuthKey[]> {
+    return this.rpc.send<AuthKey[]>(caller, AuthPattern.KeysList, {
+      userId: userScope(caller, query.userId),
+    } satisfies Omit<ListKeysRequest, 'proof'>);
   }
 
   @Post()
   @ApiZodBody(createAuthKeySchema)
-  create(@AuthCaller() caller: AuthUser, @ZodBody(createAuthKeySchema) body: CreateAuthKeyInput): Promise<AuthKeyWithSecret> {
-    return this.rpc.send<AuthKeyWithSecret>(caller, AuthPattern.KeysCreate, { ...body } satisfies Omit<CreateKeyRequest, 'proof'>);
+  create(
+    @AuthCaller() caller: AuthUser,
+    @ZodBody(createAuthKeySchema) body: CreateAuthKeyInput,
+  ): Promise<AuthKeyWithSecret> {
+    return this.rpc.send<AuthKeyWithSecret>(caller, AuthPattern.KeysCreate, { ...body } satisfies Omit<
+      CreateKeyRequest,
+      'proof'
+    >);
   }
 
   @Patch(':id')
   @ApiZodBody(updateAuthKeySchema)
-  update(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @ZodBody(updateAuthKeySchema) body: UpdateAuthKeyInput): Promise<AuthKey> {
-    return this.rpc.send<AuthKey>(caller, AuthPattern.KeysUpdate, { id, ...body } satisfies Omit<UpdateKeyRequest, 'proof'>);
+  update(
+    @AuthCaller() caller: AuthUser,
+    @Param() { id }: IdParamDto,
+    @ZodBody(updateAuthKeySchema) body: UpdateAuthKeyInput,
+  ): Promise<AuthKey> {
+    return this.rpc.send<AuthKey>(caller, AuthPattern.KeysUpdate, { id, ...body } satisfies Omit<
+      UpdateKeyRequest,
+      'proof'
+    >);
   }
 
   @Post(':id/rotate')
   @HttpCode(200)
   @ApiZodBody(rotateAuthKeySchema)
-  rotate(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @ZodBody(rotateAuthKeySchema) body: RotateAuthKeyInput): Promise<AuthKeyWithSecret> {
-    return this.rpc.send<AuthKeyWithSecret>(caller, AuthPattern.KeysRotate, { id, graceSeconds: body?.graceSeconds } satisfies Omit<RotateKeyRequest, 'proof'>);
+  rotate(
+    @AuthCaller() caller: AuthUser,
+    @Param() { id }: IdParamDto,
+    @ZodBody(rotateAuthKeySchema) body: RotateAuthKeyInput,
+  ): Promise<AuthKeyWithSecret> {
+    return this.rpc.send<AuthKeyWithSecret>(caller, AuthPattern.KeysRotate, {
+      id,
+      graceSeconds: body?.graceSeconds,
+    } satisfies Omit<RotateKeyRequest, 'proof'>);
   }
 
   @Delete(':id')

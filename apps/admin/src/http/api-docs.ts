@@ -48,11 +48,16 @@ export function docsForAdmins(tokens: AccessTokens, sessions: SessionLiveness) {
 export function mountApiDocs(app: NestExpressApplication): void {
   const config = new DocumentBuilder()
     .setTitle('gemini-gateway admin API')
-    .setDescription('Users, user API keys, the pool of Gemini keys, request and service logs. Bearer: the access token of POST /api/auth/login.')
+    .setDescription(
+      'Users, user API keys, the pool of Gemini keys, request and service logs. Bearer: the access token of POST /api/auth/login.',
+    )
     .setVersion('0.1.0')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .addSecurityRequirements('bearer')
     .build();
   const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('api/docs', app, document, { jsonDocumentUrl: 'api/docs-json', yamlDocumentUrl: 'api/docs-yaml' });
+  SwaggerModule.setup('api/docs', app, document, {
+    jsonDocumentUrl: 'api/docs-json',
+    yamlDocumentUrl: 'api/docs-yaml',
+  });
 }

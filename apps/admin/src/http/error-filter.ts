@@ -20,7 +20,11 @@ export class AdminErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError && exception.code === ErrorCode.Internal && !this.redis.up) {
       exception = new DomainError(ErrorCode.Unavailable, 'a service the admin needs is unreachable (Redis is down)');
     }
-    if (exception instanceof DomainError && exception.code === ErrorCode.Unavailable && exception.retryAfter === undefined) {
+    if (
+      exception instanceof DomainError &&
+      exception.code === ErrorCode.Unavailable &&
+      exception.retryAfter === undefined
+    ) {
       exception = new DomainError(ErrorCode.Unavailable, exception.message, UNAVAILABLE_RETRY_AFTER_SECONDS);
     }
     this.inner.catch(exception, host);

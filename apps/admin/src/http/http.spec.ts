@@ -81,7 +81,12 @@ describe('admin HTTP middleware', () => {
       const stream = await (await fetch(`${s.url}/api/logs/stream?ticket=tick123&x=1`)).json();
       expect(stream).toEqual({ from: 'nest', url: '/api/logs/stream?x=1', authorization: null, ticket: 'tick123' });
       const service = await (await fetch(`${s.url}/api/service-logs/stream?level=warn&ticket=t2`)).json();
-      expect(service).toEqual({ from: 'nest', url: '/api/service-logs/stream?level=warn', authorization: null, ticket: 't2' });
+      expect(service).toEqual({
+        from: 'nest',
+        url: '/api/service-logs/stream?level=warn',
+        authorization: null,
+        ticket: 't2',
+      });
       const token = await (await fetch(`${s.url}/api/logs/stream?access_token=tok123`)).json();
       expect(token).toEqual({ from: 'nest', url: '/api/logs/stream', authorization: null, ticket: null });
       const other = await (await fetch(`${s.url}/api/users?access_token=tok123&ticket=t3`)).json();

@@ -25,7 +25,9 @@ interface IndexPage {
 
 /** The CSP of a page: its inline scripts allowed by their SHA-256. */
 export function cspForHtml(html: string): string {
-  const hashes = [...html.matchAll(INLINE_SCRIPT)].map((m) => `sha256-${createHash('sha256').update(m[1]).digest('base64')}`);
+  const hashes = [...html.matchAll(INLINE_SCRIPT)].map(
+    (m) => `sha256-${createHash('sha256').update(m[1]).digest('base64')}`,
+  );
   return spaCsp(hashes);
 }
 

@@ -5,7 +5,10 @@ import { z } from 'zod';
 
 /** The OpenAPI (3.0) form of a shared request schema from `@gg/contracts`. */
 function openApiSchema(schema: z.ZodType): SchemaObject {
-  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io: 'input', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   delete json['$schema'];
   return json as SchemaObject;
 }

@@ -57,6 +57,11 @@ export class KeysController {
   @Post(':id/check')
   @HttpCode(200)
   check(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto): Promise<KeyCheckResult> {
-    return this.rpc.send<KeyCheckResult>(caller, PoolPattern.Check, { id } satisfies PoolKeyIdRequest, CHECK_TIMEOUT_MS);
+    return this.rpc.send<KeyCheckResult>(
+      caller,
+      PoolPattern.Check,
+      { id } satisfies PoolKeyIdRequest,
+      CHECK_TIMEOUT_MS,
+    );
   }
 }

@@ -36,7 +36,11 @@ export class LogStreamService implements OnModuleDestroy {
     probes: ProbesService,
     private readonly sessions: SessionLiveness,
   ) {
-    this.clients = new Gauge({ name: 'admin_log_stream_clients', help: 'open /api/logs/stream responses', registers: [probes.registry] });
+    this.clients = new Gauge({
+      name: 'admin_log_stream_clients',
+      help: 'open /api/logs/stream responses',
+      registers: [probes.registry],
+    });
   }
 
   publish(payload: unknown): void {
@@ -68,7 +72,9 @@ export class LogStreamService implements OnModuleDestroy {
       res.write(chunk);
       if (res.writableLength > MAX_BUFFERED_BYTES) close();
     };
-    const subscription = this.logs$.pipe(filter(visibleTo(caller))).subscribe((log) => send(`data: ${JSON.stringify(log)}\n\n`));
+    const subscription = this.logs$
+      .pipe(filter(visibleTo(caller)))
+      .subscribe((log) => send(`data: ${JSON.stringify(log)}\n\n`));
     const heartbeat = setInterval(() => send(': ping\n\n'), HEARTBEAT_MS);
     const recheck = setInterval(() => {
       this.sessions.assertLive(caller).catch((e: unknown) => {

@@ -1,5 +1,12 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { AuthPattern, logsQuerySchema, type LogsQueryInput, type LogsQueryRequest, type Page, type RequestLog } from '@gg/contracts';
+import {
+  AuthPattern,
+  logsQuerySchema,
+  type LogsQueryInput,
+  type LogsQueryRequest,
+  type Page,
+  type RequestLog,
+} from '@gg/contracts';
 import { ZodQuery } from '@gg/nest-common';
 import type { Request, Response } from 'express';
 import type { AuthUser } from '../security/auth-user';

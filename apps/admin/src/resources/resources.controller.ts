@@ -6,7 +6,9 @@ import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, Roles } from '../security/decorators';
 
 export class ResourcesQueryDto {
-  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, { message: 'userId must be 1-64 characters of letters, digits, "_", ".", ":" or "-"' })
+  @Matches(/^[A-Za-z0-9_.:-]{1,64}$/, {
+    message: 'userId must be 1-64 characters of letters, digits, "_", ".", ":" or "-"',
+  })
   userId: string;
 }
 
@@ -22,6 +24,8 @@ export class ResourcesController {
 
   @Get()
   byUser(@AuthCaller() caller: AuthUser, @Query() query: ResourcesQueryDto): Promise<ResourceRecord[]> {
-    return this.rpc.send<ResourceRecord[]>(caller, ResourcePattern.ByUser, { userId: query.userId } satisfies ResourcesByUserRequest);
+    return this.rpc.send<ResourceRecord[]>(caller, ResourcePattern.ByUser, {
+      userId: query.userId,
+    } satisfies ResourcesByUserRequest);
   }
 }

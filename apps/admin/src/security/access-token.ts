@@ -1,7 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
-import { ACCESS_TOKEN_AUDIENCE, ACCESS_TOKEN_ISSUER, authUserFromClaims, CLOCK_SKEW_SECONDS, type AuthUser } from './auth-user';
+import {
+  ACCESS_TOKEN_AUDIENCE,
+  ACCESS_TOKEN_ISSUER,
+  authUserFromClaims,
+  CLOCK_SKEW_SECONDS,
+  type AuthUser,
+} from './auth-user';
 
 /** The options every access token check uses: HS256 only, our issuer and audience, `iat` required and recent. */
 export function accessTokenVerifyOptions(config: Pick<AppConfig, 'jwtSecret' | 'accessTokenTtlSeconds'>) {

@@ -38,7 +38,8 @@ export function authUserFromClaims(claims: unknown, maxLifetimeSeconds: number):
   if (typeof c.role !== 'string' || !(ROLES as readonly string[]).includes(c.role)) return null;
   if (typeof c.tv !== 'number' || !Number.isSafeInteger(c.tv) || c.tv < 0) return null;
   if (typeof c.sid !== 'string' || c.sid.length === 0 || c.sid.length > 64) return null;
-  if (typeof c.iat !== 'number' || typeof c.exp !== 'number' || !Number.isFinite(c.iat) || !Number.isFinite(c.exp)) return null;
+  if (typeof c.iat !== 'number' || typeof c.exp !== 'number' || !Number.isFinite(c.iat) || !Number.isFinite(c.exp))
+    return null;
   if (c.exp <= c.iat || c.exp - c.iat > maxLifetimeSeconds + CLOCK_SKEW_SECONDS) return null;
   return { userId: c.sub, role: c.role as Role, tokenVersion: c.tv, sessionId: c.sid, username: c.username };
 }

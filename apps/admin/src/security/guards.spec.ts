@@ -71,7 +71,10 @@ describe('JwtAuthGuard', () => {
 
   it.each([
     ['no token', undefined],
-    ['alg none', jwt.sign(alice, '', { algorithm: 'none', issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE })],
+    [
+      'alg none',
+      jwt.sign(alice, '', { algorithm: 'none', issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE }),
+    ],
     ['another secret', sign(alice, {}, 'another-secret-another-secret-0123456789')],
     ['HS512', sign(alice, { algorithm: 'HS512' })],
     ['wrong audience', sign(alice, { audience: 'gemini-gateway' })],
@@ -80,8 +83,18 @@ describe('JwtAuthGuard', () => {
     ['no subject', sign({ username: 'alice', role: 'user', tv: 1 })],
     ['no token version', sign({ sub: 'u-1', username: 'alice', role: 'user', sid: 's-1' })],
     ['no session id', sign({ sub: 'u-1', username: 'alice', role: 'user', tv: 1 })],
-    ['no exp', jwt.sign(alice, SECRET, { algorithm: 'HS256', issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE })],
-    ['no iat', jwt.sign({ ...alice, exp: Math.floor(Date.now() / 1000) + 60 }, SECRET, { noTimestamp: true, issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE })],
+    [
+      'no exp',
+      jwt.sign(alice, SECRET, { algorithm: 'HS256', issuer: ACCESS_TOKEN_ISSUER, audience: ACCESS_TOKEN_AUDIENCE }),
+    ],
+    [
+      'no iat',
+      jwt.sign({ ...alice, exp: Math.floor(Date.now() / 1000) + 60 }, SECRET, {
+        noTimestamp: true,
+        issuer: ACCESS_TOKEN_ISSUER,
+        audience: ACCESS_TOKEN_AUDIENCE,
+      }),
+    ],
     ['a lifetime longer than the access token TTL', sign(alice, { expiresIn: 86_400 })],
     ['no audience', jwt.sign(alice, SECRET, { algorithm: 'HS256', issuer: ACCESS_TOKEN_ISSUER, expiresIn: 60 })],
   ])('refuses %s with 401', async (_name, token) => {

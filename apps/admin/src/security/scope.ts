@@ -7,6 +7,7 @@ import type { Caller } from '@gg/contracts';
  */
 export function userScope(caller: Caller, requested: string | undefined): string | undefined {
   if (caller.role === 'admin') return requested;
-  if (requested !== undefined && requested !== caller.userId) throw new ForbiddenException('you may only see your own objects');
+  if (requested !== undefined && requested !== caller.userId)
+    throw new ForbiddenException('you may only see your own objects');
   return caller.userId;
 }

@@ -35,7 +35,11 @@ export class ServiceLogsService implements OnModuleDestroy, OnApplicationShutdow
     this.key = serviceLogsKey(config.redisNamespace);
     this.redis = new Redis({ ...redisOptions(config.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1 });
     this.redis.on('error', () => undefined);
-    this.clients = new Gauge({ name: 'admin_service_log_stream_clients', help: 'open /api/service-logs/stream responses', registers: [probes.registry] });
+    this.clients = new Gauge({
+      name: 'admin_service_log_stream_clients',
+      help: 'open /api/service-logs/stream responses',
+      registers: [probes.registry],
+    });
   }
 
   /** The newest lines matching the filter, newest first. */

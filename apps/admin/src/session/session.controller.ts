@@ -31,7 +31,11 @@ export class SessionController {
   @Post('login')
   @HttpCode(200)
   @ApiZodBody(loginSchema)
-  login(@ZodBody(loginSchema) body: LoginInput, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<LoginResult> {
+  login(
+    @ZodBody(loginSchema) body: LoginInput,
+    @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<LoginResult> {
     return this.session.login(body, req, res);
   }
 
@@ -59,7 +63,10 @@ export class SessionController {
   @HttpCode(204)
   @CheckedByAuth()
   @ApiZodBody(changePasswordSchema)
-  async changePassword(@AuthCaller() caller: AuthUser, @ZodBody(changePasswordSchema) body: ChangePasswordInput): Promise<void> {
+  async changePassword(
+    @AuthCaller() caller: AuthUser,
+    @ZodBody(changePasswordSchema) body: ChangePasswordInput,
+  ): Promise<void> {
     await this.rpc
       .send<unknown>(caller, AuthPattern.ChangePassword, { ...body } satisfies Omit<ChangePasswordRequest, 'proof'>)
       .finally(() => this.sessions.forgetUser(caller.userId));

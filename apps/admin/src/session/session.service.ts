@@ -18,7 +18,12 @@ import { clearRefreshCookie, cookieIsSecure, readRefreshCookie, setRefreshCookie
 import type { LoginDto } from './session.dto';
 
 /** Answers of auth to a refresh that mean "this session is over": the cookie is cleared, the answer is 401. */
-const SESSION_OVER: readonly ErrorCode[] = [ErrorCode.Unauthorized, ErrorCode.BadRequest, ErrorCode.NotFound, ErrorCode.Forbidden];
+const SESSION_OVER: readonly ErrorCode[] = [
+  ErrorCode.Unauthorized,
+  ErrorCode.BadRequest,
+  ErrorCode.NotFound,
+  ErrorCode.Forbidden,
+];
 
 /** Login, refresh and logout: auth issues the tokens, this turns them into the API answer and the cookie. */
 @Injectable()

@@ -15,6 +15,9 @@ export class StatsController {
   @Get()
   @ApiZodQuery(statsQuerySchema)
   stats(@AuthCaller() caller: AuthUser, @ZodQuery(statsQuerySchema) query: StatsQueryInput): Promise<Stats> {
-    return this.rpc.send<Stats>(caller, AuthPattern.Stats, { window: query.window } satisfies Omit<StatsRequest, 'proof'>);
+    return this.rpc.send<Stats>(caller, AuthPattern.Stats, { window: query.window } satisfies Omit<
+      StatsRequest,
+      'proof'
+    >);
   }
 }

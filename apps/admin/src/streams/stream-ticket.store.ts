@@ -60,7 +60,11 @@ export class StreamTicketStore {
       return await op();
     } catch (e) {
       this.logger.warn({ err: (e as Error).message }, 'stream tickets: redis unavailable');
-      throw new DomainError(ErrorCode.Unavailable, 'stream tickets are unavailable (Redis); try again shortly', RETRY_AFTER_SECONDS);
+      throw new DomainError(
+        ErrorCode.Unavailable,
+        'stream tickets are unavailable (Redis); try again shortly',
+        RETRY_AFTER_SECONDS,
+      );
     }
   }
 }

@@ -11,7 +11,10 @@ export class StreamsController {
 
   @Post('ticket')
   @HttpCode(200)
-  async ticket(@AuthCaller() caller: AuthUser, @Body() { stream }: StreamTicketDto): Promise<{ ticket: string; expiresIn: number }> {
+  async ticket(
+    @AuthCaller() caller: AuthUser,
+    @Body() { stream }: StreamTicketDto,
+  ): Promise<{ ticket: string; expiresIn: number }> {
     if (stream === 'service-logs' && caller.role !== 'admin') throw new ForbiddenException('this needs the admin role');
     return { ticket: await this.tickets.issue(caller, stream), expiresIn: TICKET_TTL_SECONDS };
   }

@@ -41,7 +41,11 @@ export class UsersController {
 
   @Patch(':id')
   @ApiZodBody(updateUserSchema)
-  update(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto, @ZodBody(updateUserSchema) body: UpdateUserInput): Promise<User> {
+  update(
+    @AuthCaller() caller: AuthUser,
+    @Param() { id }: IdParamDto,
+    @ZodBody(updateUserSchema) body: UpdateUserInput,
+  ): Promise<User> {
     // a role, password or active change ends the user's sessions: at once on this replica, on the others within 1 s
     return this.rpc
       .send<User>(caller, AuthPattern.UsersUpdate, { id, ...body } satisfies Omit<UpdateUserRequest, 'proof'>)
@@ -51,6 +55,8 @@ export class UsersController {
   @Delete(':id')
   @HttpCode(204)
   async remove(@AuthCaller() caller: AuthUser, @Param() { id }: IdParamDto): Promise<void> {
-    await this.rpc.send<unknown>(caller, AuthPattern.UsersDelete, { id } satisfies Omit<IdRequest, 'proof'>).finally(() => this.sessions.forgetUser(id));
+    await this.rpc
+      .send<unknown>(caller, AuthPattern.UsersDelete, { id } satisfies Omit<IdRequest, 'proof'>)
+      .finally(() => this.sessions.forgetUser(id));
   }
 }

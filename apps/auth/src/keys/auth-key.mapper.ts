@@ -3,7 +3,8 @@ import type { AuthKeyRow, UserRow } from '@gg/db';
 
 /** The API view of a key: never its hash. */
 export function toAuthKey(row: AuthKeyRow, now = Date.now()): AuthKey {
-  const grace = row.previousHashExpiresAt && Date.parse(row.previousHashExpiresAt) > now ? row.previousHashExpiresAt : null;
+  const grace =
+    row.previousHashExpiresAt && Date.parse(row.previousHashExpiresAt) > now ? row.previousHashExpiresAt : null;
   return {
     id: row.id,
     name: row.name,

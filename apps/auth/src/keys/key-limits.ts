@@ -8,10 +8,13 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}\*?$/;
 export function validModels(models: string[] | null | undefined): string[] | null | undefined {
   if (models === undefined || models === null) return models;
   const ids = [...new Set(models.map((m) => m.trim().replace(/^models\//, '')))];
-  if (ids.length === 0) throw DomainError.badRequest('allowedModels must list at least one model, or be null for any model');
+  if (ids.length === 0)
+    throw DomainError.badRequest('allowedModels must list at least one model, or be null for any model');
   const bad = ids.find((m) => !MODEL_ID.test(m));
   if (bad !== undefined) {
-    throw DomainError.badRequest(`allowedModels: "${bad.slice(0, 64)}" is not a model id (e.g. gemini-2.5-flash or gemini-2.5-*)`);
+    throw DomainError.badRequest(
+      `allowedModels: "${bad.slice(0, 64)}" is not a model id (e.g. gemini-2.5-flash or gemini-2.5-*)`,
+    );
   }
   return ids;
 }

@@ -57,7 +57,13 @@ describe('KeysService', () => {
     const [listed] = await keys.list(alice);
     expect(listed).not.toHaveProperty('key');
     expect(listed).not.toHaveProperty('hash');
-    expect(await keys.verify(row.hash)).toEqual({ id: created.id, userId: alice.userId, isActive: true, expiresAt: null, ...noLimits });
+    expect(await keys.verify(row.hash)).toEqual({
+      id: created.id,
+      userId: alice.userId,
+      isActive: true,
+      expiresAt: null,
+      ...noLimits,
+    });
   });
 
   it('validates the name and the expiry', async () => {
@@ -104,7 +110,10 @@ describe('KeysService', () => {
     expect(rotated.id).toBe(k.id);
     expect(rotated.key).not.toBe(k.key);
     expect(await keys.verify(firstHash)).toBeNull();
-    expect(await keys.verify(hashUserKey(rotated.key, config.keyHashSecret))).toMatchObject({ id: k.id, isActive: true });
+    expect(await keys.verify(hashUserKey(rotated.key, config.keyHashSecret))).toMatchObject({
+      id: k.id,
+      isActive: true,
+    });
     expect(events.keyChangedEvents.at(-1)).toEqual({ hashes: [firstHash] });
 
     const rotatedHash = db.keyRows.get(k.id)!.hash;
@@ -118,7 +127,13 @@ describe('KeysService', () => {
     const later = new Date(Date.now() + 3_600_000);
     const k = await keys.create(alice, { name: 'k', expiresAt: later.toISOString() });
     const hash = hashUserKey(k.key, config.keyHashSecret);
-    expect(await keys.verify(hash)).toEqual({ id: k.id, userId: alice.userId, isActive: true, expiresAt: later.getTime(), ...noLimits });
+    expect(await keys.verify(hash)).toEqual({
+      id: k.id,
+      userId: alice.userId,
+      isActive: true,
+      expiresAt: later.getTime(),
+      ...noLimits,
+    });
     db.userRows.get(alice.userId)!.isActive = false;
     expect((await keys.verify(hash))!.isActive).toBe(false);
     expect(await keys.verify('0'.repeat(64))).toBeNull();
@@ -133,10 +148,19 @@ describe('KeysService', () => {
     });
     expect(k).toMatchObject({ rateLimitPerMinute: 30, allowedModels: ['gemini-2.5-flash', 'gemini-2.5-pro*'] });
     const hash = hashUserKey(k.key, config.keyHashSecret);
-    expect(await keys.verify(hash)).toMatchObject({ rateLimitPerMinute: 30, allowedModels: ['gemini-2.5-flash', 'gemini-2.5-pro*'] });
-    expect(await failure(keys.create(alice, { name: 'x', allowedModels: [] }))).toMatch(/^BAD_REQUEST: allowedModels must list/);
-    expect(await failure(keys.create(alice, { name: 'x', allowedModels: ['../etc'] }))).toMatch(/^BAD_REQUEST: allowedModels: /);
-    expect(await failure(keys.create(alice, { name: 'x', rateLimitPerMinute: 0 }))).toMatch(/^BAD_REQUEST: rateLimitPerMinute/);
+    expect(await keys.verify(hash)).toMatchObject({
+      rateLimitPerMinute: 30,
+      allowedModels: ['gemini-2.5-flash', 'gemini-2.5-pro*'],
+    });
+    expect(await failure(keys.create(alice, { name: 'x', allowedModels: [] }))).toMatch(
+      /^BAD_REQUEST: allowedModels must list/,
+    );
+    expect(await failure(keys.create(alice, { name: 'x', allowedModels: ['../etc'] }))).toMatch(
+      /^BAD_REQUEST: allowedModels: /,
+    );
+    expect(await failure(keys.create(alice, { name: 'x', rateLimitPerMinute: 0 }))).toMatch(
+      /^BAD_REQUEST: rateLimitPerMinute/,
+    );
 
     await keys.update(alice, k.id, { name: 'renamed' });
     expect(events.keyChangedEvents).toEqual([]);
@@ -175,7 +199,7 @@ describe('KeysService', () => {
     expect(await failure(keys.rotate(alice, k.id, -1))).toMatch(/^BAD_REQUEST: graceSeconds/);
   });
 
-  it('a grace period never outlives the key\'s own expiry', async () => {
+  it("a grace period never outlives the key's own expiry", async () => {
     const { config, keys } = setup();
     const soon = new Date(Date.now() + 60_000);
     const k = await keys.create(alice, { name: 'short', expiresAt: soon.toISOString() });
@@ -191,7 +215,12 @@ describe('KeysService', () => {
     const old = [0, 1].map((i) => {
       const body = randomBytes(32).toString('base64url');
       const key = `gg-${body}${createHash('sha256').update(body).digest().subarray(0, 4).toString('base64url')}`;
-      db.keyRows.set(`old-${i}`, { ...db.keyRows.get(fresh.id)!, id: `old-${i}`, prefix: key.slice(0, 10), hash: hashUserKey(key, config.keyHashSecret) });
+      db.keyRows.set(`old-${i}`, {
+        ...db.keyRows.get(fresh.id)!,
+        id: `old-${i}`,
+        prefix: key.slice(0, 10),
+        hash: hashUserKey(key, config.keyHashSecret),
+      });
       return key;
     });
     expect(checkUserKey(old[0], config.keyHashSecret)).toBe('legacy');

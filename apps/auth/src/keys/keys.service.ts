@@ -103,7 +103,11 @@ export class KeysService {
     }
     const { key, prefix } = generateUserKey(this.config.keyHashSecret);
     const until = graceSeconds > 0 ? new Date(Date.now() + graceSeconds * 1000).toISOString() : null;
-    const updated = await this.db.authKeys.rotate(id, { hash: hashUserKey(key, this.config.keyHashSecret), prefix }, until);
+    const updated = await this.db.authKeys.rotate(
+      id,
+      { hash: hashUserKey(key, this.config.keyHashSecret), prefix },
+      until,
+    );
     if (!updated) throw DomainError.notFound('key not found');
     this.legacy.changed();
     // gateways holding the old secret drop it and ask again: they then learn the grace end (or that it is gone)

@@ -1,5 +1,12 @@
 import { Controller, UseGuards } from '@nestjs/common';
-import { AuthPattern, logsQueryRequestSchema, statsRequestSchema, type Page, type RequestLog, type Stats } from '@gg/contracts';
+import {
+  AuthPattern,
+  logsQueryRequestSchema,
+  statsRequestSchema,
+  type Page,
+  type RequestLog,
+  type Stats,
+} from '@gg/contracts';
 import { NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { CallerGuard } from '../common/caller.guard';
 import type { LogsQueryDto, StatsDto } from './logs.dto';

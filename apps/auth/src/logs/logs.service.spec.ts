@@ -32,8 +32,20 @@ describe('LogRetentionService', () => {
     const db = new FakeDb();
     const now = new Date('2026-03-10T12:00:00.000Z');
     const row = (id: string, at: string) => ({
-      id, at, userId: 'u', authKeyId: 'k', poolKeyId: null, method: 'm', model: null, stream: false, status: 200,
-      attempts: 1, latencyMs: 1, ttfbMs: null, promptTokens: 0, outputTokens: 0,
+      id,
+      at,
+      userId: 'u',
+      authKeyId: 'k',
+      poolKeyId: null,
+      method: 'm',
+      model: null,
+      stream: false,
+      status: 200,
+      attempts: 1,
+      latencyMs: 1,
+      ttfbMs: null,
+      promptTokens: 0,
+      outputTokens: 0,
     });
     db.logRows.push(row('old', '2026-03-03T11:59:59.000Z'), row('kept', '2026-03-03T12:00:01.000Z'));
     const retention = new LogRetentionService(testConfig({ logRetentionDays: 7 }), db);

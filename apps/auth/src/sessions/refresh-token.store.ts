@@ -51,7 +51,11 @@ export class RefreshTokenStore {
   }
 
   async markUsed(token: string, record: RefreshRecord): Promise<void> {
-    await this.db.kv.set(recordKey(refreshTokenHash(token)), JSON.stringify({ ...record, used: true }), secondsLeft(record));
+    await this.db.kv.set(
+      recordKey(refreshTokenHash(token)),
+      JSON.stringify({ ...record, used: true }),
+      secondsLeft(record),
+    );
   }
 
   /** Ends the session (the family id is the session id, `sid` in its access tokens): refresh and access tokens. */

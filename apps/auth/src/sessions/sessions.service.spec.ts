@@ -15,7 +15,14 @@ async function setup() {
   const passwords = new PasswordService(config);
   const jwt = new JwtService({ secret: config.jwtSecret });
   const throttle = new FakeThrottle();
-  const sessions = new SessionsService(config, db, jwt, passwords, new RefreshTokenStore(config, db), throttle.asService());
+  const sessions = new SessionsService(
+    config,
+    db,
+    jwt,
+    passwords,
+    new RefreshTokenStore(config, db),
+    throttle.asService(),
+  );
   const users = new UsersService(db, passwords, new FakeEvents().asService());
   const alice = await users.create({ username: 'alice', password: 'alice-password', role: 'user' });
   return { db, config, jwt, sessions, users, alice, throttle };
@@ -103,11 +110,15 @@ describe('SessionsService', () => {
 
   it('counts failed logins with the throttle and refuses, before any password check, while it blocks', async () => {
     const { sessions, throttle } = await setup();
-    expect(await failure(sessions.login('alice', 'wrong-password', '10.0.0.9'))).toBe('UNAUTHORIZED: invalid username or password');
+    expect(await failure(sessions.login('alice', 'wrong-password', '10.0.0.9'))).toBe(
+      'UNAUTHORIZED: invalid username or password',
+    );
     expect(throttle.failures).toEqual(['alice']);
     throttle.blocked = true;
     // even the right password is refused while blocked
-    expect(await failure(sessions.login('alice', 'alice-password', '10.0.0.9'))).toBe('TOO_MANY_REQUESTS: too many failed logins');
+    expect(await failure(sessions.login('alice', 'alice-password', '10.0.0.9'))).toBe(
+      'TOO_MANY_REQUESTS: too many failed logins',
+    );
   });
 
   it('logout revokes the whole family: a copy of an earlier token cannot be refreshed either', async () => {

@@ -93,7 +93,13 @@ export class SessionsService {
   }
 
   private async issue(user: UserRow, family: string = randomUUID()): Promise<SessionTokens> {
-    const claims: AccessClaims = { sub: user.id, username: user.username, role: user.role, tv: user.tokenVersion, sid: family };
+    const claims: AccessClaims = {
+      sub: user.id,
+      username: user.username,
+      role: user.role,
+      tv: user.tokenVersion,
+      sid: family,
+    };
     const accessToken = await this.jwt.signAsync(claims, {
       algorithm: 'HS256',
       issuer: JWT_ISSUER,

@@ -43,7 +43,8 @@ export class FakeDb implements DbManager {
     findById: async (id: string) => copy(this.keyRows.get(id)),
     findByHash: async (hash: string) =>
       copy([...this.keyRows.values()].find((k) => k.hash === hash || k.previousHash === hash)),
-    listByUser: async (userId: string) => [...this.keyRows.values()].filter((k) => k.userId === userId).map((k) => ({ ...k })),
+    listByUser: async (userId: string) =>
+      [...this.keyRows.values()].filter((k) => k.userId === userId).map((k) => ({ ...k })),
     update: async (id: string, patch: Partial<AuthKeyRow>) => {
       const row = this.keyRows.get(id);
       if (!row) return null;

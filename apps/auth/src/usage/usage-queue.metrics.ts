@@ -16,10 +16,15 @@ export class UsageQueueMetrics implements OnModuleInit, OnApplicationShutdown {
   ) {}
 
   onModuleInit(): void {
-    const queue = new Queue(QueueName.Usage, { connection: bullConnection(this.config), prefix: bullPrefix(this.config) });
+    const queue = new Queue(QueueName.Usage, {
+      connection: bullConnection(this.config),
+      prefix: bullPrefix(this.config),
+    });
     queue.on('error', () => undefined); // a scrape with Redis away just leaves the last values
     this.queue = queue;
-    registerQueueDepth(this.probes.registry, QueueName.Usage, () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
+    registerQueueDepth(this.probes.registry, QueueName.Usage, () =>
+      queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

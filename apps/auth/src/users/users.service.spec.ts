@@ -137,7 +137,10 @@ describe('FirstAdminService', () => {
     } finally {
       spy.mockRestore();
     }
-    const lines = out.join('').split('\n').filter((l) => l.includes('First admin created'));
+    const lines = out
+      .join('')
+      .split('\n')
+      .filter((l) => l.includes('First admin created'));
     expect(lines).toHaveLength(1);
     const password = /password=(\S+)/.exec(lines[0])![1];
     expect(password.length).toBeGreaterThanOrEqual(20);

@@ -81,7 +81,10 @@ export class UsersService {
       const updated = await this.db.users.update(id, changes);
       if (!updated) throw DomainError.notFound('user not found');
       if (changes.isActive !== undefined) await this.notifyKeysChanged(id);
-      this.logger.log({ userId: id, changed: Object.keys(changes).filter((k) => k !== 'tokenVersion') }, 'user updated');
+      this.logger.log(
+        { userId: id, changed: Object.keys(changes).filter((k) => k !== 'tokenVersion') },
+        'user updated',
+      );
       return toUser(updated);
     });
   }

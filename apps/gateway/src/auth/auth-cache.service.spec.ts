@@ -20,7 +20,11 @@ class FakeRpc {
   }
 }
 
-const config = { keyHashSecret: 'test-secret-test-secret-test-secret', authCacheTtlMs: 30_000, trustedProxies: [] } as unknown as AppConfig;
+const config = {
+  keyHashSecret: 'test-secret-test-secret-test-secret',
+  authCacheTtlMs: 30_000,
+  trustedProxies: [],
+} as unknown as AppConfig;
 const from = (address: string) => ({ socket: { remoteAddress: address }, headers: {} }) as unknown as IncomingMessage;
 const client = from('10.0.0.1');
 
@@ -28,7 +32,9 @@ const client = from('10.0.0.1');
 function attackerKey(format: 'v1' | 'legacy'): string {
   const body = randomBytes(32).toString('base64url');
   const sum = createHash('sha256').update(body).digest();
-  return format === 'v1' ? `gg1-${body}${sum.subarray(0, 6).toString('base64url')}` : `gg-${body}${sum.subarray(0, 4).toString('base64url')}`;
+  return format === 'v1'
+    ? `gg1-${body}${sum.subarray(0, 6).toString('base64url')}`
+    : `gg-${body}${sum.subarray(0, 4).toString('base64url')}`;
 }
 
 describe('AuthCacheService', () => {
@@ -58,7 +64,10 @@ describe('AuthCacheService', () => {
   });
 
   it('looks up once, then answers from memory synchronously', async () => {
-    const [a, b] = await Promise.all([cache.authenticate(key, Date.now(), client), cache.authenticate(key, Date.now(), client)]);
+    const [a, b] = await Promise.all([
+      cache.authenticate(key, Date.now(), client),
+      cache.authenticate(key, Date.now(), client),
+    ]);
     expect(a).toMatchObject({ ok: true, record: { id: 'k1' } });
     expect(b).toMatchObject({ ok: true });
     expect(rpc.calls).toBe(1);
@@ -69,7 +78,10 @@ describe('AuthCacheService', () => {
 
   it('legacy-format keys are looked up while auth says some exist, and refused unasked once none are left', async () => {
     expect(await cache.authenticate(legacy, Date.now(), client)).toMatchObject({ ok: true, record: { id: 'k-old' } });
-    expect(await cache.authenticate(attackerKey('legacy'), Date.now(), client)).toEqual({ ok: false, reason: 'unknown' });
+    expect(await cache.authenticate(attackerKey('legacy'), Date.now(), client)).toEqual({
+      ok: false,
+      reason: 'unknown',
+    });
     expect(rpc.calls).toBe(2);
 
     rpc.legacyKeys = 0;
@@ -106,23 +118,32 @@ describe('AuthCacheService', () => {
     const attacker = from('203.0.113.7');
     const unknownKey = generateUserKey(config.keyHashSecret).key;
     expect(await cache.authenticate(unknownKey, t0, attacker)).toEqual({ ok: false, reason: 'unknown' });
-    for (let i = 1; i < 20; i++) expect(cache.authenticate(attackerKey('v1'), t0 + i, attacker)).toMatchObject({ reason: 'malformed' });
+    for (let i = 1; i < 20; i++)
+      expect(cache.authenticate(attackerKey('v1'), t0 + i, attacker)).toMatchObject({ reason: 'malformed' });
     // the 21st try: refused before any work, even with a real key that is not cached yet
     expect(cache.authenticate(key, t0 + 21, attacker)).toEqual({ ok: false, reason: 'throttled', retryAfter: 60 });
     expect(rpc.calls).toBe(1);
     // another address (and another /64) is unaffected, and its success does not lift the block
     expect(await cache.authenticate(key, t0 + 22, from('203.0.113.8'))).toMatchObject({ ok: true });
-    expect(cache.authenticate(attackerKey('v1'), t0 + 23, attacker)).toMatchObject({ reason: 'throttled', retryAfter: 60 });
+    expect(cache.authenticate(attackerKey('v1'), t0 + 23, attacker)).toMatchObject({
+      reason: 'throttled',
+      retryAfter: 60,
+    });
     // a key already known is served from memory without looking at the address
     expect(cache.authenticate(key, t0 + 24, attacker)).toMatchObject({ ok: true });
-    expect(cache.authenticate(attackerKey('v1'), t0 + 30_019, attacker)).toMatchObject({ reason: 'throttled', retryAfter: 30 });
+    expect(cache.authenticate(attackerKey('v1'), t0 + 30_019, attacker)).toMatchObject({
+      reason: 'throttled',
+      retryAfter: 30,
+    });
     expect(cache.authenticate(attackerKey('v1'), t0 + 60_019, attacker)).toMatchObject({ reason: 'malformed' });
   });
 
   it('counts IPv6 clients per /64', () => {
     const t0 = Date.now();
     for (let i = 0; i < 20; i++) cache.authenticate(attackerKey('v1'), t0, from(`2001:db8:1:2::${i.toString(16)}`));
-    expect(cache.authenticate(attackerKey('v1'), t0, from('2001:db8:1:2:ffff::1'))).toMatchObject({ reason: 'throttled' });
+    expect(cache.authenticate(attackerKey('v1'), t0, from('2001:db8:1:2:ffff::1'))).toMatchObject({
+      reason: 'throttled',
+    });
     expect(cache.authenticate(attackerKey('v1'), t0, from('2001:db8:1:3::1'))).toMatchObject({ reason: 'malformed' });
   });
 

@@ -105,7 +105,8 @@ export class AuthCacheService implements OnApplicationBootstrap, OnModuleDestroy
     if (unknownUntil !== undefined && unknownUntil > now) return this.refuse(address, now, UNKNOWN);
     if (hit === undefined) {
       const format = checkUserKey(key, this.config.keyHashSecret);
-      if (format === null || (format === 'legacy' && !this.legacy.accepting)) return this.refuse(address, now, MALFORMED);
+      if (format === null || (format === 'legacy' && !this.legacy.accepting))
+        return this.refuse(address, now, MALFORMED);
     }
     const hash = hit?.hash ?? hashUserKey(key, this.config.keyHashSecret);
     return this.lookup(key, hash).then(

@@ -10,7 +10,12 @@ export interface FailureLimits {
   maxAddresses: number;
 }
 
-export const AUTH_FAILURE_LIMITS: FailureLimits = { failures: 20, windowMs: 60_000, blockMs: 60_000, maxAddresses: 100_000 };
+export const AUTH_FAILURE_LIMITS: FailureLimits = {
+  failures: 20,
+  windowMs: 60_000,
+  blockMs: 60_000,
+  maxAddresses: 100_000,
+};
 
 interface Tally {
   windowStart: number;
@@ -65,7 +70,8 @@ export function addressKey(address: string): string {
   const [head, tail] = lower.split('::');
   const h = head ? head.split(':') : [];
   const t = tail ? tail.split(':') : [];
-  const groups = tail === undefined ? h : [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
+  const groups =
+    tail === undefined ? h : [...h, ...new Array<string>(Math.max(0, 8 - h.length - t.length)).fill('0'), ...t];
   return `${groups
     .slice(0, 4)
     .map((g) => g.replace(/^0+(?=.)/, ''))

@@ -12,7 +12,10 @@ import { clientBodyFailure } from './read-body';
 import { UpstreamService } from './upstream.service';
 
 const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
-const TIMEOUT: UpstreamClassification = { kind: 'transient', reason: 'timeout: no answer before REQUEST_TIMEOUT_SECONDS' };
+const TIMEOUT: UpstreamClassification = {
+  kind: 'transient',
+  reason: 'timeout: no answer before REQUEST_TIMEOUT_SECONDS',
+};
 /** the client went away before the answer ended: nothing is known about the key (counts the request only) */
 const CLIENT_LEFT: UpstreamClassification = { kind: 'client_error', reason: 'client left before the answer ended' };
 const MAX_ERROR_BODY = 256 * 1024;
@@ -157,9 +160,12 @@ export class AttemptRunner {
     const now = Date.now();
     const wait = Math.ceil((this.pool.nextAvailableAt(ex.model, now) - now) / 1000);
     const retryAfter = Number.isFinite(wait) ? Math.max(1, wait) : 60;
-    ex.error = this.pool.modelPausedUntil(ex.model, now) > 0 ? 'model overloaded upstream: it rests' : 'no pool key available';
+    ex.error =
+      this.pool.modelPausedUntil(ex.model, now) > 0 ? 'model overloaded upstream: it rests' : 'no pool key available';
     ex.status = 503;
-    responder.errors(ex.res, 503, 'UNAVAILABLE', 'No Gemini key can serve this request now; retry later.', { 'retry-after': String(retryAfter) });
+    responder.errors(ex.res, 503, 'UNAVAILABLE', 'No Gemini key can serve this request now; retry later.', {
+      'retry-after': String(retryAfter),
+    });
   }
 
   /** None while the pool pauses; the pinned key when it is in the pool and not disabled; else the selector's choice. */

@@ -39,7 +39,13 @@ export interface Exchange {
 }
 
 /** Writes an error the gateway itself produces, in the shape of the route (Google's or OpenAI's). */
-export type ErrorWriter = (res: ServerResponse, code: number, status: GoogleStatus, message: string, headers?: Record<string, string>) => void;
+export type ErrorWriter = (
+  res: ServerResponse,
+  code: number,
+  status: GoogleStatus,
+  message: string,
+  headers?: Record<string, string>,
+) => void;
 
 /** One upstream request, tried on up to MAX_ATTEMPTS pool keys. */
 export interface UpstreamCall {
@@ -67,7 +73,13 @@ export interface Responder {
    * it when the answer did not end cleanly on the upstream's side (a break, the deadline, an error mid-stream): the
    * attempt's outcome is settled at the release (clean end: success; broken: one failure of the key).
    */
-  success(ex: Exchange, up: Dispatcher.ResponseData, keyId: string, release: () => void, broken: (reason: string) => void): void;
+  success(
+    ex: Exchange,
+    up: Dispatcher.ResponseData,
+    keyId: string,
+    release: () => void,
+    broken: (reason: string) => void,
+  ): void;
   /** The last upstream error, once no other key will be tried. */
   upstreamError(ex: Exchange, failure: UpstreamFailure): void;
   /** An error the gateway produces (no key, unreachable, deadline). */

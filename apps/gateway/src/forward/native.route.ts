@@ -88,7 +88,12 @@ export class NativeRoute implements Responder {
   private async forward(ex: Exchange, body: Buffer[] | Readable, url: string, path: string): Promise<void> {
     // ownership (README "Resources: affinity and ownership"): refused, or answered (lists), before any upstream call
     // a streamed upload's references are in its path only (its bytes are never looked at)
-    const gate = await this.gate.check(ex, url, Array.isArray(body) ? body : [], path.includes('?') ? path.slice(path.indexOf('?') + 1) : '');
+    const gate = await this.gate.check(
+      ex,
+      url,
+      Array.isArray(body) ? body : [],
+      path.includes('?') ? path.slice(path.indexOf('?') + 1) : '',
+    );
     if (!gate) return;
     const pinned = gate.pinned;
     const headers = upstreamHeaders(ex.req.headers, ex.requestId);
@@ -100,7 +105,13 @@ export class NativeRoute implements Responder {
     await this.runner.run(ex, { method: ex.req.method ?? 'GET', path, headers, body, pinned }, this);
   }
 
-  success(ex: Exchange, up: Dispatcher.ResponseData, keyId: string, release: () => void, broken: (reason: string) => void): void {
+  success(
+    ex: Exchange,
+    up: Dispatcher.ResponseData,
+    keyId: string,
+    release: () => void,
+    broken: (reason: string) => void,
+  ): void {
     new Relay(ex, up, this.config, this.ownership, keyId, this.metrics).start(release, broken);
   }
 

@@ -135,9 +135,12 @@ export class GatewayPipeline {
   private authenticated(ex: Exchange, result: AuthResult, s: ExchangeStart, next: ExchangeNext): void {
     const errors = s.errors;
     if (!result.ok) {
-      if (result.reason === 'unavailable') errors(ex.res, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, { 'retry-after': '1' });
+      if (result.reason === 'unavailable')
+        errors(ex.res, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, { 'retry-after': '1' });
       else if (result.reason === 'throttled') {
-        errors(ex.res, 429, 'RESOURCE_EXHAUSTED', AUTH_MESSAGES.throttled, { 'retry-after': String(result.retryAfter) });
+        errors(ex.res, 429, 'RESOURCE_EXHAUSTED', AUTH_MESSAGES.throttled, {
+          'retry-after': String(result.retryAfter),
+        });
       } else errors(ex.res, 401, 'UNAUTHENTICATED', AUTH_MESSAGES[result.reason]);
       this.metrics.countRequest(ex.method, ex.res.statusCode);
       return;
@@ -160,22 +163,25 @@ export class GatewayPipeline {
     if (!this.modelAllowed(ex, ex.model, errors)) return;
     const limit = result.record.rateLimitPerMinute;
     if (!limit) return this.readBody(ex, s, next);
-    this.limiter.hit(result.record.id, limit).then((verdict) => {
-      if (verdict.allowed) return this.readBody(ex, s, next);
-      if (verdict.unavailable) {
-        ex.error = 'per-key rate limit could not be checked (RATE_LIMIT_FAIL_MODE=closed)';
-        const message = 'The rate limit of this API key cannot be checked right now. Retry shortly.';
-        return errors(ex.res, 503, 'UNAVAILABLE', message, { 'retry-after': String(verdict.retryAfter) });
-      }
-      ex.error = 'per-key rate limit exceeded';
-      errors(
-        ex.res,
-        429,
-        'RESOURCE_EXHAUSTED',
-        `Quota exceeded: this API key allows ${limit} requests per minute. Retry in ${verdict.retryAfter} s.`,
-        { 'retry-after': String(verdict.retryAfter) },
-      );
-    }).catch((e: unknown) => this.fail(ex, errors, e));
+    this.limiter
+      .hit(result.record.id, limit)
+      .then((verdict) => {
+        if (verdict.allowed) return this.readBody(ex, s, next);
+        if (verdict.unavailable) {
+          ex.error = 'per-key rate limit could not be checked (RATE_LIMIT_FAIL_MODE=closed)';
+          const message = 'The rate limit of this API key cannot be checked right now. Retry shortly.';
+          return errors(ex.res, 503, 'UNAVAILABLE', message, { 'retry-after': String(verdict.retryAfter) });
+        }
+        ex.error = 'per-key rate limit exceeded';
+        errors(
+          ex.res,
+          429,
+          'RESOURCE_EXHAUSTED',
+          `Quota exceeded: this API key allows ${limit} requests per minute. Retry in ${verdict.retryAfter} s.`,
+          { 'retry-after': String(verdict.retryAfter) },
+        );
+      })
+      .catch((e: unknown) => this.fail(ex, errors, e));
   }
 
   /**
@@ -194,7 +200,12 @@ export class GatewayPipeline {
     if (modelAllowed(allowed, model)) return true;
     if (model === null) {
       ex.error = 'model unknown, and this key has a model allow-list';
-      errors(ex.res, 403, 'PERMISSION_DENIED', 'This API key may only use the models on its list, and this request names no model the gateway can check.');
+      errors(
+        ex.res,
+        403,
+        'PERMISSION_DENIED',
+        'This API key may only use the models on its list, and this request names no model the gateway can check.',
+      );
     } else {
       ex.error = 'model not allowed for this key';
       errors(ex.res, 403, 'PERMISSION_DENIED', `This API key may not use the model ${model.slice(0, 100)}.`);
@@ -237,7 +248,12 @@ export class GatewayPipeline {
 
   private continue(ex: Exchange): void {
     const expect = ex.req.headers.expect;
-    if (typeof expect === 'string' && expect.toLowerCase() === '100-continue' && !ex.res.headersSent && !ex.res.destroyed) {
+    if (
+      typeof expect === 'string' &&
+      expect.toLowerCase() === '100-continue' &&
+      !ex.res.headersSent &&
+      !ex.res.destroyed
+    ) {
       ex.res.writeContinue();
     }
   }
@@ -284,7 +300,10 @@ export class GatewayPipeline {
 
 function describe(e: unknown): string {
   const err = e as { name?: string; code?: string; message?: string } | null;
-  return scrubSecrets(`${err?.name ?? 'Error'}${err?.code ? ` ${err.code}` : ''}: ${String(err?.message ?? e)}`).slice(0, 300);
+  return scrubSecrets(`${err?.name ?? 'Error'}${err?.code ? ` ${err.code}` : ''}: ${String(err?.message ?? e)}`).slice(
+    0,
+    300,
+  );
 }
 
 /** Pool keys and user keys never reach the request log, even inside an error text that echoes one. */

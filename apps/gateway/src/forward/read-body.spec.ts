@@ -15,7 +15,9 @@ describe('readBody', () => {
   it('refuses an announced length over the limit before reading, and charges nothing', async () => {
     const budget = new BodyBudget(100);
     const admitted = jest.fn();
-    await expect(readBody(fakeReq({ 'content-length': '51' }), 50, budget, admitted)).rejects.toBeInstanceOf(BodyTooLargeError);
+    await expect(readBody(fakeReq({ 'content-length': '51' }), 50, budget, admitted)).rejects.toBeInstanceOf(
+      BodyTooLargeError,
+    );
     expect(admitted).not.toHaveBeenCalled();
     expect(budget.bytes).toBe(0);
   });
@@ -55,7 +57,9 @@ describe('readBody', () => {
     const budget = new BodyBudget(100);
     void readBody(fakeReq({ 'content-length': '20' }), 100, budget, undefined, 4);
     expect(budget.bytes).toBe(80);
-    await expect(readBody(fakeReq({ 'content-length': '10' }), 100, budget, undefined, 4)).rejects.toBeInstanceOf(BodyBudgetError);
+    await expect(readBody(fakeReq({ 'content-length': '10' }), 100, budget, undefined, 4)).rejects.toBeInstanceOf(
+      BodyBudgetError,
+    );
   });
 
   it('gives the budget back when the client goes before the body ended', async () => {

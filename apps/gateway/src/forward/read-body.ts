@@ -143,7 +143,9 @@ function busy(): string {
 }
 
 /** Why a streamed body failed on the client's side (too large, cut off), or null when it did not. */
-export function clientBodyFailure(body: Readable): { status: number; googleStatus: 'INVALID_ARGUMENT'; message: string } | null {
+export function clientBodyFailure(
+  body: Readable,
+): { status: number; googleStatus: 'INVALID_ARGUMENT'; message: string } | null {
   const e = body.errored;
   if (e instanceof BodyTooLargeError) return { status: 413, googleStatus: 'INVALID_ARGUMENT', message: e.message };
   if (e) return { status: 400, googleStatus: 'INVALID_ARGUMENT', message: 'The request body was cut off.' };

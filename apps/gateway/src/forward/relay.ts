@@ -49,7 +49,11 @@ export class Relay {
       .catch(() => this.cut(release));
   }
 
-  private begin(headers: Record<string, string | string[]>, release: () => void, onBrokenUpstream: (reason: string) => void): void {
+  private begin(
+    headers: Record<string, string | string[]>,
+    release: () => void,
+    onBrokenUpstream: (reason: string) => void,
+  ): void {
     const { ex, up } = this;
     const { res } = ex;
     const plan = ex.resources;
@@ -184,7 +188,8 @@ export class Relay {
     }
     u.searchParams.delete('key');
     const uploadId = u.searchParams.get('upload_id');
-    if (uploadId) this.uploadBind = this.ownership.bindUploadSession(this.ex, uploadId, this.keyId).catch(() => undefined);
+    if (uploadId)
+      this.uploadBind = this.ownership.bindUploadSession(this.ex, uploadId, this.keyId).catch(() => undefined);
     const trust = compileTrust(this.config.trustedProxies);
     const origin = publicOrigin(this.ex.req, this.config.publicBaseUrl, trust, `127.0.0.1:${this.config.gatewayPort}`);
     const basePath = new URL(this.config.geminiBaseUrl).pathname.replace(/\/+$/, '');

@@ -11,7 +11,9 @@ describe('UsageTail', () => {
   });
 
   it('reads pretty-printed unary answers and omitted counters', () => {
-    expect(parseUsage('{\n  "usageMetadata": {\n    "promptTokenCount": 4,\n    "totalTokenCount": 4\n  }\n}')).toEqual({ promptTokens: 4, outputTokens: 0 });
+    expect(parseUsage('{\n  "usageMetadata": {\n    "promptTokenCount": 4,\n    "totalTokenCount": 4\n  }\n}')).toEqual(
+      { promptTokens: 4, outputTokens: 0 },
+    );
     expect(parseUsage('{"embedding": {"values": [1]}}')).toEqual({ promptTokens: 0, outputTokens: 0 });
   });
 });

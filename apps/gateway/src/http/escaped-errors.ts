@@ -36,7 +36,8 @@ export function installEscapedErrorHandlers(registry: Registry, logger: Logger):
 /** The error's name, code, message and first frames, with anything shaped like a key masked. */
 export function describeEscaped(e: unknown): string {
   const err = e as { stack?: unknown; message?: unknown; code?: unknown } | null;
-  const text = typeof err?.stack === 'string' ? err.stack.split('\n').slice(0, 6).join(' | ') : String(err?.message ?? e);
+  const text =
+    typeof err?.stack === 'string' ? err.stack.split('\n').slice(0, 6).join(' | ') : String(err?.message ?? e);
   const code = typeof err?.code === 'string' ? ` [${err.code}]` : '';
   return (text + code).replace(SECRETS, (m) => `${m.slice(0, 4)}…`).slice(0, 1000);
 }

@@ -26,11 +26,15 @@ export class GatewayMetrics {
   });
   readonly overhead = new Histogram({
     name: 'gateway_overhead_seconds',
-    help: "Time the gateway itself adds before the response head (not spent waiting on the upstream)",
+    help: 'Time the gateway itself adds before the response head (not spent waiting on the upstream)',
     buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1],
     registers: [this.registry],
   });
-  readonly open = new Gauge({ name: 'gateway_open_requests', help: 'Requests in progress', registers: [this.registry] });
+  readonly open = new Gauge({
+    name: 'gateway_open_requests',
+    help: 'Requests in progress',
+    registers: [this.registry],
+  });
   readonly rateLimitUnenforced = new Counter({
     name: 'gateway_rate_limit_unenforced_total',
     help: 'Requests of rate-limited keys Redis could not check in time, by RATE_LIMIT_FAIL_MODE (open: let through, closed: refused 503)',
@@ -80,7 +84,8 @@ const KNOWN = new Set([
   'models.list',
   'models.get',
 ]);
-const RESOURCE = /^(GET|POST|PATCH|PUT|DELETE) \/(?:upload\/)?v1(?:beta|alpha)?\/(models|files|cachedContents|operations|batches|tunedModels|openai)$/;
+const RESOURCE =
+  /^(GET|POST|PATCH|PUT|DELETE) \/(?:upload\/)?v1(?:beta|alpha)?\/(models|files|cachedContents|operations|batches|tunedModels|openai)$/;
 
 /** A bounded label for the route: known methods and resource kinds by name, anything else `other`. */
 export function routeLabel(method: string): string {

@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { APP_CONFIG, metricsPortFor, type AppConfig } from '@gg/config';
 import { requestIdFrom } from '@gg/nest-common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';

@@ -13,7 +13,15 @@ describe('credentialOf', () => {
 describe('headers', () => {
   it('never forwards the client credentials', () => {
     const h = upstreamHeaders(
-      { 'x-goog-api-key': 'gg-user', authorization: 'Bearer gg-user', cookie: 'c', 'content-type': 'application/json', 'x-goog-api-client': 'sdk', connection: 'keep-alive', host: 'gw' },
+      {
+        'x-goog-api-key': 'gg-user',
+        authorization: 'Bearer gg-user',
+        cookie: 'c',
+        'content-type': 'application/json',
+        'x-goog-api-client': 'sdk',
+        connection: 'keep-alive',
+        host: 'gw',
+      },
       'rid',
     );
     expect(h).toEqual({
@@ -44,16 +52,31 @@ describe('headers', () => {
       },
       'rid',
     );
-    expect(h).toEqual({ 'content-type': 'application/json', 'x-goog-api-client': 'sdk', 'accept-encoding': 'identity', 'x-request-id': 'rid' });
+    expect(h).toEqual({
+      'content-type': 'application/json',
+      'x-goog-api-client': 'sdk',
+      'accept-encoding': 'identity',
+      'x-request-id': 'rid',
+    });
   });
 
   it('keeps every end-to-end header when Connection names none', () => {
-    expect(upstreamHeaders({ connection: 'close', 'x-custom': 'v' }, 'r')).toEqual({ 'x-custom': 'v', 'accept-encoding': 'identity', 'x-request-id': 'r' });
+    expect(upstreamHeaders({ connection: 'close', 'x-custom': 'v' }, 'r')).toEqual({
+      'x-custom': 'v',
+      'accept-encoding': 'identity',
+      'x-request-id': 'r',
+    });
   });
 
   it('drops hop-by-hop headers and Alt-Svc on the way back', () => {
     expect(
-      downstreamHeaders({ 'content-type': 'text/event-stream', 'transfer-encoding': 'chunked', 'alt-svc': 'h3', connection: 'close', vary: 'Origin' }),
+      downstreamHeaders({
+        'content-type': 'text/event-stream',
+        'transfer-encoding': 'chunked',
+        'alt-svc': 'h3',
+        connection: 'close',
+        vary: 'Origin',
+      }),
     ).toEqual({ 'content-type': 'text/event-stream', vary: 'Origin' });
   });
 });

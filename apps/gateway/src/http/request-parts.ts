@@ -84,7 +84,9 @@ const DROP_DOWNSTREAM = new Set([
 ]);
 
 /** Upstream response headers to send on to the client (hop-by-hop and Alt-Svc dropped). */
-export function downstreamHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string | string[]> {
+export function downstreamHeaders(
+  headers: Record<string, string | string[] | undefined>,
+): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
     if (DROP_DOWNSTREAM.has(name)) continue;

@@ -8,7 +8,11 @@ import type { BodyModels } from './target';
  * JSON reader reads them (`base_model` is `baseModel`, escapes resolved), so no spelling hides a model.
  * Only called for routes that name models in their body (never on the generateContent path).
  */
-export function modelsInBody(headers: IncomingHttpHeaders, chunks: readonly Buffer[], spec: BodyModels): string[] | null {
+export function modelsInBody(
+  headers: IncomingHttpHeaders,
+  chunks: readonly Buffer[],
+  spec: BodyModels,
+): string[] | null {
   const type = headers['content-type'];
   if (type !== undefined && !/json/i.test(type)) return null;
   const encoding = headers['content-encoding'];

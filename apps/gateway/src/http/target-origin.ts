@@ -9,7 +9,12 @@ const HOST = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
  * otherwise the request's Host, with `X-Forwarded-Proto`/`X-Forwarded-Host` believed only when the socket's peer
  * is a trusted proxy (TRUSTED_PROXIES). Any client can send those headers; only a proxy we trust may set them.
  */
-export function publicOrigin(req: IncomingMessage, publicBaseUrl: string | null, trust: TrustFn, fallbackHost: string): string {
+export function publicOrigin(
+  req: IncomingMessage,
+  publicBaseUrl: string | null,
+  trust: TrustFn,
+  fallbackHost: string,
+): string {
   if (publicBaseUrl) return publicBaseUrl.replace(/\/+$/, '');
   const h = req.headers;
   const peer = req.socket?.remoteAddress;

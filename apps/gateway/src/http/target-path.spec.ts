@@ -42,7 +42,10 @@ describe('canonicalUrl', () => {
     // leading doubled slashes are folded (the SDK's `//ws/…`)
     ['//v1beta/models/gemini-2.5-flash:generateContent', '/v1beta/models/gemini-2.5-flash:generateContent'],
     ['///v1beta/models?pageSize=2', '/v1beta/models?pageSize=2'],
-    ['//ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=k', '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=k'],
+    [
+      '//ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=k',
+      '/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=k',
+    ],
     // the query is not a path
     ['/v1beta/files?pageToken=a/../b%2F%5C//', '/v1beta/files?pageToken=a/../b%2F%5C//'],
     ['/v1beta/models/x:generateContent?q=\\', '/v1beta/models/x:generateContent?q=\\'],

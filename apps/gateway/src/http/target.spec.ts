@@ -19,24 +19,40 @@ describe('parseTarget: path, query and key', () => {
   });
 
   it('reads percent-encoded segments as the upstream does (a colon, a letter, a plus kept as a plus)', () => {
-    expect(parseTarget('/v1/models/gemini-2.5-pro%3AgenerateContent')).toMatchObject({ model: 'gemini-2.5-pro', method: 'generateContent' });
-    expect(parseTarget('/v1beta/%6dodels/gemini-2.5-%70ro:generateContent')).toMatchObject({ resource: 'models', model: 'gemini-2.5-pro' });
+    expect(parseTarget('/v1/models/gemini-2.5-pro%3AgenerateContent')).toMatchObject({
+      model: 'gemini-2.5-pro',
+      method: 'generateContent',
+    });
+    expect(parseTarget('/v1beta/%6dodels/gemini-2.5-%70ro:generateContent')).toMatchObject({
+      resource: 'models',
+      model: 'gemini-2.5-pro',
+    });
     expect(parseTarget('/v1beta/models/a+b:generateContent').model).toBe('a+b');
     expect(parseTarget('/v1beta/models/bad%zz:generateContent').model).toBe('bad%zz');
   });
 
   it('matches collections without regard to case', () => {
-    expect(parseTarget('/v1beta/MODELS/gemini-2.5-pro:generateContent')).toMatchObject({ model: 'gemini-2.5-pro', modelSource: 'named' });
+    expect(parseTarget('/v1beta/MODELS/gemini-2.5-pro:generateContent')).toMatchObject({
+      model: 'gemini-2.5-pro',
+      modelSource: 'named',
+    });
     expect(parseTarget('/v1beta/CachedContents', 'POST')).toMatchObject({ modelSource: 'body' });
   });
 
   it('marks tuned models apart from base models', () => {
-    expect(parseTarget('/v1beta/tunedModels/my-model:generateContent')).toMatchObject({ model: 'tunedModels/my-model', method: 'generateContent' });
+    expect(parseTarget('/v1beta/tunedModels/my-model:generateContent')).toMatchObject({
+      model: 'tunedModels/my-model',
+      method: 'generateContent',
+    });
     expect(parseTarget('/v1beta/tunedModels/gemini-2.5-flash', 'GET').model).toBe('tunedModels/gemini-2.5-flash');
   });
 
   it('takes the model of a path below it (operations of a model)', () => {
-    expect(parseTarget('/v1beta/models/veo-3.0/operations/abc', 'GET')).toMatchObject({ model: 'veo-3.0', method: null, modelSource: 'named' });
+    expect(parseTarget('/v1beta/models/veo-3.0/operations/abc', 'GET')).toMatchObject({
+      model: 'veo-3.0',
+      method: null,
+      modelSource: 'named',
+    });
   });
 
   it('has no version off the API paths', () => {
@@ -53,10 +69,34 @@ describe('parseTarget: which model a request runs, per route family', () => {
     ['GET', '/v1beta/models/gemini-2.5-pro', 'named', 'gemini-2.5-pro', null],
     ['POST', '/v1beta/tunedModels/t1:generateContent', 'named', 'tunedModels/t1', null],
     // the path and the body
-    ['POST', '/v1beta/models/gemini-embedding-001:batchEmbedContents', 'body', 'gemini-embedding-001', ['requests[].model']],
-    ['POST', '/v1beta/models/gemini-2.5-flash:countTokens', 'body', 'gemini-2.5-flash', ['generateContentRequest.model']],
-    ['POST', '/v1beta/models/gemini-2.5-flash:batchGenerateContent', 'body', 'gemini-2.5-flash', ['batch.model', 'batch.inputConfig.requests.requests[].request.model']],
-    ['POST', '/v1beta/models/gemini-embedding-001:asyncBatchEmbedContent', 'body', 'gemini-embedding-001', ['batch.model', 'batch.inputConfig.requests.requests[].request.model']],
+    [
+      'POST',
+      '/v1beta/models/gemini-embedding-001:batchEmbedContents',
+      'body',
+      'gemini-embedding-001',
+      ['requests[].model'],
+    ],
+    [
+      'POST',
+      '/v1beta/models/gemini-2.5-flash:countTokens',
+      'body',
+      'gemini-2.5-flash',
+      ['generateContentRequest.model'],
+    ],
+    [
+      'POST',
+      '/v1beta/models/gemini-2.5-flash:batchGenerateContent',
+      'body',
+      'gemini-2.5-flash',
+      ['batch.model', 'batch.inputConfig.requests.requests[].request.model'],
+    ],
+    [
+      'POST',
+      '/v1beta/models/gemini-embedding-001:asyncBatchEmbedContent',
+      'body',
+      'gemini-embedding-001',
+      ['batch.model', 'batch.inputConfig.requests.requests[].request.model'],
+    ],
     // creates that name their model in the body
     ['POST', '/v1beta/cachedContents', 'body', null, ['model']],
     ['POST', '/v1beta/tunedModels', 'body', null, ['baseModel', 'tunedModelSource.tunedModel']],

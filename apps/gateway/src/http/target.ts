@@ -62,7 +62,10 @@ export interface Target {
 const VERSIONS = new Set(['v1beta', 'v1', 'v1alpha']);
 
 /** Batch jobs: the batch's model and the model of every inlined request. */
-const BATCH: BodyModels = { fields: ['batch.model', 'batch.inputConfig.requests.requests[].request.model'], required: false };
+const BATCH: BodyModels = {
+  fields: ['batch.model', 'batch.inputConfig.requests.requests[].request.model'],
+  required: false,
+};
 
 /**
  * Model methods whose body may name further models. Not read: the top-level `model` of generateContent,
@@ -169,7 +172,8 @@ function classify(t: Target, verb: string, rest: string[]): void {
     }
     case 'cachedcontents':
       if (direct && verb === 'POST') body(t, CACHE_CREATE);
-      else if (reads || (verb === 'PATCH' && !direct && rest.length === 2 && !rest[1].includes(':'))) t.modelSource = 'none';
+      else if (reads || (verb === 'PATCH' && !direct && rest.length === 2 && !rest[1].includes(':')))
+        t.modelSource = 'none';
       return;
     case 'batches':
       if (reads || (verb === 'POST' && rest.length === 2 && rest[1].endsWith(':cancel'))) t.modelSource = 'none';
@@ -189,7 +193,10 @@ function classify(t: Target, verb: string, rest: string[]): void {
 /** Google's OpenAI layer: `GET models/{id}` names a model, other reads none, anything else names it in the body. */
 function openAi(t: Target, reads: boolean, rest: string[]): void {
   if (reads && rest[1] === 'models' && rest.length > 2 && rest[2] !== '') {
-    t.model = rest.slice(2).join('/').replace(/^models\//, '');
+    t.model = rest
+      .slice(2)
+      .join('/')
+      .replace(/^models\//, '');
   } else if (reads || rest[1] === 'files') t.modelSource = 'none';
   else body(t, OPENAI_BODY);
 }

@@ -118,8 +118,12 @@ describe('RateLimiterService (GCRA in Redis)', () => {
       // each waited for the short command timeout (250 ms), no longer
       expect(Date.now() - started).toBeGreaterThanOrEqual(2 * 240);
       expect(Date.now() - started).toBeLessThan(1500);
-      expect(await closedMetrics.registry.getSingleMetricAsString('gateway_rate_limit_unenforced_total')).toContain('{mode="closed"} 1');
-      expect(await openMetrics.registry.getSingleMetricAsString('gateway_rate_limit_unenforced_total')).toContain('{mode="open"} 1');
+      expect(await closedMetrics.registry.getSingleMetricAsString('gateway_rate_limit_unenforced_total')).toContain(
+        '{mode="closed"} 1',
+      );
+      expect(await openMetrics.registry.getSingleMetricAsString('gateway_rate_limit_unenforced_total')).toContain(
+        '{mode="open"} 1',
+      );
     } finally {
       closed.onApplicationShutdown();
       open.onApplicationShutdown();

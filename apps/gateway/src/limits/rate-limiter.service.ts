@@ -79,7 +79,9 @@ export class RateLimiterService implements OnApplicationShutdown {
       return { allowed: admitted === 1, retryAfter: Math.max(1, Math.ceil(waitUs / 1e6)) };
     } catch (e) {
       this.metrics.rateLimitUnenforced.inc({ mode: this.failMode });
-      this.warn(`per-key rate limit: redis did not answer (${(e as Error).message}); RATE_LIMIT_FAIL_MODE=${this.failMode}`);
+      this.warn(
+        `per-key rate limit: redis did not answer (${(e as Error).message}); RATE_LIMIT_FAIL_MODE=${this.failMode}`,
+      );
       return { allowed: this.failMode === 'open', retryAfter: 1, unavailable: true };
     }
   }

@@ -60,7 +60,8 @@ export async function mapMessages(messages: unknown, resolveUrl: UrlResolver): P
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as Json;
     const param = `messages[${i}]`;
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw new InvalidRequestError(`'${param}' must be an object.`, param);
+    if (!m || typeof m !== 'object' || Array.isArray(m))
+      throw new InvalidRequestError(`'${param}' must be an object.`, param);
     const role = m['role'];
     if (role !== 'tool' && role !== 'function') toolTurn = null;
     switch (role) {
@@ -97,7 +98,8 @@ export async function mapMessages(messages: unknown, resolveUrl: UrlResolver): P
         );
     }
   }
-  if (contents.length === 0) throw new InvalidRequestError("'messages' must contain at least one user or assistant message.", 'messages');
+  if (contents.length === 0)
+    throw new InvalidRequestError("'messages' must contain at least one user or assistant message.", 'messages');
   return system.length ? { contents, systemInstruction: { parts: system } } : { contents };
 }
 
@@ -105,28 +107,34 @@ export async function mapMessages(messages: unknown, resolveUrl: UrlResolver): P
 function textOf(content: unknown, param: string): string {
   if (content === null || content === undefined) return '';
   if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) throw new InvalidRequestError(`'${param}' must be a string or an array of content parts.`, param);
+  if (!Array.isArray(content))
+    throw new InvalidRequestError(`'${param}' must be a string or an array of content parts.`, param);
   return content
-    .map((p: Json) => (p && (p['type'] === 'text' || p['type'] === 'refusal') ? String(p['text'] ?? p['refusal'] ?? '') : ''))
+    .map((p: Json) =>
+      p && (p['type'] === 'text' || p['type'] === 'refusal') ? String(p['text'] ?? p['refusal'] ?? '') : '',
+    )
     .filter((t) => t !== '')
     .join('\n');
 }
 
 async function userParts(content: unknown, param: string, resolveUrl: UrlResolver): Promise<Json[]> {
   if (typeof content === 'string') return [{ text: content }];
-  if (!Array.isArray(content)) throw new InvalidRequestError(`'${param}' must be a string or an array of content parts.`, param);
+  if (!Array.isArray(content))
+    throw new InvalidRequestError(`'${param}' must be a string or an array of content parts.`, param);
   const parts: Json[] = [];
   for (let j = 0; j < content.length; j++) {
     const p = content[j] as Json;
     const at = `${param}[${j}]`;
     switch (p?.['type']) {
       case 'text':
-        if (typeof p['text'] !== 'string') throw new InvalidRequestError(`'${at}.text' must be a string.`, `${at}.text`);
+        if (typeof p['text'] !== 'string')
+          throw new InvalidRequestError(`'${at}.text' must be a string.`, `${at}.text`);
         parts.push({ text: p['text'] });
         break;
       case 'image_url': {
         const url = typeof p['image_url'] === 'string' ? p['image_url'] : p['image_url']?.['url'];
-        if (typeof url !== 'string' || url === '') throw new InvalidRequestError(`'${at}.image_url.url' must be a URL.`, `${at}.image_url.url`);
+        if (typeof url !== 'string' || url === '')
+          throw new InvalidRequestError(`'${at}.image_url.url' must be a URL.`, `${at}.image_url.url`);
         parts.push({ inlineData: await inlineOf(url, `${at}.image_url.url`, resolveUrl) });
         break;
       }
@@ -145,7 +153,8 @@ async function userParts(content: unknown, param: string, resolveUrl: UrlResolve
       case 'file': {
         const data = p['file']?.['file_data'];
         const inline = typeof data === 'string' ? parseDataUri(data) : null;
-        if (!inline) throw new InvalidRequestError(`'${at}.file.file_data' must be a base64 data URI.`, `${at}.file.file_data`);
+        if (!inline)
+          throw new InvalidRequestError(`'${at}.file.file_data' must be a base64 data URI.`, `${at}.file.file_data`);
         parts.push({ inlineData: inline });
         break;
       }
@@ -175,11 +184,13 @@ function assistantParts(m: Json, param: string, callNames: Map<string, string>):
   if (text) parts.push({ text });
   const calls = m['tool_calls'];
   if (calls === undefined || calls === null) return parts;
-  if (!Array.isArray(calls)) throw new InvalidRequestError(`'${param}.tool_calls' must be an array.`, `${param}.tool_calls`);
+  if (!Array.isArray(calls))
+    throw new InvalidRequestError(`'${param}.tool_calls' must be an array.`, `${param}.tool_calls`);
   calls.forEach((tc: Json, k: number) => {
     const at = `${param}.tool_calls[${k}]`;
     const name = tc?.['function']?.['name'];
-    if (typeof name !== 'string' || name === '') throw new InvalidRequestError(`'${at}.function.name' is required.`, `${at}.function.name`);
+    if (typeof name !== 'string' || name === '')
+      throw new InvalidRequestError(`'${at}.function.name' is required.`, `${at}.function.name`);
     const args = parseArguments(tc['function']['arguments'], `${at}.function.arguments`);
     const id = typeof tc['id'] === 'string' && tc['id'] ? tc['id'] : undefined;
     if (id) callNames.set(id, name);
@@ -219,7 +230,8 @@ function toolResult(m: Json, param: string, callNames: Map<string, string>): Jso
     return { functionResponse: { name: m['name'], response } };
   }
   const id = m['tool_call_id'];
-  if (typeof id !== 'string' || id === '') throw new InvalidRequestError(`'${param}.tool_call_id' is required.`, `${param}.tool_call_id`);
+  if (typeof id !== 'string' || id === '')
+    throw new InvalidRequestError(`'${param}.tool_call_id' is required.`, `${param}.tool_call_id`);
   const name = callNames.get(id);
   if (!name) {
     throw new InvalidRequestError(

@@ -18,25 +18,36 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 /** `gemini-2.5-flash` or `models/gemini-2.5-flash` → `gemini-2.5-flash`; anything that is no model id is refused. */
 export function modelId(raw: unknown): string {
   const id = typeof raw === 'string' ? raw.replace(/^models\//, '') : '';
-  if (!MODEL_ID.test(id)) throw new InvalidRequestError("'model' must be a Gemini model id such as gemini-2.5-flash.", 'model');
+  if (!MODEL_ID.test(id))
+    throw new InvalidRequestError("'model' must be a Gemini model id such as gemini-2.5-flash.", 'model');
   return id;
 }
 
 /** OpenAI reasoning_effort → thinkingConfig: a budget on 2.x models, a level on Gemini 3 (Google's compat table). */
 const BUDGETS: Record<string, number> = { none: 0, minimal: 1024, low: 1024, medium: 8192, high: 24576 };
-const LEVELS_FLASH: Record<string, string> = { none: 'minimal', minimal: 'minimal', low: 'low', medium: 'medium', high: 'high' };
+const LEVELS_FLASH: Record<string, string> = {
+  none: 'minimal',
+  minimal: 'minimal',
+  low: 'low',
+  medium: 'medium',
+  high: 'high',
+};
 const LEVELS_PRO: Record<string, string> = { none: 'low', minimal: 'low', low: 'low', medium: 'high', high: 'high' };
 
 export function thinkingFor(model: string, effort: string): Json {
   if (!(effort in BUDGETS)) {
-    throw new InvalidRequestError("Invalid value for 'reasoning_effort': expected none, minimal, low, medium or high.", 'reasoning_effort');
+    throw new InvalidRequestError(
+      "Invalid value for 'reasoning_effort': expected none, minimal, low, medium or high.",
+      'reasoning_effort',
+    );
   }
   if (/^gemini-[3-9]/.test(model)) return { thinkingLevel: (/-pro/.test(model) ? LEVELS_PRO : LEVELS_FLASH)[effort] };
   return { thinkingBudget: BUDGETS[effort] };
 }
 
 export async function mapChatRequest(raw: unknown, resolveUrl: UrlResolver): Promise<ChatRequest> {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidRequestError('The request body must be a JSON object.');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InvalidRequestError('The request body must be a JSON object.');
   const r = raw as Json;
   const model = modelId(r['model']);
   const stream = optional(r, 'stream', 'boolean') ?? false;
@@ -75,7 +86,8 @@ function generationConfig(r: Json, model: string, google: Json | undefined): Jso
   if (typeof stop === 'string') c['stopSequences'] = [stop];
   else if (Array.isArray(stop) && stop.every((s) => typeof s === 'string')) {
     if (stop.length) c['stopSequences'] = stop;
-  } else if (stop !== undefined && stop !== null) throw new InvalidRequestError("'stop' must be a string or an array of strings.", 'stop');
+  } else if (stop !== undefined && stop !== null)
+    throw new InvalidRequestError("'stop' must be a string or an array of strings.", 'stop');
 
   const format = r['response_format'] as Json | undefined | null;
   if (format !== undefined && format !== null) {
@@ -84,12 +96,18 @@ function generationConfig(r: Json, model: string, google: Json | undefined): Jso
     else if (type === 'json_schema') {
       const schema = format['json_schema']?.['schema'];
       if (!schema || typeof schema !== 'object') {
-        throw new InvalidRequestError("'response_format.json_schema.schema' must be a JSON Schema object.", 'response_format.json_schema.schema');
+        throw new InvalidRequestError(
+          "'response_format.json_schema.schema' must be a JSON Schema object.",
+          'response_format.json_schema.schema',
+        );
       }
       c['responseMimeType'] = 'application/json';
       c['responseJsonSchema'] = schema;
     } else if (type !== 'text') {
-      throw new InvalidRequestError("Invalid value for 'response_format.type': expected text, json_object or json_schema.", 'response_format.type');
+      throw new InvalidRequestError(
+        "Invalid value for 'response_format.type': expected text, json_object or json_schema.",
+        'response_format.type',
+      );
     }
   }
 
@@ -132,7 +150,7 @@ export function mapToolChoice(choice: unknown): Json | undefined {
     return { functionCallingConfig: { mode: 'ANY', allowedFunctionNames: [name] } };
   }
   throw new InvalidRequestError(
-    "Invalid value for 'tool_choice': expected auto, none, required or {\"type\":\"function\",\"function\":{\"name\":…}}.",
+    'Invalid value for \'tool_choice\': expected auto, none, required or {"type":"function","function":{"name":…}}.',
     'tool_choice',
   );
 }
@@ -141,7 +159,11 @@ function set(c: Json, key: string, v: unknown): void {
   if (v !== undefined) c[key] = v;
 }
 
-function optional<T extends 'string' | 'boolean'>(r: Json, name: string, type: T): (T extends 'string' ? string : boolean) | undefined {
+function optional<T extends 'string' | 'boolean'>(
+  r: Json,
+  name: string,
+  type: T,
+): (T extends 'string' ? string : boolean) | undefined {
   const v = r[name];
   if (v === undefined || v === null) return undefined;
   if (typeof v !== type) throw new InvalidRequestError(`'${name}' must be a ${type}.`, name);

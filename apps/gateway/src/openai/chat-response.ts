@@ -61,7 +61,8 @@ export function toolCallOf(part: Json, newId: () => string = newToolCallId): Ope
     type: 'function',
     function: { name: String(fc['name'] ?? ''), arguments: JSON.stringify(fc['args'] ?? {}) },
   };
-  if (typeof part['thoughtSignature'] === 'string') call.extra_content = { google: { thought_signature: part['thoughtSignature'] } };
+  if (typeof part['thoughtSignature'] === 'string')
+    call.extra_content = { google: { thought_signature: part['thoughtSignature'] } };
   return call;
 }
 
@@ -91,7 +92,12 @@ export function completionId(g: Json): string {
 }
 
 /** A Gemini generateContent answer as an OpenAI `chat.completion`. */
-export function toChatCompletion(g: Json, model: string, nowMs = Date.now(), newId: () => string = newToolCallId): Json {
+export function toChatCompletion(
+  g: Json,
+  model: string,
+  nowMs = Date.now(),
+  newId: () => string = newToolCallId,
+): Json {
   const candidates = Array.isArray(g['candidates']) ? (g['candidates'] as Json[]) : [];
   const choices = candidates.map((c, i) => {
     const d = readCandidate(c, newId);

@@ -19,52 +19,123 @@ function translate(bytes: string, includeUsage = false, sizes = [1, 7, 3, 50, 2]
   }
   for (const p of parser.end()) raw += tr.event(JSON.parse(p));
   raw += tr.end();
-  const chunks = raw.split('\n\n').filter(Boolean).map((l) => l.slice('data: '.length)).filter((d) => d !== '[DONE]').map((d) => JSON.parse(d));
+  const chunks = raw
+    .split('\n\n')
+    .filter(Boolean)
+    .map((l) => l.slice('data: '.length))
+    .filter((d) => d !== '[DONE]')
+    .map((d) => JSON.parse(d));
   return { chunks, raw };
 }
 
-const usage = (c: number) => ({ promptTokenCount: 4, candidatesTokenCount: c, thoughtsTokenCount: 2, totalTokenCount: 6 + c });
+const usage = (c: number) => ({
+  promptTokenCount: 4,
+  candidatesTokenCount: c,
+  thoughtsTokenCount: 2,
+  totalTokenCount: 6 + c,
+});
 
 describe('Gemini SSE → chat.completion.chunk', () => {
   it('streams text deltas with the role first, finish_reason, then [DONE]', () => {
     const { chunks, raw } = translate(
       sse(
-        { candidates: [{ content: { parts: [{ text: 'Hé' }], role: 'model' }, index: 0 }], usageMetadata: usage(1), responseId: 'r1' },
-        { candidates: [{ content: { parts: [{ text: 'llo ✓' }], role: 'model' }, index: 0 }], usageMetadata: usage(2), responseId: 'r1' },
-        { candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: 'STOP', index: 0 }], usageMetadata: usage(2), responseId: 'r1' },
+        {
+          candidates: [{ content: { parts: [{ text: 'Hé' }], role: 'model' }, index: 0 }],
+          usageMetadata: usage(1),
+          responseId: 'r1',
+        },
+        {
+          candidates: [{ content: { parts: [{ text: 'llo ✓' }], role: 'model' }, index: 0 }],
+          usageMetadata: usage(2),
+          responseId: 'r1',
+        },
+        {
+          candidates: [{ content: { parts: [{ text: '' }], role: 'model' }, finishReason: 'STOP', index: 0 }],
+          usageMetadata: usage(2),
+          responseId: 'r1',
+        },
       ),
     );
     expect(raw.endsWith('data: [DONE]\n\n')).toBe(true);
-    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([{ role: 'assistant', content: 'Hé' }, { content: 'llo ✓' }, {}]);
+    expect(chunks.map((c) => c.choices[0]?.delta)).toEqual([
+      { role: 'assistant', content: 'Hé' },
+      { content: 'llo ✓' },
+      {},
+    ]);
     expect(chunks.map((c) => c.choices[0]?.finish_reason)).toEqual([null, null, 'stop']);
-    for (const c of chunks) expect(c).toMatchObject({ id: 'chatcmpl-r1', object: 'chat.completion.chunk', created: 1767225600, model: 'gemini-2.5-flash' });
+    for (const c of chunks)
+      expect(c).toMatchObject({
+        id: 'chatcmpl-r1',
+        object: 'chat.completion.chunk',
+        created: 1767225600,
+        model: 'gemini-2.5-flash',
+      });
     expect(chunks.some((c) => 'usage' in c)).toBe(false);
   });
 
   it('streams a tool call with index and thought signature; the later STOP becomes tool_calls; usage last when asked', () => {
     const { chunks } = translate(
       sse(
-        { candidates: [{ content: { parts: [{ functionCall: { id: 'abc', name: 'get_weather', args: { city: 'Paris' } }, thoughtSignature: 'U0lH' }] }, index: 0 }], usageMetadata: usage(3) },
-        { candidates: [{ content: { parts: [{ functionCall: { name: 'get_time', args: {} } }] }, index: 0 }], usageMetadata: usage(5) },
-        { candidates: [{ content: { parts: [{ text: '' }] }, finishReason: 'STOP', index: 0 }], usageMetadata: usage(5) },
+        {
+          candidates: [
+            {
+              content: {
+                parts: [
+                  {
+                    functionCall: { id: 'abc', name: 'get_weather', args: { city: 'Paris' } },
+                    thoughtSignature: 'U0lH',
+                  },
+                ],
+              },
+              index: 0,
+            },
+          ],
+          usageMetadata: usage(3),
+        },
+        {
+          candidates: [{ content: { parts: [{ functionCall: { name: 'get_time', args: {} } }] }, index: 0 }],
+          usageMetadata: usage(5),
+        },
+        {
+          candidates: [{ content: { parts: [{ text: '' }] }, finishReason: 'STOP', index: 0 }],
+          usageMetadata: usage(5),
+        },
       ),
       true,
     );
     expect(chunks[0].choices[0].delta).toEqual({
       role: 'assistant',
       content: '',
-      tool_calls: [{ index: 0, id: 'abc', type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' }, extra_content: { google: { thought_signature: 'U0lH' } } }],
+      tool_calls: [
+        {
+          index: 0,
+          id: 'abc',
+          type: 'function',
+          function: { name: 'get_weather', arguments: '{"city":"Paris"}' },
+          extra_content: { google: { thought_signature: 'U0lH' } },
+        },
+      ],
     });
-    expect(chunks[1].choices[0].delta.tool_calls).toEqual([{ index: 1, id: 'call_gen', type: 'function', function: { name: 'get_time', arguments: '{}' } }]);
+    expect(chunks[1].choices[0].delta.tool_calls).toEqual([
+      { index: 1, id: 'call_gen', type: 'function', function: { name: 'get_time', arguments: '{}' } },
+    ]);
     expect(chunks[2].choices[0]).toEqual({ index: 0, delta: {}, logprobs: null, finish_reason: 'tool_calls' });
     const last = chunks[chunks.length - 1];
     expect(last.choices).toEqual([]);
-    expect(last.usage).toEqual({ prompt_tokens: 4, completion_tokens: 7, total_tokens: 11, completion_tokens_details: { reasoning_tokens: 2 }, prompt_tokens_details: { cached_tokens: 0 } });
+    expect(last.usage).toEqual({
+      prompt_tokens: 4,
+      completion_tokens: 7,
+      total_tokens: 11,
+      completion_tokens_details: { reasoning_tokens: 2 },
+      prompt_tokens_details: { cached_tokens: 0 },
+    });
     for (const c of chunks.slice(0, -1)) expect(c.usage).toBeNull();
   });
 
   it('sends thoughts as reasoning_content and closes a stream that ended without finishReason', () => {
-    const { chunks } = translate(sse({ candidates: [{ content: { parts: [{ text: 'hmm', thought: true }, { text: 'ok' }] }, index: 0 }] }));
+    const { chunks } = translate(
+      sse({ candidates: [{ content: { parts: [{ text: 'hmm', thought: true }, { text: 'ok' }] }, index: 0 }] }),
+    );
     expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: 'ok', reasoning_content: 'hmm' });
     expect(chunks[1].choices[0].finish_reason).toBe('stop');
   });
@@ -73,7 +144,9 @@ describe('Gemini SSE → chat.completion.chunk', () => {
     ['MAX_TOKENS', 'length'],
     ['SAFETY', 'content_filter'],
   ])('maps a streamed %s to %s', (reason, expected) => {
-    const { chunks } = translate(sse({ candidates: [{ content: { parts: [{ text: 'a' }] }, finishReason: reason, index: 0 }] }));
+    const { chunks } = translate(
+      sse({ candidates: [{ content: { parts: [{ text: 'a' }] }, finishReason: reason, index: 0 }] }),
+    );
     expect(chunks[chunks.length - 1].choices[0].finish_reason).toBe(expected);
   });
 
@@ -84,7 +157,10 @@ describe('Gemini SSE → chat.completion.chunk', () => {
       ...p.push(Buffer.from('{"error": {"code": 500, "message": "Internal error", "status": "INTERNAL"}}')),
       ...p.end(),
     ];
-    expect(got.map((x) => JSON.parse(x))).toEqual([{ candidates: [{ content: { parts: [{ text: 'a' }] } }] }, { error: { code: 500, message: 'Internal error', status: 'INTERNAL' } }]);
+    expect(got.map((x) => JSON.parse(x))).toEqual([
+      { candidates: [{ content: { parts: [{ text: 'a' }] } }] },
+      { error: { code: 500, message: 'Internal error', status: 'INTERNAL' } },
+    ]);
   });
 
   it('ignores comments and LF-only framing', () => {
@@ -95,7 +171,9 @@ describe('Gemini SSE → chat.completion.chunk', () => {
 
   it('reads event:/id:/retry: fields, CR-only lines, a BOM and multi-line data without mixing them into payloads', () => {
     const p = new SseEventParser();
-    expect(p.push(Buffer.from('\uFEFFevent: message\nid: 7\nretry: 1000\ndata: {"a":\ndata: 1}\n\n'))).toEqual(['{"a":\n1}']);
+    expect(p.push(Buffer.from('\uFEFFevent: message\nid: 7\nretry: 1000\ndata: {"a":\ndata: 1}\n\n'))).toEqual([
+      '{"a":\n1}',
+    ]);
     expect(p.push(Buffer.from('data: {"b":2}\r\rdata: {"c":3}\r\n\r\n'))).toEqual(['{"b":2}', '{"c":3}']);
   });
 

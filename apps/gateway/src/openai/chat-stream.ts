@@ -96,7 +96,8 @@ export class ChatStreamTranslator {
       }
       if (!st.started) out += this.start(index, st, delta);
       else if (Object.keys(delta).length) out += this.chunk([{ index, delta, logprobs: null, finish_reason: null }]);
-      if (c['finishReason'] && !st.finished) out += this.finishChunk(index, st, mapFinishReason(c['finishReason'], st.sawToolCall));
+      if (c['finishReason'] && !st.finished)
+        out += this.finishChunk(index, st, mapFinishReason(c['finishReason'], st.sawToolCall));
     });
     return out;
   }
@@ -105,7 +106,8 @@ export class ChatStreamTranslator {
   end(): string {
     let out = '';
     if (this.choices.size === 0) out += this.start(0, this.state(0), {});
-    for (const [index, st] of this.choices) if (!st.finished) out += this.finishChunk(index, st, mapFinishReason(undefined, st.sawToolCall));
+    for (const [index, st] of this.choices)
+      if (!st.finished) out += this.finishChunk(index, st, mapFinishReason(undefined, st.sawToolCall));
     if (this.includeUsage) out += this.chunk([], mapUsage(this.usage));
     return out + 'data: [DONE]\n\n';
   }
@@ -133,7 +135,13 @@ export class ChatStreamTranslator {
   }
 
   private chunk(choices: Json[], usage?: Json): string {
-    const c: Json = { id: this.id ?? completionId({}), object: 'chat.completion.chunk', created: this.created, model: this.model, choices };
+    const c: Json = {
+      id: this.id ?? completionId({}),
+      object: 'chat.completion.chunk',
+      created: this.created,
+      model: this.model,
+      choices,
+    };
     if (this.id === null) this.id = c['id'];
     if (usage) c['usage'] = usage;
     else if (this.includeUsage) c['usage'] = null;

@@ -6,27 +6,72 @@ import { InvalidRequestError } from './openai-errors';
 
 describe('address policy', () => {
   it.each([
-    '127.0.0.1', '127.8.9.10', '10.1.2.3', '172.16.0.1', '172.31.255.255', '192.168.1.1', '169.254.169.254', '100.64.0.1',
-    '0.0.0.0', '224.0.0.1', '255.255.255.255', '::', '::1', 'fe80::1', 'fc00::1', 'fd12:3456::1', 'ff02::1',
-    '::ffff:127.0.0.1', '::ffff:7f00:1', '::ffff:10.0.0.1', '::ffff:a9fe:a9fe', '64:ff9b::a00:1', '::127.0.0.1', 'not-an-ip',
+    '127.0.0.1',
+    '127.8.9.10',
+    '10.1.2.3',
+    '172.16.0.1',
+    '172.31.255.255',
+    '192.168.1.1',
+    '169.254.169.254',
+    '100.64.0.1',
+    '0.0.0.0',
+    '224.0.0.1',
+    '255.255.255.255',
+    '::',
+    '::1',
+    'fe80::1',
+    'fc00::1',
+    'fd12:3456::1',
+    'ff02::1',
+    '::ffff:127.0.0.1',
+    '::ffff:7f00:1',
+    '::ffff:10.0.0.1',
+    '::ffff:a9fe:a9fe',
+    '64:ff9b::a00:1',
+    '::127.0.0.1',
+    'not-an-ip',
     // reserved, documentation, benchmarking and shared ranges
-    '192.0.2.1', '198.18.0.1', '203.0.113.9', '240.0.0.1', '2001:db8::1', '2001:2::1', '100::1', 'fec0::1',
+    '192.0.2.1',
+    '198.18.0.1',
+    '203.0.113.9',
+    '240.0.0.1',
+    '2001:db8::1',
+    '2001:2::1',
+    '100::1',
+    'fec0::1',
     // transition mechanisms that embed an IPv4 (6to4 of 127.0.0.1 / 8.8.8.8, Teredo, SIIT, local-use NAT64)
-    '2002:7f00:1::1', '2002:808:808::1', '2001:0:4136:e378:8000:63bf:3fff:fdd2', '::ffff:0:7f00:1', '64:ff9b:1::a00:1',
+    '2002:7f00:1::1',
+    '2002:808:808::1',
+    '2001:0:4136:e378:8000:63bf:3fff:fdd2',
+    '::ffff:0:7f00:1',
+    '64:ff9b:1::a00:1',
     // IPv4-compatible (deprecated), zone ids, non-canonical IPv4 forms that DNS never yields
-    '::8.8.8.8', 'fe80::1%eth0', '127.1', '0x7f.0.0.1', '2130706433', '',
+    '::8.8.8.8',
+    'fe80::1%eth0',
+    '127.1',
+    '0x7f.0.0.1',
+    '2130706433',
+    '',
   ])('refuses %s', (ip) => expect(isPublicAddress(ip)).toBe(false));
 
-  it.each(['8.8.8.8', '142.250.74.46', '172.32.0.1', '100.128.0.1', '2a00:1450:4001:80b::200e', '::ffff:8.8.8.8', '64:ff9b::808:808'])(
-    'allows %s',
-    (ip) => expect(isPublicAddress(ip)).toBe(true),
-  );
+  it.each([
+    '8.8.8.8',
+    '142.250.74.46',
+    '172.32.0.1',
+    '100.128.0.1',
+    '2a00:1450:4001:80b::200e',
+    '::ffff:8.8.8.8',
+    '64:ff9b::808:808',
+  ])('allows %s', (ip) => expect(isPublicAddress(ip)).toBe(true));
 });
 
 describe('ImageFetcher', () => {
   let server: Server;
   let port: number;
-  const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=', 'base64');
+  const PNG = Buffer.from(
+    'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=',
+    'base64',
+  );
   const hits: string[] = [];
 
   beforeAll(async () => {
@@ -37,7 +82,8 @@ describe('ImageFetcher', () => {
       else if (req.url === '/html') res.writeHead(200, { 'content-type': 'text/html' }).end('<p>');
       else if (req.url === '/redirect-private') res.writeHead(302, { location: 'http://10.0.0.1/x.png' }).end();
       else if (req.url === '/redirect') res.writeHead(302, { location: '/a.jpg' }).end();
-      else if (req.url === '/slow') setTimeout(() => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG), 1000);
+      else if (req.url === '/slow')
+        setTimeout(() => res.writeHead(200, { 'content-type': 'image/png' }).end(PNG), 1000);
       else res.writeHead(404).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -50,32 +96,53 @@ describe('ImageFetcher', () => {
   beforeEach(() => (hits.length = 0));
 
   const allowMock = (ip: string) => ip === '127.0.0.1' || isPublicAddress(ip);
-  const refused = (p: Promise<unknown>) => p.then(() => null, (e: unknown) => e as InvalidRequestError);
+  const refused = (p: Promise<unknown>) =>
+    p.then(
+      () => null,
+      (e: unknown) => e as InvalidRequestError,
+    );
 
-  it.each(['http://127.0.0.1:PORT/a.jpg', 'http://10.0.0.1/a.png', 'http://[::1]:PORT/a.jpg', 'http://[::ffff:127.0.0.1]:PORT/a.jpg', 'http://localhost:PORT/a.jpg'])(
-    'refuses %s by default, without connecting',
-    async (url) => {
-      const e = await refused(new ImageFetcher().fetch(url.replace('PORT', String(port)), 'p'));
-      expect(e).toBeInstanceOf(InvalidRequestError);
-      expect(e?.message).toMatch(/private, local or reserved/);
-      expect(e?.param).toBe('p');
-      expect(hits).toEqual([]);
-    },
-  );
+  it.each([
+    'http://127.0.0.1:PORT/a.jpg',
+    'http://10.0.0.1/a.png',
+    'http://[::1]:PORT/a.jpg',
+    'http://[::ffff:127.0.0.1]:PORT/a.jpg',
+    'http://localhost:PORT/a.jpg',
+  ])('refuses %s by default, without connecting', async (url) => {
+    const e = await refused(new ImageFetcher().fetch(url.replace('PORT', String(port)), 'p'));
+    expect(e).toBeInstanceOf(InvalidRequestError);
+    expect(e?.message).toMatch(/private, local or reserved/);
+    expect(e?.param).toBe('p');
+    expect(hits).toEqual([]);
+  });
 
   it('refuses a host whose DNS answer has any private address', async () => {
-    const f = new ImageFetcher({ resolve: async () => [{ address: '93.184.216.34', family: 4 }, { address: '10.0.0.5', family: 4 }] });
+    const f = new ImageFetcher({
+      resolve: async () => [
+        { address: '93.184.216.34', family: 4 },
+        { address: '10.0.0.5', family: 4 },
+      ],
+    });
     expect((await refused(f.fetch('http://example.test/a.png', 'p')))?.message).toMatch(/private/);
   });
 
   it('connects to the checked address only, whatever the host name (no DNS rebinding)', async () => {
-    const f = new ImageFetcher({ isAllowedAddress: allowMock, resolve: async () => [{ address: '127.0.0.1', family: 4 }] });
-    await expect(f.fetch(`http://images.example.test:${port}/a.jpg`, 'p')).resolves.toEqual({ mimeType: 'image/jpeg', data: PNG.toString('base64') });
+    const f = new ImageFetcher({
+      isAllowedAddress: allowMock,
+      resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+    });
+    await expect(f.fetch(`http://images.example.test:${port}/a.jpg`, 'p')).resolves.toEqual({
+      mimeType: 'image/jpeg',
+      data: PNG.toString('base64'),
+    });
   });
 
   it('inlines an image from an allowed host, follows a redirect to an allowed host', async () => {
     const f = new ImageFetcher({ isAllowedAddress: allowMock });
-    await expect(f.fetch(`http://127.0.0.1:${port}/redirect`, 'p')).resolves.toEqual({ mimeType: 'image/jpeg', data: PNG.toString('base64') });
+    await expect(f.fetch(`http://127.0.0.1:${port}/redirect`, 'p')).resolves.toEqual({
+      mimeType: 'image/jpeg',
+      data: PNG.toString('base64'),
+    });
     expect(hits).toEqual(['/redirect', '/a.jpg']);
   });
 

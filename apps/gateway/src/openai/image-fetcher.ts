@@ -61,7 +61,9 @@ export class ImageFetcher {
       }
     } catch (e) {
       if (e instanceof InvalidRequestError) throw e;
-      const reason = deadline.aborted ? `no answer within ${this.timeoutMs / 1000} s` : ((e as { code?: string }).code ?? (e as Error).message);
+      const reason = deadline.aborted
+        ? `no answer within ${this.timeoutMs / 1000} s`
+        : ((e as { code?: string }).code ?? (e as Error).message);
       throw new InvalidRequestError(`'${param}': the image could not be fetched (${reason}).`, param);
     }
   }
@@ -73,12 +75,16 @@ export class ImageFetcher {
     } catch {
       throw new InvalidRequestError(`'${param}' is not a valid URL.`, param);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InvalidRequestError(`'${param}' must be an http(s) URL.`, param);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new InvalidRequestError(`'${param}' must be an http(s) URL.`, param);
     if (u.username || u.password) throw new InvalidRequestError(`'${param}' must not carry credentials.`, param);
     const host = u.hostname.replace(/^\[|\]$/g, '');
     const addresses = isIP(host) ? [{ address: host, family: isIP(host) }] : await this.resolve(host);
     if (addresses.length === 0 || addresses.some((a) => !this.allowed(a.address))) {
-      throw new InvalidRequestError(`'${param}': ${host} is a private, local or reserved address; only public image URLs are fetched.`, param);
+      throw new InvalidRequestError(
+        `'${param}': ${host} is a private, local or reserved address; only public image URLs are fetched.`,
+        param,
+      );
     }
     const target = addresses[0];
     const agent = new Agent({
@@ -105,7 +111,10 @@ export class ImageFetcher {
       const mime = normalizeMime(String((Array.isArray(ct) ? ct[0] : ct) ?? ''));
       if (!ACCEPTED.test(mime)) {
         await res.body.dump();
-        throw new InvalidRequestError(`'${param}': the URL is not an image (content-type ${mime || 'missing'}).`, param);
+        throw new InvalidRequestError(
+          `'${param}': the URL is not an image (content-type ${mime || 'missing'}).`,
+          param,
+        );
       }
       if (Number(res.headers['content-length'] ?? 0) > this.maxBytes) {
         res.body.destroy();
@@ -128,6 +137,9 @@ export class ImageFetcher {
   }
 
   private tooLarge(param: string): InvalidRequestError {
-    return new InvalidRequestError(`'${param}': the image is larger than ${Math.round(this.maxBytes / 1024 / 1024)} MB.`, param);
+    return new InvalidRequestError(
+      `'${param}': the image is larger than ${Math.round(this.maxBytes / 1024 / 1024)} MB.`,
+      param,
+    );
   }
 }

@@ -23,13 +23,17 @@ export interface EmbeddingsRequest {
 
 /** `input` (a string or an array of strings) → one batchEmbedContents request per input, in order. */
 export function mapEmbeddingsRequest(raw: unknown): EmbeddingsRequest {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new InvalidRequestError('The request body must be a JSON object.');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new InvalidRequestError('The request body must be a JSON object.');
   const r = raw as Json;
   const model = modelId(r['model']);
   const input = r['input'];
   const texts = typeof input === 'string' ? [input] : input;
   if (!Array.isArray(texts) || texts.length === 0 || !texts.every((t) => typeof t === 'string')) {
-    throw new InvalidRequestError("'input' must be a string or a non-empty array of strings (token arrays are not supported).", 'input');
+    throw new InvalidRequestError(
+      "'input' must be a string or a non-empty array of strings (token arrays are not supported).",
+      'input',
+    );
   }
   const dims = r['dimensions'];
   if (dims !== undefined && dims !== null && (!Number.isInteger(dims) || dims < 1)) {

@@ -29,7 +29,11 @@ function isBearer(headers: IncomingHttpHeaders): boolean {
  * `x-goog-api-key` nor `?key=` (the Gemini SDK sends `x-goog-api-key` and keeps its native answer).
  * Only called for URLs under `/v1/`, so the native hot path pays one `startsWith`.
  */
-export function openAiEndpoint(method: string | undefined, url: string, headers: IncomingHttpHeaders): OpenAiEndpoint | null {
+export function openAiEndpoint(
+  method: string | undefined,
+  url: string,
+  headers: IncomingHttpHeaders,
+): OpenAiEndpoint | null {
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   if (path === '/v1/chat/completions' || path === '/v1/embeddings') {

@@ -20,7 +20,8 @@ function fakeRes(): ServerResponse & { status: number; headers: Record<string, u
   return r as unknown as ServerResponse & { status: number; headers: Record<string, unknown>; text: string };
 }
 
-const google = (code: number, status: string, message: string, details?: unknown[]) => JSON.stringify({ error: { code, message, status, ...(details ? { details } : {}) } }, null, 2);
+const google = (code: number, status: string, message: string, details?: unknown[]) =>
+  JSON.stringify({ error: { code, message, status, ...(details ? { details } : {}) } }, null, 2);
 
 describe('errors in OpenAI shape', () => {
   it.each([
@@ -40,9 +41,29 @@ describe('errors in OpenAI shape', () => {
   });
 
   it.each([
-    [429, google(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota', [{ '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '46.2s' }]), 'rate_limit_error', 'rate_limit_exceeded', 47],
-    [400, `[${google(400, 'INVALID_ARGUMENT', 'Function call is missing a thought_signature')}]`, 'invalid_request_error', 'invalid_request_error', null],
-    [404, google(404, 'NOT_FOUND', 'models/foo is not found for API version v1beta'), 'invalid_request_error', 'model_not_found', null],
+    [
+      429,
+      google(429, 'RESOURCE_EXHAUSTED', 'You exceeded your current quota', [
+        { '@type': 'type.googleapis.com/google.rpc.RetryInfo', retryDelay: '46.2s' },
+      ]),
+      'rate_limit_error',
+      'rate_limit_exceeded',
+      47,
+    ],
+    [
+      400,
+      `[${google(400, 'INVALID_ARGUMENT', 'Function call is missing a thought_signature')}]`,
+      'invalid_request_error',
+      'invalid_request_error',
+      null,
+    ],
+    [
+      404,
+      google(404, 'NOT_FOUND', 'models/foo is not found for API version v1beta'),
+      'invalid_request_error',
+      'model_not_found',
+      null,
+    ],
     [403, google(403, 'PERMISSION_DENIED', 'Permission denied'), 'permission_error', 'permission_denied', null],
     [500, google(500, 'INTERNAL', 'Internal error encountered.'), 'server_error', 'internal', null],
     [503, google(503, 'UNAVAILABLE', 'The model is overloaded.'), 'server_error', 'unavailable', null],
@@ -54,6 +75,9 @@ describe('errors in OpenAI shape', () => {
   });
 
   it('keeps a non-JSON upstream error readable', () => {
-    expect(fromGoogleError(502, '<html>Bad Gateway</html>').body.error).toMatchObject({ message: '<html>Bad Gateway</html>', type: 'server_error' });
+    expect(fromGoogleError(502, '<html>Bad Gateway</html>').body.error).toMatchObject({
+      message: '<html>Bad Gateway</html>',
+      type: 'server_error',
+    });
   });
 });

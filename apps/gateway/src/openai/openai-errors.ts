@@ -44,7 +44,12 @@ export function openAiKind(httpStatus: number, googleStatus?: string, message = 
   return { type, code: (googleStatus ?? (httpStatus >= 500 ? 'internal' : 'error')).toLowerCase() };
 }
 
-export function openAiErrorBody(message: string, type: string, code: string | null, param: string | null = null): OpenAiErrorBody {
+export function openAiErrorBody(
+  message: string,
+  type: string,
+  code: string | null,
+  param: string | null = null,
+): OpenAiErrorBody {
   return { error: { message, type, param, code } };
 }
 
@@ -59,8 +64,10 @@ export function writeOpenAiError(
   message: string,
   headers?: Record<string, string>,
 ): void {
-  const kind = code === 401 ? { type: 'invalid_request_error', code: 'invalid_api_key' } : openAiKind(code, status, message);
-  const extra: Record<string, string> = code === 502 || code === 504 ? { 'x-should-retry': 'false', ...headers } : { ...headers };
+  const kind =
+    code === 401 ? { type: 'invalid_request_error', code: 'invalid_api_key' } : openAiKind(code, status, message);
+  const extra: Record<string, string> =
+    code === 502 || code === 504 ? { 'x-should-retry': 'false', ...headers } : { ...headers };
   sendOpenAiError(res, code, openAiErrorBody(message, kind.type, kind.code), extra);
 }
 
@@ -68,7 +75,12 @@ export function writeInvalidRequest(res: ServerResponse, e: InvalidRequestError)
   sendOpenAiError(res, 400, openAiErrorBody(e.message, 'invalid_request_error', 'invalid_request_error', e.param));
 }
 
-export function sendOpenAiError(res: ServerResponse, status: number, body: OpenAiErrorBody, headers?: Record<string, string>): void {
+export function sendOpenAiError(
+  res: ServerResponse,
+  status: number,
+  body: OpenAiErrorBody,
+  headers?: Record<string, string>,
+): void {
   if (res.headersSent) {
     res.destroy();
     return;
@@ -86,7 +98,10 @@ interface GoogleErrorShape {
 }
 
 /** Google's error (plain or array-wrapped) as OpenAI's, keeping the HTTP status; plus a Retry-After from RetryInfo. */
-export function fromGoogleError(httpStatus: number, body: Buffer | string): { body: OpenAiErrorBody; retryAfter: number | null } {
+export function fromGoogleError(
+  httpStatus: number,
+  body: Buffer | string,
+): { body: OpenAiErrorBody; retryAfter: number | null } {
   const text = typeof body === 'string' ? body : body.toString('utf8');
   let err: GoogleErrorShape | undefined;
   try {
@@ -100,5 +115,8 @@ export function fromGoogleError(httpStatus: number, body: Buffer | string): { bo
   const kind = openAiKind(httpStatus, err?.status, message);
   const delay = err?.details?.find((d) => d['@type']?.endsWith('RetryInfo'))?.retryDelay;
   const seconds = delay ? Math.ceil(parseFloat(delay)) : NaN;
-  return { body: openAiErrorBody(message, kind.type, kind.code), retryAfter: Number.isFinite(seconds) && seconds > 0 ? seconds : null };
+  return {
+    body: openAiErrorBody(message, kind.type, kind.code),
+    retryAfter: Number.isFinite(seconds) && seconds > 0 ? seconds : null,
+  };
 }

@@ -12,7 +12,13 @@ import { countedTokens, toChatCompletion } from './chat-response';
 import { ImageFetcher } from './image-fetcher';
 import { mapEmbeddingsRequest, toEmbeddings, toModelList, toOpenAiModel } from './models-embeddings';
 import { ENDPOINT_METHOD, type OpenAiEndpoint } from './openai-endpoint';
-import { InvalidRequestError, openAiErrorBody, sendOpenAiError, writeInvalidRequest, writeOpenAiError } from './openai-errors';
+import {
+  InvalidRequestError,
+  openAiErrorBody,
+  sendOpenAiError,
+  writeInvalidRequest,
+  writeOpenAiError,
+} from './openai-errors';
 import { ChatStreamResponder, JsonResponder } from './responders';
 
 const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -33,10 +39,21 @@ export class OpenAiRoute {
     private readonly ownership: OwnershipService,
   ) {}
 
-  handle(endpoint: OpenAiEndpoint, req: IncomingMessage, res: ServerResponse, requestId: string, startedAt: number, startedAtPerf: number): void {
+  handle(
+    endpoint: OpenAiEndpoint,
+    req: IncomingMessage,
+    res: ServerResponse,
+    requestId: string,
+    startedAt: number,
+    startedAtPerf: number,
+  ): void {
     if (endpoint.kind === 'method-not-allowed') {
       req.resume();
-      const body = openAiErrorBody(`Method ${req.method} is not allowed here; use ${endpoint.allow}.`, 'invalid_request_error', 'method_not_allowed');
+      const body = openAiErrorBody(
+        `Method ${req.method} is not allowed here; use ${endpoint.allow}.`,
+        'invalid_request_error',
+        'method_not_allowed',
+      );
       return sendOpenAiError(res, 405, body, { allow: endpoint.allow });
     }
     // the allow-list: chat and embeddings name their model in the body, checked once it is read
@@ -72,13 +89,25 @@ export class OpenAiRoute {
       case 'embeddings':
         return this.embeddings(ex, body);
       case 'models':
-        return this.run(ex, 'GET', '/v1beta/models?pageSize=1000', null, new JsonResponder((g) => toModelList(g), this.maxAnswer));
+        return this.run(
+          ex,
+          'GET',
+          '/v1beta/models?pageSize=1000',
+          null,
+          new JsonResponder((g) => toModelList(g), this.maxAnswer),
+        );
       case 'model':
         if (!MODEL_ID.test(endpoint.id.replace(/^models\//, ''))) {
           ex.status = 404;
           return writeOpenAiError(ex.res, 404, 'NOT_FOUND', `The model ${endpoint.id} does not exist.`);
         }
-        return this.run(ex, 'GET', `/v1beta/models/${endpoint.id.replace(/^models\//, '')}`, null, new JsonResponder((g) => toOpenAiModel(g), this.maxAnswer));
+        return this.run(
+          ex,
+          'GET',
+          `/v1beta/models/${endpoint.id.replace(/^models\//, '')}`,
+          null,
+          new JsonResponder((g) => toOpenAiModel(g), this.maxAnswer),
+        );
     }
   }
 
@@ -98,7 +127,10 @@ export class OpenAiRoute {
       if (!v.ok) {
         ex.status = v.status;
         ex.error = v.status === 404 ? 'resource not found for this user' : 'resource records unavailable';
-        const message = v.status === 404 ? `The cached content ${req.cachedContent.slice(0, 200)} does not exist.` : 'Try again shortly.';
+        const message =
+          v.status === 404
+            ? `The cached content ${req.cachedContent.slice(0, 200)} does not exist.`
+            : 'Try again shortly.';
         return writeOpenAiError(ex.res, v.status, v.status === 404 ? 'NOT_FOUND' : 'UNAVAILABLE', message);
       }
       pinned = v.keyId;
@@ -119,10 +151,23 @@ export class OpenAiRoute {
     if (!this.pipeline.modelAllowed(ex, ex.model, writeOpenAiError, true)) return;
     const req = mapEmbeddingsRequest(json);
     ex.model = req.model;
-    return this.run(ex, 'POST', `/v1beta/models/${req.model}:batchEmbedContents`, req.body, new JsonResponder((g) => toEmbeddings(g, req), this.maxAnswer));
+    return this.run(
+      ex,
+      'POST',
+      `/v1beta/models/${req.model}:batchEmbedContents`,
+      req.body,
+      new JsonResponder((g) => toEmbeddings(g, req), this.maxAnswer),
+    );
   }
 
-  private run(ex: Exchange, method: string, path: string, json: Json | null, responder: Responder, pinned: string | null = null): Promise<void> {
+  private run(
+    ex: Exchange,
+    method: string,
+    path: string,
+    json: Json | null,
+    responder: Responder,
+    pinned: string | null = null,
+  ): Promise<void> {
     const headers: Record<string, string> = { 'accept-encoding': 'identity', 'x-request-id': ex.requestId };
     if (json) headers['content-type'] = 'application/json';
     const call: UpstreamCall = { method, path, headers, body: json ? [Buffer.from(JSON.stringify(json))] : [], pinned };

@@ -33,42 +33,69 @@ class FakeRes extends EventEmitter {
 function run(): { ex: Exchange; res: FakeRes; body: PassThrough; release: jest.Mock; broken: jest.Mock } {
   const res = new FakeRes();
   const body = new PassThrough();
-  const ex = { res, status: 0, ttfbMs: null, startedAt: Date.now(), abort: { signal: { aborted: false } }, deadlineHit: false, promptTokens: 0, outputTokens: 0 } as unknown as Exchange;
+  const ex = {
+    res,
+    status: 0,
+    ttfbMs: null,
+    startedAt: Date.now(),
+    abort: { signal: { aborted: false } },
+    deadlineHit: false,
+    promptTokens: 0,
+    outputTokens: 0,
+  } as unknown as Exchange;
   const release = jest.fn();
   const broken = jest.fn();
-  new ChatStreamResponder('gemini-2.5-flash', false).success(ex, { body } as unknown as Dispatcher.ResponseData, 'k1', release, broken);
+  new ChatStreamResponder('gemini-2.5-flash', false).success(
+    ex,
+    { body } as unknown as Dispatcher.ResponseData,
+    'k1',
+    release,
+    broken,
+  );
   return { ex, res, body, release, broken };
 }
 
-const events = (text: string): string[] => text.split('\n\n').filter(Boolean).map((e) => e.slice('data: '.length));
+const events = (text: string): string[] =>
+  text
+    .split('\n\n')
+    .filter(Boolean)
+    .map((e) => e.slice('data: '.length));
 
 describe('ChatStreamResponder', () => {
   it.each([
     ['a null candidate', 'data: {"candidates":[null]}\r\n\r\n'],
     ['an empty array', 'data: []\r\n\r\n'],
     ['null', 'data: null\r\n\r\n'],
-  ])('ends the stream with the error chunk on %s the translator cannot read: the key freed, the request failed, not the key', (_, chunk) => {
-    const { ex, res, body, release, broken } = run();
-    body.write('data: {"candidates":[{"content":{"parts":[{"text":"Hi"}]}}]}\r\n\r\n');
-    // the throw happened inside the 'data' listener: it must not escape (here: out of write)
-    expect(() => body.write(chunk)).not.toThrow();
-    const out = events(res.text);
-    expect(JSON.parse(out[0]).choices[0].delta.content).toBe('Hi');
-    expect(JSON.parse(out[out.length - 1])).toEqual({
-      error: { message: 'The upstream answer could not be read.', type: 'server_error', param: null, code: 'unavailable' },
-    });
-    expect(out).not.toContain('[DONE]');
-    expect(res.writableEnded).toBe(true);
-    expect(release).toHaveBeenCalledTimes(1);
-    expect(broken).not.toHaveBeenCalled();
-    expect(body.destroyed).toBe(true);
-    expect(ex.error).toMatch(/^the upstream answer could not be translated: TypeError/);
-    expect(ex.incomplete).toBe(true);
-    // nothing more is written when the rest arrives or ends
-    body.emit('end');
-    expect(release).toHaveBeenCalledTimes(1);
-    expect(events(res.text)).toHaveLength(out.length);
-  });
+  ])(
+    'ends the stream with the error chunk on %s the translator cannot read: the key freed, the request failed, not the key',
+    (_, chunk) => {
+      const { ex, res, body, release, broken } = run();
+      body.write('data: {"candidates":[{"content":{"parts":[{"text":"Hi"}]}}]}\r\n\r\n');
+      // the throw happened inside the 'data' listener: it must not escape (here: out of write)
+      expect(() => body.write(chunk)).not.toThrow();
+      const out = events(res.text);
+      expect(JSON.parse(out[0]).choices[0].delta.content).toBe('Hi');
+      expect(JSON.parse(out[out.length - 1])).toEqual({
+        error: {
+          message: 'The upstream answer could not be read.',
+          type: 'server_error',
+          param: null,
+          code: 'unavailable',
+        },
+      });
+      expect(out).not.toContain('[DONE]');
+      expect(res.writableEnded).toBe(true);
+      expect(release).toHaveBeenCalledTimes(1);
+      expect(broken).not.toHaveBeenCalled();
+      expect(body.destroyed).toBe(true);
+      expect(ex.error).toMatch(/^the upstream answer could not be translated: TypeError/);
+      expect(ex.incomplete).toBe(true);
+      // nothing more is written when the rest arrives or ends
+      body.emit('end');
+      expect(release).toHaveBeenCalledTimes(1);
+      expect(events(res.text)).toHaveLength(out.length);
+    },
+  );
 
   it('ends a readable stream with [DONE] and frees the key once', () => {
     const { res, body, release, broken } = run();

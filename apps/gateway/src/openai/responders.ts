@@ -9,13 +9,22 @@ import { fromGoogleError, openAiErrorBody, openAiKind, sendOpenAiError, writeOpe
 abstract class OpenAiResponder implements Responder {
   readonly errors = writeOpenAiError;
 
-  abstract success(ex: Exchange, up: Dispatcher.ResponseData, keyId: string, release: () => void, broken: (reason: string) => void): void;
+  abstract success(
+    ex: Exchange,
+    up: Dispatcher.ResponseData,
+    keyId: string,
+    release: () => void,
+    broken: (reason: string) => void,
+  ): void;
 
   /** Google's error as OpenAI's, same status; the gateway already tried other keys, so the SDK must not retry. */
   upstreamError(ex: Exchange, f: UpstreamFailure): void {
     const { body, retryAfter } = fromGoogleError(f.status, f.body);
     if (!ex.error) ex.error = body.error.message;
-    sendOpenAiError(ex.res, f.status, body, { 'x-should-retry': 'false', ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}) });
+    sendOpenAiError(ex.res, f.status, body, {
+      'x-should-retry': 'false',
+      ...(retryAfter ? { 'retry-after': String(retryAfter) } : {}),
+    });
   }
 }
 
@@ -38,7 +47,13 @@ export class JsonResponder extends OpenAiResponder {
     super();
   }
 
-  success(ex: Exchange, up: Dispatcher.ResponseData, _keyId: string, release: () => void, broken: (reason: string) => void): void {
+  success(
+    ex: Exchange,
+    up: Dispatcher.ResponseData,
+    _keyId: string,
+    release: () => void,
+    broken: (reason: string) => void,
+  ): void {
     const finish = once(release);
     const chunks: Buffer[] = [];
     let bytes = 0;
@@ -58,7 +73,12 @@ export class JsonResponder extends OpenAiResponder {
         finish();
         ex.status = 502;
         ex.error = 'the upstream answer is larger than MAX_ANSWER_BODY_MB';
-        return writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer is larger than this gateway translates.');
+        return writeOpenAiError(
+          ex.res,
+          502,
+          'UNAVAILABLE',
+          'The upstream answer is larger than this gateway translates.',
+        );
       }
       chunks.push(c);
     });
@@ -114,7 +134,13 @@ export class ChatStreamResponder extends OpenAiResponder {
     super();
   }
 
-  success(ex: Exchange, up: Dispatcher.ResponseData, _keyId: string, release: () => void, broken: (reason: string) => void): void {
+  success(
+    ex: Exchange,
+    up: Dispatcher.ResponseData,
+    _keyId: string,
+    release: () => void,
+    broken: (reason: string) => void,
+  ): void {
     const { res } = ex;
     const body = up.body;
     const finish = once(release);
@@ -122,7 +148,11 @@ export class ChatStreamResponder extends OpenAiResponder {
     const tr = new ChatStreamTranslator(this.model, this.includeUsage);
     let stopped = false;
     ex.status = 200;
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-cache',
+      'x-accel-buffering': 'no',
+    });
     res.flushHeaders();
 
     const count = (): void => {
@@ -212,7 +242,9 @@ export class ChatStreamResponder extends OpenAiResponder {
       if (stopped || (ex.abort.signal.aborted && !ex.deadlineHit)) return finish();
       // a break or the deadline after the headers: one failure of the key, reported before the release that
       // settles the attempt; the request log keeps the error and the tokens of the chunks relayed so far
-      const reason = ex.deadlineHit ? 'deadline exceeded after the headers: the answer was cut' : `upstream stream broke: ${e.code ?? e.name}`;
+      const reason = ex.deadlineHit
+        ? 'deadline exceeded after the headers: the answer was cut'
+        : `upstream stream broke: ${e.code ?? e.name}`;
       ex.error = reason;
       ex.incomplete = true;
       broken(reason);

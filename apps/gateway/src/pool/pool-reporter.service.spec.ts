@@ -11,7 +11,12 @@ class FakeRpc {
   }
 }
 
-const outcome = (keyId: string, kind: AttemptOutcome['kind'], at: number, model: string | null = 'gemini-2.5-flash'): AttemptOutcome => ({
+const outcome = (
+  keyId: string,
+  kind: AttemptOutcome['kind'],
+  at: number,
+  model: string | null = 'gemini-2.5-flash',
+): AttemptOutcome => ({
   keyId,
   model,
   kind,
@@ -25,7 +30,11 @@ describe('PoolReporterService', () => {
 
   beforeEach(() => {
     rpc = new FakeRpc();
-    reporter = new PoolReporterService({} as AppConfig, rpc as unknown as RpcClient, { gatewayId: 'g1', stamp: () => undefined } as unknown as PoolSnapshotService);
+    reporter = new PoolReporterService(
+      {} as AppConfig,
+      rpc as unknown as RpcClient,
+      { gatewayId: 'g1', stamp: () => undefined } as unknown as PoolSnapshotService,
+    );
   });
 
   const batches = () => rpc.sent.filter((s) => s.pattern === 'pool.outcome').map((s) => s.data as PoolOutcomeBatch);

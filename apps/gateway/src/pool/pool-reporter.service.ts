@@ -83,7 +83,11 @@ export class PoolReporterService implements OnModuleInit {
     if (!changed && now - this.lastReportAt < LEASE_MS / 3) return;
     this.lastReportedVersion = this.pool.inFlightVersion;
     this.lastReportAt = now;
-    const report: InFlightReport = { gatewayId: this.pool.gatewayId, inFlight: this.pool.inFlightCounts(), expiresAt: now + LEASE_MS };
+    const report: InFlightReport = {
+      gatewayId: this.pool.gatewayId,
+      inFlight: this.pool.inFlightCounts(),
+      expiresAt: now + LEASE_MS,
+    };
     this.rpc.emit(PoolEvent.InFlight, report);
   }
 
@@ -91,6 +95,10 @@ export class PoolReporterService implements OnModuleInit {
   close(): void {
     clearInterval(this.inFlightTimer);
     this.flush();
-    this.rpc.emit(PoolEvent.InFlight, { gatewayId: this.pool.gatewayId, inFlight: {}, expiresAt: Date.now() } satisfies InFlightReport);
+    this.rpc.emit(PoolEvent.InFlight, {
+      gatewayId: this.pool.gatewayId,
+      inFlight: {},
+      expiresAt: Date.now(),
+    } satisfies InFlightReport);
   }
 }

@@ -5,9 +5,27 @@ import { GatewayMetrics } from '../http/gateway-metrics';
 import { PoolSnapshotService } from './pool-snapshot.service';
 
 const config = { keySelection: 'least-busy', keyMaxConcurrency: 0, keyMaxFailures: 3 } as AppConfig;
-const key = (id: string): SnapshotKey => ({ id, secret: `AIza-${id}`, status: 'active', cooldownUntil: 0, modelCooldowns: {} });
-const snapshot = (version: number, applied?: Record<string, number>): PoolSnapshot => ({ version, pausedUntil: 0, keys: [key('a'), key('b')], ...(applied ? { applied } : {}) });
-const rateLimited = (keyId: string): AttemptOutcome => ({ keyId, model: 'gemini-2.5-flash', kind: 'rate_limited', status: 429, retryDelayMs: 40_000, at: Date.now() });
+const key = (id: string): SnapshotKey => ({
+  id,
+  secret: `AIza-${id}`,
+  status: 'active',
+  cooldownUntil: 0,
+  modelCooldowns: {},
+});
+const snapshot = (version: number, applied?: Record<string, number>): PoolSnapshot => ({
+  version,
+  pausedUntil: 0,
+  keys: [key('a'), key('b')],
+  ...(applied ? { applied } : {}),
+});
+const rateLimited = (keyId: string): AttemptOutcome => ({
+  keyId,
+  model: 'gemini-2.5-flash',
+  kind: 'rate_limited',
+  status: 429,
+  retryDelayMs: 40_000,
+  at: Date.now(),
+});
 
 describe('PoolSnapshotService', () => {
   let pool: PoolSnapshotService;
@@ -20,7 +38,10 @@ describe('PoolSnapshotService', () => {
   it('avoids a key at once after a local 429, before key-pool says anything', () => {
     pool.applyLocal(rateLimited('a'));
     const now = Date.now();
-    expect([pool.pick('gemini-2.5-flash', now), pool.pick('gemini-2.5-flash', now)].map((k) => k?.id)).toEqual(['b', 'b']);
+    expect([pool.pick('gemini-2.5-flash', now), pool.pick('gemini-2.5-flash', now)].map((k) => k?.id)).toEqual([
+      'b',
+      'b',
+    ]);
     expect(pool.pick('gemini-2.5-pro', now)).not.toBeNull();
   });
 

@@ -160,7 +160,8 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
         const counts = { active: 0, cooldown: 0, disabled: 0 };
         for (const k of keys()) {
           if (k.status === 'disabled') counts.disabled++;
-          else if (availableAt(k, null, now) > now || Object.values(k.modelCooldowns).some((t) => t > now)) counts.cooldown++;
+          else if (availableAt(k, null, now) > now || Object.values(k.modelCooldowns).some((t) => t > now))
+            counts.cooldown++;
           else counts.active++;
         }
         for (const [status, n] of Object.entries(counts)) this.set({ status }, n);

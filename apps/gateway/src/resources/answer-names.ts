@@ -12,7 +12,17 @@ export interface NamedResource {
 }
 
 /** Fields whose string value names a resource the answer may have created. */
-const NAME_FIELDS = new Set(['name', 'responsesFile', 'responses_file', 'tunedModel', 'tuned_model', 'uri', 'fileName', 'documentName', 'file']);
+const NAME_FIELDS = new Set([
+  'name',
+  'responsesFile',
+  'responses_file',
+  'tunedModel',
+  'tuned_model',
+  'uri',
+  'fileName',
+  'documentName',
+  'file',
+]);
 const MAX_DEPTH = 32;
 const LOOSE = /"(?:name|responsesFile|tunedModel|fileName)"\s*:\s*"([^"]+)"/g;
 
@@ -34,7 +44,13 @@ export function namedInAnswer(text: string, now: number, hosts: readonly string[
   return [...found.values()];
 }
 
-function visit(v: unknown, depth: number, found: Map<string, NamedResource>, now: number, hosts: readonly string[]): void {
+function visit(
+  v: unknown,
+  depth: number,
+  found: Map<string, NamedResource>,
+  now: number,
+  hosts: readonly string[],
+): void {
   if (depth > MAX_DEPTH || v === null || typeof v !== 'object') return;
   if (Array.isArray(v)) {
     for (const item of v) visit(item, depth + 1, found, now, hosts);
@@ -47,7 +63,13 @@ function visit(v: unknown, depth: number, found: Map<string, NamedResource>, now
   }
 }
 
-function add(found: Map<string, NamedResource>, value: string, holder: Record<string, unknown> | null, now: number, hosts: readonly string[]): void {
+function add(
+  found: Map<string, NamedResource>,
+  value: string,
+  holder: Record<string, unknown> | null,
+  now: number,
+  hosts: readonly string[],
+): void {
   const owned = ownedNameOf(value) ?? fileRef(value, hosts, true);
   if (!owned || found.has(owned.name)) return;
   // the size and expiry of the object are about it only when its own `name` is the resource itself

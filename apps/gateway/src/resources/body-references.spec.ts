@@ -12,7 +12,16 @@ describe('bodyReferences', () => {
   it('finds file URIs (full URIs and plain names, both spellings)', () => {
     const body = {
       contents: [
-        { parts: [{ fileData: { fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/abc', mimeType: 'text/plain' } }] },
+        {
+          parts: [
+            {
+              fileData: {
+                fileUri: 'https://generativelanguage.googleapis.com/v1beta/files/abc',
+                mimeType: 'text/plain',
+              },
+            },
+          ],
+        },
         { parts: [{ file_data: { file_uri: 'files/def' } }, { text: 'hi' }] },
       ],
     };
@@ -20,8 +29,12 @@ describe('bodyReferences', () => {
   });
 
   it('ignores URLs that are not files of the upstream', () => {
-    expect(refs({ contents: [{ parts: [{ fileData: { fileUri: 'https://www.youtube.com/watch?v=files/abc' } }] }] })).toEqual([]);
-    expect(fileRef('https://generativelanguage.googleapis.com/v1beta/files/abc:download?alt=media', HOSTS)?.name).toBe('files/abc');
+    expect(
+      refs({ contents: [{ parts: [{ fileData: { fileUri: 'https://www.youtube.com/watch?v=files/abc' } }] }] }),
+    ).toEqual([]);
+    expect(fileRef('https://generativelanguage.googleapis.com/v1beta/files/abc:download?alt=media', HOSTS)?.name).toBe(
+      'files/abc',
+    );
     expect(fileRef('http://127.0.0.1:9999/v1/files/q', HOSTS)?.name).toBe('files/q');
   });
 
@@ -30,14 +43,17 @@ describe('bodyReferences', () => {
     expect(refs({ cached_content: 'c2' })).toEqual(['cachedContents/c2']);
     expect(refs({ batch: { inputConfig: { fileName: 'files/in1' } } })).toEqual(['files/in1']);
     expect(refs({ batch: { input_config: { file_name: 'files/in2' } } })).toEqual(['files/in2']);
-    expect(refs({ batch: { inputConfig: { requests: { requests: [{ request: { cachedContent: 'cachedContents/c3' } }] } } } })).toEqual([
-      'cachedContents/c3',
+    expect(
+      refs({
+        batch: { inputConfig: { requests: { requests: [{ request: { cachedContent: 'cachedContents/c3' } }] } } },
+      }),
+    ).toEqual(['cachedContents/c3']);
+    expect(
+      refs({ tools: [{ fileSearch: { fileSearchStoreNames: ['fileSearchStores/s1', 'fileSearchStores/s2'] } }] }),
+    ).toEqual(['fileSearchStores/s1', 'fileSearchStores/s2']);
+    expect(refs({ tools: [{ file_search: { file_search_store_names: ['fileSearchStores/s3'] } }] })).toEqual([
+      'fileSearchStores/s3',
     ]);
-    expect(refs({ tools: [{ fileSearch: { fileSearchStoreNames: ['fileSearchStores/s1', 'fileSearchStores/s2'] } }] })).toEqual([
-      'fileSearchStores/s1',
-      'fileSearchStores/s2',
-    ]);
-    expect(refs({ tools: [{ file_search: { file_search_store_names: ['fileSearchStores/s3'] } }] })).toEqual(['fileSearchStores/s3']);
     expect(refs({ model: 'tunedModels/t1', contents: [] })).toEqual(['tunedModels/t1']);
   });
 
@@ -47,19 +63,36 @@ describe('bodyReferences', () => {
   });
 
   it('finds a name split across a chunk seam at any byte, escaped or not', () => {
-    for (const text of ['{"contents":[],"cachedContent":"cachedContents/seam"}', '{"contents":[],"cached\\u0043ontent":"cachedContents/seam"}']) {
+    for (const text of [
+      '{"contents":[],"cachedContent":"cachedContents/seam"}',
+      '{"contents":[],"cached\\u0043ontent":"cachedContents/seam"}',
+    ]) {
       const b = Buffer.from(text);
       for (let cut = 1; cut < b.length; cut++) {
         const got = bodyReferences([b.subarray(0, cut), b.subarray(cut)], HOSTS).map((r) => r.name);
         expect({ cut, got }).toEqual({ cut, got: ['cachedContents/seam'] });
       }
       // one byte per chunk: every seam at once
-      expect(bodyReferences(Array.from(b, (x) => Buffer.from([x])), HOSTS).map((r) => r.name)).toEqual(['cachedContents/seam']);
+      expect(
+        bodyReferences(
+          Array.from(b, (x) => Buffer.from([x])),
+          HOSTS,
+        ).map((r) => r.name),
+      ).toEqual(['cachedContents/seam']);
     }
   });
 
   it('leaves a body with no candidate unparsed: inline data, escaped newlines and quotes in a prompt', () => {
-    const inline = { contents: [{ parts: [{ text: 'line one\nline "two"\n\tthree' }, { inlineData: { mimeType: 'image/png', data: 'QUJD'.repeat(1000) } }] }] };
+    const inline = {
+      contents: [
+        {
+          parts: [
+            { text: 'line one\nline "two"\n\tthree' },
+            { inlineData: { mimeType: 'image/png', data: 'QUJD'.repeat(1000) } },
+          ],
+        },
+      ],
+    };
     const b = Buffer.from(JSON.stringify(inline));
     expect(mayRefer([b])).toBe(false);
     expect(mayRefer([b.subarray(0, 20), b.subarray(20, 41), b.subarray(41)])).toBe(false);

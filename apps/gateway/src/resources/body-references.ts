@@ -15,7 +15,16 @@ const MARKERS: readonly string[] = ['file', 'cached', 'tunedModels', 'uri"'];
 const MARKER_CHARS = Math.max(...MARKERS.map((m) => m.length));
 /** the bytes after a quote that can spell a marker: every character escaped (`\u0066`, 6 bytes) */
 const LOOKAHEAD = MARKER_CHARS * 6;
-const SIMPLE_ESCAPES: Readonly<Record<number, string>> = { 0x22: '"', 0x5c: '\\', 0x2f: '/', 0x62: '\b', 0x66: '\f', 0x6e: '\n', 0x72: '\r', 0x74: '\t' };
+const SIMPLE_ESCAPES: Readonly<Record<number, string>> = {
+  0x22: '"',
+  0x5c: '\\',
+  0x2f: '/',
+  0x62: '\b',
+  0x66: '\f',
+  0x6e: '\n',
+  0x72: '\r',
+  0x74: '\t',
+};
 const HEX4 = /^[0-9a-fA-F]{4}$/;
 const MAX_DEPTH = 64;
 /** When the body is not JSON the upstream will refuse it anyway; any name in it is still checked. */
@@ -155,13 +164,17 @@ function referenceIn(key: string, value: string, out: OwnedName[], hosts: readon
     }
     case 'cachedContent':
     case 'cached_content':
-      out.push(ownedNameOf(tail(value, 'cachedContents')) ?? { name: `cachedContents/${value}`, kind: 'cachedContent' });
+      out.push(
+        ownedNameOf(tail(value, 'cachedContents')) ?? { name: `cachedContents/${value}`, kind: 'cachedContent' },
+      );
       return;
     case 'fileSearchStoreNames':
     case 'file_search_store_names':
     case 'fileSearchStoreName':
     case 'file_search_store_name':
-      out.push(ownedNameOf(tail(value, 'fileSearchStores')) ?? { name: `fileSearchStores/${value}`, kind: 'fileSearchStore' });
+      out.push(
+        ownedNameOf(tail(value, 'fileSearchStores')) ?? { name: `fileSearchStores/${value}`, kind: 'fileSearchStore' },
+      );
       return;
     case 'model':
     case 'baseModel':

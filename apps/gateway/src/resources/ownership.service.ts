@@ -60,7 +60,11 @@ export class OwnershipService {
    * For routes that learn a resource name from a body they map themselves (the OpenAI route's
    * `extra_body.google.cached_content`): the same check, from raw names (`cachedContents/x`, or a bare id).
    */
-  authorizeNames(userId: string, names: string[], bareKind: 'cachedContent' | 'file' = 'cachedContent'): Promise<Verdict> {
+  authorizeNames(
+    userId: string,
+    names: string[],
+    bareKind: 'cachedContent' | 'file' = 'cachedContent',
+  ): Promise<Verdict> {
     const prefix = bareKind === 'file' ? 'files' : 'cachedContents';
     return this.authorize(
       userId,
@@ -70,7 +74,12 @@ export class OwnershipService {
 
   /** A resumable upload session started on `keyId`: the caller's, before the client learns its URL. */
   async bindUploadSession(ex: Exchange, uploadId: string, keyId: string): Promise<void> {
-    const session = { name: uploadSessionName(uploadId), kind: 'uploadSession' as const, sizeBytes: null, expiresAt: defaultExpiry('uploadSession', Date.now()) };
+    const session = {
+      name: uploadSessionName(uploadId),
+      kind: 'uploadSession' as const,
+      sizeBytes: null,
+      expiresAt: defaultExpiry('uploadSession', Date.now()),
+    };
     await this.record(ex, [session], keyId).catch((e: Error) => {
       this.logger.warn(`upload session not recorded (request ${ex.requestId}): ${e.message}`);
     });
@@ -107,7 +116,11 @@ export class OwnershipService {
     });
   }
 
-  private async record(ex: Exchange, named: { name: string; kind: StoredResource['kind']; sizeBytes: number | null; expiresAt: number }[], keyId: string): Promise<void> {
+  private async record(
+    ex: Exchange,
+    named: { name: string; kind: StoredResource['kind']; sizeBytes: number | null; expiresAt: number }[],
+    keyId: string,
+  ): Promise<void> {
     const userId = ex.record?.userId;
     if (!userId || named.length === 0) return;
     const existing = await this.store.get(named.map((n) => n.name));

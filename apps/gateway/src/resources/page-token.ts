@@ -13,7 +13,11 @@ export function encodePageToken(kind: ResourceKind, pos: PagePosition): string {
 export function decodePageToken(token: string, kind: ResourceKind): PagePosition | null {
   if (!token.startsWith(PREFIX) || token.length > 2048) return null;
   try {
-    const v = JSON.parse(Buffer.from(token.slice(PREFIX.length), 'base64url').toString('utf8')) as { k?: unknown; s?: unknown; n?: unknown };
+    const v = JSON.parse(Buffer.from(token.slice(PREFIX.length), 'base64url').toString('utf8')) as {
+      k?: unknown;
+      s?: unknown;
+      n?: unknown;
+    };
     if (v.k !== kind || typeof v.s !== 'number' || !Number.isFinite(v.s) || typeof v.n !== 'string') return null;
     return { score: v.s, name: v.n };
   } catch {

@@ -30,13 +30,25 @@ const UNRECORDED = new Set(['generatedfiles', 'corpora']);
 /** model methods whose answer is a new batch or long-running operation */
 const CREATING_MODEL_METHODS = new Set(['batchgeneratecontent', 'asyncbatchembedcontent', 'predictlongrunning']);
 /** methods that use a resource (a tuned model) and create nothing: their answers (streams) are never held */
-const USING_METHODS = new Set(['generatecontent', 'streamgeneratecontent', 'counttokens', 'embedcontent', 'batchembedcontents', 'predict']);
+const USING_METHODS = new Set([
+  'generatecontent',
+  'streamgeneratecontent',
+  'counttokens',
+  'embedcontent',
+  'batchembedcontents',
+  'predict',
+]);
 
 /**
  * The plan for a request, from its method, raw URL (path and query) and, for non-upload requests, its JSON body.
  * The path is read as the upstream will read it: percent-decoded, empty and dot segments resolved.
  */
-export function planRequest(method: string, url: string, body: Buffer[] | null, upstreamHosts: readonly string[]): ResourcePlan | null {
+export function planRequest(
+  method: string,
+  url: string,
+  body: Buffer[] | null,
+  upstreamHosts: readonly string[],
+): ResourcePlan | null {
   const q = url.indexOf('?');
   const raw = q === -1 ? url : url.slice(0, q);
   const path = raw.includes('%') || raw.includes('/.') || raw.includes('//') ? canonicalPath(raw) : raw;
@@ -47,7 +59,15 @@ export function planRequest(method: string, url: string, body: Buffer[] | null, 
   const version = seg[0];
   const rest = seg.slice(1);
   const verb = method.toUpperCase();
-  const plan: ResourcePlan = { refs: [], list: null, version, captures: false, deletes: null, updates: null, unsupported: null };
+  const plan: ResourcePlan = {
+    refs: [],
+    list: null,
+    version,
+    captures: false,
+    deletes: null,
+    updates: null,
+    unsupported: null,
+  };
   if (rest[0]?.toLowerCase() === 'openai' && rest.length > 1 && OPENAI_OWNED.has(rest[1].split(':')[0].toLowerCase())) {
     plan.unsupported = rest.slice(0, 2).join('/');
     return plan;
@@ -59,7 +79,8 @@ export function planRequest(method: string, url: string, body: Buffer[] | null, 
 
   if (upload) {
     // resumable chunks name their session in the query; the bytes themselves are never read here
-    for (const id of queryValues(q === -1 ? '' : url.slice(q + 1), 'upload_id')) plan.refs.push({ name: uploadSessionName(id), kind: 'uploadSession' });
+    for (const id of queryValues(q === -1 ? '' : url.slice(q + 1), 'upload_id'))
+      plan.refs.push({ name: uploadSessionName(id), kind: 'uploadSession' });
     plan.captures = verb === 'POST';
   }
   const owned = rest.length > 0 ? ownedNameOf(rest.join('/')) : null;
@@ -79,8 +100,14 @@ export function planRequest(method: string, url: string, body: Buffer[] | null, 
     else if (kind && verb === 'POST') plan.captures = true;
   } else if (rest.length === 2 && rest[0].toLowerCase() === 'models') {
     const m = rest[1].lastIndexOf(':');
-    if (m !== -1 && verb === 'POST' && CREATING_MODEL_METHODS.has(rest[1].slice(m + 1).toLowerCase())) plan.captures = true;
-  } else if (rest.length === 3 && rest[0].toLowerCase() === 'models' && rest[2].toLowerCase() === 'operations' && verb === 'GET') {
+    if (m !== -1 && verb === 'POST' && CREATING_MODEL_METHODS.has(rest[1].slice(m + 1).toLowerCase()))
+      plan.captures = true;
+  } else if (
+    rest.length === 3 &&
+    rest[0].toLowerCase() === 'models' &&
+    rest[2].toLowerCase() === 'operations' &&
+    verb === 'GET'
+  ) {
     plan.list = 'operation';
   }
 

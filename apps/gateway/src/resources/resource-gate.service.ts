@@ -23,7 +23,12 @@ export class ResourceGate {
    * `{ pinned }` to go on (pinned: the pool key holding the named resources, or null), or null when the request
    * has been answered here. `url` is the raw request target, `query` the query sent upstream (no `key`).
    */
-  async check(ex: Exchange, url: string, body: Buffer[] | Readable, query: string): Promise<{ pinned: string | null } | null> {
+  async check(
+    ex: Exchange,
+    url: string,
+    body: Buffer[] | Readable,
+    query: string,
+  ): Promise<{ pinned: string | null } | null> {
     // a streamed upload's bytes are never read here: its session is named in the query
     const buffered = Array.isArray(body) && body.length > 0 ? body : null;
     const plan = this.ownership.plan(ex.req.method ?? 'GET', url, buffered);
@@ -32,7 +37,12 @@ export class ResourceGate {
     if (plan.unsupported) {
       ex.status = 404;
       ex.error = `not available through the gateway: ${plan.unsupported}`;
-      writeGoogleError(ex.res, 404, 'NOT_FOUND', `Requested entity was not found: ${plan.unsupported} is not available through this gateway.`);
+      writeGoogleError(
+        ex.res,
+        404,
+        'NOT_FOUND',
+        `Requested entity was not found: ${plan.unsupported} is not available through this gateway.`,
+      );
       return null;
     }
     try {
@@ -42,7 +52,13 @@ export class ResourceGate {
         ex.status = verdict.status;
         if (verdict.status === 503) {
           ex.error = 'ownership records unavailable';
-          writeGoogleError(ex.res, 503, 'UNAVAILABLE', 'The gateway cannot check resource ownership now; retry shortly.', { 'retry-after': '1' });
+          writeGoogleError(
+            ex.res,
+            503,
+            'UNAVAILABLE',
+            'The gateway cannot check resource ownership now; retry shortly.',
+            { 'retry-after': '1' },
+          );
         } else {
           ex.error = `not found or not owned: ${verdict.name}`;
           writeGoogleError(ex.res, 404, 'NOT_FOUND', `Requested entity was not found: ${verdict.name}.`);
@@ -58,7 +74,9 @@ export class ResourceGate {
       this.logger.warn(`ownership check failed (request ${ex.requestId}): ${(e as Error).message}`);
       ex.status = 503;
       ex.error = 'ownership records unavailable';
-      writeGoogleError(ex.res, 503, 'UNAVAILABLE', 'The gateway cannot check resource ownership now; retry shortly.', { 'retry-after': '1' });
+      writeGoogleError(ex.res, 503, 'UNAVAILABLE', 'The gateway cannot check resource ownership now; retry shortly.', {
+        'retry-after': '1',
+      });
       return null;
     }
   }

@@ -13,7 +13,11 @@ import { ResourceStore, type StoredResource } from './resource-store.service';
 
 const MAX_ITEM_BYTES = 1024 * 1024;
 
-type Fetched = { kind: 'item'; json: unknown } | { kind: 'gone' } | { kind: 'skip' } | { kind: 'error'; status: number; body: Buffer; headers: Record<string, unknown> };
+type Fetched =
+  | { kind: 'item'; json: unknown }
+  | { kind: 'gone' }
+  | { kind: 'skip' }
+  | { kind: 'error'; status: number; body: Buffer; headers: Record<string, unknown> };
 
 /**
  * `files.list`, `cachedContents.list`, `batches.list`, … answered with the caller's own resources only, wherever
@@ -45,7 +49,10 @@ export class ResourceLists {
     const error = fetched.find((f): f is Extract<Fetched, { kind: 'error' }> => f.kind === 'error');
     if (error) {
       ex.status = error.status;
-      ex.res.writeHead(error.status, { 'content-type': 'application/json; charset=UTF-8', 'content-length': error.body.length });
+      ex.res.writeHead(error.status, {
+        'content-type': 'application/json; charset=UTF-8',
+        'content-length': error.body.length,
+      });
       ex.res.end(error.body);
       return;
     }
@@ -61,7 +68,10 @@ export class ResourceLists {
     if (rows.length > size) out['nextPageToken'] = encodePageToken(kind, page[page.length - 1].pos);
     const text = JSON.stringify(out, null, 2) + '\n';
     ex.status = 200;
-    ex.res.writeHead(200, { 'content-type': 'application/json; charset=UTF-8', 'content-length': Buffer.byteLength(text) });
+    ex.res.writeHead(200, {
+      'content-type': 'application/json; charset=UTF-8',
+      'content-length': Buffer.byteLength(text),
+    });
     ex.res.end(text);
   }
 
@@ -80,7 +90,13 @@ export class ResourceLists {
         signal: ex.abort,
       })
       .catch(() => null);
-    if (!up) return { kind: 'error', status: 502, body: errorBody(502, 'UNAVAILABLE', 'The upstream could not be reached.'), headers: {} };
+    if (!up)
+      return {
+        kind: 'error',
+        status: 502,
+        body: errorBody(502, 'UNAVAILABLE', 'The upstream could not be reached.'),
+        headers: {},
+      };
     const body = scrubSecret(await readCapped(up.body), key.secret);
     if (up.statusCode === 200) {
       const text = body.toString('utf8');
@@ -89,7 +105,12 @@ export class ResourceLists {
       try {
         return { kind: 'item', json: JSON.parse(text) };
       } catch {
-        return { kind: 'error', status: 502, body: errorBody(502, 'UNAVAILABLE', 'The upstream answered with no JSON.'), headers: {} };
+        return {
+          kind: 'error',
+          status: 502,
+          body: errorBody(502, 'UNAVAILABLE', 'The upstream answered with no JSON.'),
+          headers: {},
+        };
       }
     }
     const c = classifyUpstream(up.statusCode, body.toString('utf8'));

@@ -70,7 +70,14 @@ export class ResourceStore implements OnApplicationShutdown {
   async put(r: StoredResource): Promise<void> {
     const key = K.record(this.ns, r.name);
     const m = this.redis.multi();
-    m.hset(key, { u: r.userId, k: r.keyId, t: r.kind, s: r.sizeBytes === null ? '' : String(r.sizeBytes), c: String(r.createdAt), e: String(r.expiresAt) });
+    m.hset(key, {
+      u: r.userId,
+      k: r.keyId,
+      t: r.kind,
+      s: r.sizeBytes === null ? '' : String(r.sizeBytes),
+      c: String(r.createdAt),
+      e: String(r.expiresAt),
+    });
     if (r.expiresAt > 0) m.pexpireat(key, r.expiresAt + GRACE_MS);
     else m.persist(key);
     if (LISTED.has(r.kind)) {
@@ -112,13 +119,27 @@ export class ResourceStore implements OnApplicationShutdown {
    * A page of a user's names of one kind, oldest first, after `after` (exclusive); `count` at most. Names whose
    * record has expired are dropped from the index on the way.
    */
-  async page(userId: string, kind: ResourceKind, after: PagePosition | null, count: number): Promise<{ record: StoredResource; pos: PagePosition }[]> {
+  async page(
+    userId: string,
+    kind: ResourceKind,
+    after: PagePosition | null,
+    count: number,
+  ): Promise<{ record: StoredResource; pos: PagePosition }[]> {
     const index = K.byUser(this.ns, userId, kind);
     const out: { record: StoredResource; pos: PagePosition }[] = [];
     let offset = 0;
     const batch = Math.max(count, 20);
     for (;;) {
-      const raw = await this.redis.zrange(index, after ? after.score : '-inf', '+inf', 'BYSCORE', 'LIMIT', offset, batch, 'WITHSCORES');
+      const raw = await this.redis.zrange(
+        index,
+        after ? after.score : '-inf',
+        '+inf',
+        'BYSCORE',
+        'LIMIT',
+        offset,
+        batch,
+        'WITHSCORES',
+      );
       if (raw.length === 0) return out;
       offset += raw.length / 2;
       const candidates: PagePosition[] = [];

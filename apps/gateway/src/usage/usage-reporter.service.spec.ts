@@ -34,7 +34,10 @@ describe('UsageReporterService', () => {
     usage.record(rec('c'));
     usage.record(rec('d'));
     await new Promise((r) => setTimeout(r, 10));
-    expect(added.map((j) => j.records.map((r) => r.requestId))).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(added.map((j) => j.records.map((r) => r.requestId))).toEqual([
+      ['a', 'b'],
+      ['c', 'd'],
+    ]);
   });
 
   it('flush() sends what is buffered at once', async () => {

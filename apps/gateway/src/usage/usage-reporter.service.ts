@@ -77,7 +77,9 @@ export class UsageReporterService implements OnApplicationShutdown {
         return;
       } catch (e) {
         if (attempt >= 50) {
-          this.logger.error(`dropping ${records.length} usage records after repeated failures: ${(e as Error).message}`);
+          this.logger.error(
+            `dropping ${records.length} usage records after repeated failures: ${(e as Error).message}`,
+          );
           return;
         }
         await new Promise((r) => setTimeout(r, Math.min(200 * (attempt + 1), 2000)));

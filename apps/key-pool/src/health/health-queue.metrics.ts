@@ -21,7 +21,9 @@ export class HealthQueueMetrics implements OnModuleInit, OnApplicationShutdown {
     });
     queue.on('error', () => undefined);
     this.queue = queue;
-    registerQueueDepth(this.probes.registry, QueueName.PoolHealth, () => queue.getJobCounts('waiting', 'active', 'delayed', 'failed'));
+    registerQueueDepth(this.probes.registry, QueueName.PoolHealth, () =>
+      queue.getJobCounts('waiting', 'active', 'delayed', 'failed'),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

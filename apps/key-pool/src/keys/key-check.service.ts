@@ -2,7 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import axios from 'axios';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { KeyCheckResult } from '@gg/contracts';
-import { classifyUpstream, redactSecrets, resetState, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
+import {
+  classifyUpstream,
+  redactSecrets,
+  resetState,
+  toAttemptOutcome,
+  type UpstreamClassification,
+} from '@gg/key-state';
 import { DomainError } from '@gg/nest-common';
 import { PoolStateService } from '../state/pool-state.service';
 
@@ -32,7 +38,11 @@ export class KeyCheckService {
     if (!entry) throw DomainError.notFound('pool key not found');
     const probe = await this.probe(entry.secret);
     this.apply(id, probe, 'reset');
-    const result: KeyCheckResult = { ok: probe.classification.kind === 'success', status: probe.status, latencyMs: probe.latencyMs };
+    const result: KeyCheckResult = {
+      ok: probe.classification.kind === 'success',
+      status: probe.status,
+      latencyMs: probe.latencyMs,
+    };
     if (!result.ok) result.error = scrub(probe.classification.reason, entry.secret);
     return result;
   }
@@ -48,7 +58,11 @@ export class KeyCheckService {
     outcome.reason = scrub(outcome.reason ?? '', entry.secret);
     this.pool.applyOutcomes([outcome], now);
     if (outcome.kind !== 'success') return;
-    this.pool.update([id], (s) => (onPass === 'reset' ? resetState(s) : { ...resetState(s), modelCooldowns: s.modelCooldowns }), now);
+    this.pool.update(
+      [id],
+      (s) => (onPass === 'reset' ? resetState(s) : { ...resetState(s), modelCooldowns: s.modelCooldowns }),
+      now,
+    );
   }
 
   async probe(secret: string): Promise<ProbeResult> {

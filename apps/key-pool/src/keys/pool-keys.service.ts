@@ -52,7 +52,14 @@ export class PoolKeysService implements OnApplicationBootstrap {
           continue;
         }
         const state = serializeState(initialKeyState());
-        rows.push({ id: randomUUID(), secretEnc: this.crypto.encrypt(secret), fingerprint, masked: maskSecret(secret), state, createdAt: now });
+        rows.push({
+          id: randomUUID(),
+          secretEnc: this.crypto.encrypt(secret),
+          fingerprint,
+          masked: maskSecret(secret),
+          state,
+          createdAt: now,
+        });
       }
       const secrets = new Map(parsed.keys.map((s) => [this.crypto.fingerprint(s), s]));
       const inserted = await this.db.poolKeys.insertMany(rows);
@@ -66,7 +73,8 @@ export class PoolKeysService implements OnApplicationBootstrap {
         state: initialKeyState(),
       }));
       this.pool.add(entries);
-      if (entries.length > 0) this.logger.log({ added: entries.length, ids: entries.map((e) => e.id) }, 'pool keys added');
+      if (entries.length > 0)
+        this.logger.log({ added: entries.length, ids: entries.map((e) => e.id) }, 'pool keys added');
       const stamp = Date.now();
       return { added: entries.map((e) => this.view(e, stamp, 0)), duplicates, invalid: parsed.invalid };
     });

@@ -1,6 +1,13 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, redisOptions, type AppConfig } from '@gg/config';
-import { LISTED_RESOURCE_KINDS, resourceRedisKeys as K, type PoolKey, type ResourceCounts, type ResourceKind, type ResourceRecord } from '@gg/contracts';
+import {
+  LISTED_RESOURCE_KINDS,
+  resourceRedisKeys as K,
+  type PoolKey,
+  type ResourceCounts,
+  type ResourceKind,
+  type ResourceRecord,
+} from '@gg/contracts';
 import Redis from 'ioredis';
 
 const MAX_PER_USER = 10_000;

@@ -1,6 +1,14 @@
 import { Controller, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
-import { addPoolKeysRequestSchema, PoolEvent, PoolPattern, type AddPoolKeysResult, type KeyCheckResult, type PoolKey, type PoolSnapshot } from '@gg/contracts';
+import {
+  addPoolKeysRequestSchema,
+  PoolEvent,
+  PoolPattern,
+  type AddPoolKeysResult,
+  type KeyCheckResult,
+  type PoolKey,
+  type PoolSnapshot,
+} from '@gg/contracts';
 import { NsEventPattern, NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { KeyCheckService } from '../keys/key-check.service';
 import { PoolKeysService } from '../keys/pool-keys.service';

@@ -24,7 +24,14 @@ describe('InFlightService', () => {
 
   it('caps a lease far in the future and ignores counts that are not positive numbers', () => {
     const s = new InFlightService();
-    s.record({ gatewayId: 'a', inFlight: { k1: 2, k2: -1, k3: Number.NaN, k4: '3' as unknown as number }, expiresAt: now + 86_400_000 }, now);
+    s.record(
+      {
+        gatewayId: 'a',
+        inFlight: { k1: 2, k2: -1, k3: Number.NaN, k4: '3' as unknown as number },
+        expiresAt: now + 86_400_000,
+      },
+      now,
+    );
     expect([...s.totals(now)]).toEqual([['k1', 2]]);
     expect(s.inUse('k1', now + MAX_LEASE_MS)).toBe(0);
   });

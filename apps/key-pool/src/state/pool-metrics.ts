@@ -58,7 +58,12 @@ export class PoolMetrics implements OnModuleInit {
         this.set(Object.keys(pool.modelsResting(Date.now())).length);
       },
     });
-    const outcomes = new Counter({ name: 'gg_pool_outcomes_total', help: 'Attempt outcomes reported by gateways', labelNames: ['kind'], registers });
+    const outcomes = new Counter({
+      name: 'gg_pool_outcomes_total',
+      help: 'Attempt outcomes reported by gateways',
+      labelNames: ['kind'],
+      registers,
+    });
     this.pool.onOutcome((kind) => outcomes.inc({ kind }));
   }
 }

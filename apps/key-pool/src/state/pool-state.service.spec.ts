@@ -8,7 +8,9 @@ import { PoolStateService } from './pool-state.service';
 const T0 = Date.parse('2026-03-10T12:00:00Z');
 
 function pool(n: number): PoolStateService {
-  const db = { kv: { set: () => Promise.resolve(), delete: () => Promise.resolve(), get: () => Promise.resolve(null) } };
+  const db = {
+    kv: { set: () => Promise.resolve(), delete: () => Promise.resolve(), get: () => Promise.resolve(null) },
+  };
   const s = new PoolStateService({ keyMaxFailures: 3 } as AppConfig, db as unknown as DbManager, {} as CryptoService);
   s.add(
     Array.from({ length: n }, (_, i) => ({
@@ -30,7 +32,8 @@ function fail(keyId: string, extra: Partial<AttemptOutcome> = {}): AttemptOutcom
 describe('PoolStateService: fault attribution over the pool', () => {
   it('confirmed failures rest at most half of the keys not disabled; the others keep counting but serve', () => {
     const p = pool(4);
-    for (const id of ['k0', 'k1', 'k2']) p.applyOutcomes([fail(id, { blame: 'key' }), fail(id, { blame: 'key' }), fail(id, { blame: 'key' })], T0);
+    for (const id of ['k0', 'k1', 'k2'])
+      p.applyOutcomes([fail(id, { blame: 'key' }), fail(id, { blame: 'key' }), fail(id, { blame: 'key' })], T0);
     const snap = p.snapshot(T0 + 1);
     expect(snap.keys.map((k) => k.status)).toEqual(['cooldown', 'cooldown', 'active', 'active']);
     expect(p.get('k2')!.state.consecutiveFailures).toBe(3);
@@ -43,7 +46,10 @@ describe('PoolStateService: fault attribution over the pool', () => {
   it("one user's poison requests (503 on every key, blamed on the request) leave every key active", () => {
     const p = pool(4);
     for (let i = 0; i < 10; i++) {
-      p.applyOutcomes(['k0', 'k1', 'k2'].map((id) => fail(id, { status: 503, overloaded: true, blame: 'request', user: 'mallory' })), T0 + i);
+      p.applyOutcomes(
+        ['k0', 'k1', 'k2'].map((id) => fail(id, { status: 503, overloaded: true, blame: 'request', user: 'mallory' })),
+        T0 + i,
+      );
     }
     const snap = p.snapshot(T0 + 20);
     expect(snap.keys.every((k) => k.status === 'active' && k.cooldownUntil === 0)).toBe(true);
@@ -53,9 +59,19 @@ describe('PoolStateService: fault attribution over the pool', () => {
 
   it('overloaded answers for one model from several keys and users rest the model, not the keys', () => {
     const p = pool(4);
-    p.applyOutcomes(['k0', 'k1'].map((id) => fail(id, { model: 'gemini-2.5-pro', status: 503, overloaded: true, blame: 'request', user: 'alice' })), T0);
+    p.applyOutcomes(
+      ['k0', 'k1'].map((id) =>
+        fail(id, { model: 'gemini-2.5-pro', status: 503, overloaded: true, blame: 'request', user: 'alice' }),
+      ),
+      T0,
+    );
     expect(p.snapshot(T0).modelPausedUntil).toEqual({});
-    p.applyOutcomes(['k2', 'k3'].map((id) => fail(id, { model: 'gemini-2.5-pro', status: 503, overloaded: true, blame: 'request', user: 'bob' })), T0 + 500);
+    p.applyOutcomes(
+      ['k2', 'k3'].map((id) =>
+        fail(id, { model: 'gemini-2.5-pro', status: 503, overloaded: true, blame: 'request', user: 'bob' }),
+      ),
+      T0 + 500,
+    );
     const snap = p.snapshot(T0 + 600);
     expect(snap.modelPausedUntil).toEqual({ 'gemini-2.5-pro': T0 + 10_500 });
     expect(snap.keys.every((k) => k.status === 'active' && Object.keys(k.modelCooldowns).length === 0)).toBe(true);

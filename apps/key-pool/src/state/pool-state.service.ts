@@ -140,7 +140,10 @@ export class PoolStateService implements OnModuleInit {
       for (const listener of this.outcomeListeners) listener(outcome.kind);
       const restedUntil = this.modelRest.record(outcome, now);
       if (restedUntil > 0) {
-        this.logger.warn({ model: outcome.model, restedUntil: new Date(restedUntil).toISOString() }, 'the model is overloaded upstream: it rests');
+        this.logger.warn(
+          { model: outcome.model, restedUntil: new Date(restedUntil).toISOString() },
+          'the model is overloaded upstream: it rests',
+        );
       }
       if (throttled || (outcome.kind === 'rate_limited' && isPerDayReason(outcome.reason))) continue;
       const wasPaused = this.pause.pausedUntil(now) > 0;
@@ -168,7 +171,9 @@ export class PoolStateService implements OnModuleInit {
   clearPause(): void {
     this.pause.reset();
     this.modelRest.reset();
-    this.db.kv.delete(PAUSE_KV_KEY).catch((e: Error) => this.logger.warn({ err: e.message }, 'pool pause not cleared in the db'));
+    this.db.kv
+      .delete(PAUSE_KV_KEY)
+      .catch((e: Error) => this.logger.warn({ err: e.message }, 'pool pause not cleared in the db'));
   }
 
   /** Epoch ms until which the whole pool pauses, 0 when it doesn't. */
@@ -211,9 +216,14 @@ export class PoolStateService implements OnModuleInit {
       entry.state = liftCooldownsWithin(entry.state, until);
       changed.add(id);
     }
-    this.logger.warn({ pausedUntil: new Date(until).toISOString(), keys: this.pause.evidence.length }, 'most keys are rate limited: the pool pauses');
+    this.logger.warn(
+      { pausedUntil: new Date(until).toISOString(), keys: this.pause.evidence.length },
+      'most keys are rate limited: the pool pauses',
+    );
     const ttl = Math.max(1, Math.ceil((until - Date.now()) / 1000));
-    this.db.kv.set(PAUSE_KV_KEY, String(until), ttl).catch((e: Error) => this.logger.warn({ err: e.message }, 'pool pause not saved'));
+    this.db.kv
+      .set(PAUSE_KV_KEY, String(until), ttl)
+      .catch((e: Error) => this.logger.warn({ err: e.message }, 'pool pause not saved'));
   }
 
   private async restorePause(now = Date.now()): Promise<void> {

@@ -50,7 +50,10 @@ export class StatePersister implements OnModuleInit, BeforeApplicationShutdown {
         await this.db.poolKeys.saveStates(states);
       } catch (e) {
         ids.forEach((id) => this.dirty.add(id));
-        this.logger.error({ err: (e as Error).message, keys: states.length }, 'saving pool key states failed; will retry');
+        this.logger.error(
+          { err: (e as Error).message, keys: states.length },
+          'saving pool key states failed; will retry',
+        );
         this.schedule();
       }
     });

@@ -7,7 +7,10 @@ export const RATE_MESSAGE = `rateLimitPerMinute must be an integer from 1 to ${R
 export const MODELS_MESSAGE = `allowedModels must be a list of 1-${ALLOWED_MODELS_MAX} model ids, or null for any model`;
 export const MODEL_ID_MAX = 200;
 
-export const keyNameField = z.string({ error: KEY_NAME_MESSAGE }).min(1, { error: KEY_NAME_MESSAGE }).max(KEY_NAME_MAX, { error: KEY_NAME_MESSAGE });
+export const keyNameField = z
+  .string({ error: KEY_NAME_MESSAGE })
+  .min(1, { error: KEY_NAME_MESSAGE })
+  .max(KEY_NAME_MAX, { error: KEY_NAME_MESSAGE });
 /** null: no limit */
 export const rateLimitField = intInRange('rateLimitPerMinute', 1, RATE_LIMIT_MAX, RATE_MESSAGE).nullable();
 /** null: any model */

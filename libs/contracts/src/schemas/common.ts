@@ -36,7 +36,12 @@ export function queryNumber<T extends z.ZodType>(inner: T) {
   return z.preprocess((v) => (typeof v === 'string' && v.trim() !== '' ? Number(v) : v), inner);
 }
 
-export function intInRange(field: string, min: number, max: number, error = `${field} must be an integer from ${min} to ${max}`): z.ZodNumber {
+export function intInRange(
+  field: string,
+  min: number,
+  max: number,
+  error = `${field} must be an integer from ${min} to ${max}`,
+): z.ZodNumber {
   return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
 }
 

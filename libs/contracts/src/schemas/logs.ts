@@ -1,14 +1,28 @@
 import { z } from 'zod';
-import { DEFAULT_STATS_WINDOW, idField, intInRange, isoDateTime, LOGS_PAGE_MAX, queryNumber, STATS_WINDOWS } from './common';
+import {
+  DEFAULT_STATS_WINDOW,
+  idField,
+  intInRange,
+  isoDateTime,
+  LOGS_PAGE_MAX,
+  queryNumber,
+  STATS_WINDOWS,
+} from './common';
 
 const STATUS_MESSAGE = 'status must be an HTTP status code';
 
 /** `GET /api/logs` and `auth.logs.query`'s `query` (auth adds `userId`, set by the admin from the caller). */
 export const logsQuerySchema = z.strictObject({
   limit: queryNumber(intInRange('limit', 1, LOGS_PAGE_MAX)).optional(),
-  cursor: z.string({ error: 'cursor must be a string' }).max(512, { error: 'cursor must be at most 512 characters' }).optional(),
+  cursor: z
+    .string({ error: 'cursor must be a string' })
+    .max(512, { error: 'cursor must be at most 512 characters' })
+    .optional(),
   status: queryNumber(intInRange('status', 100, 599, STATUS_MESSAGE)).optional(),
-  model: z.string({ error: 'model must be a string' }).max(200, { error: 'model must be at most 200 characters' }).optional(),
+  model: z
+    .string({ error: 'model must be a string' })
+    .max(200, { error: 'model must be at most 200 characters' })
+    .optional(),
   authKeyId: idField('authKeyId').optional(),
   since: isoDateTime('since').optional(),
 });

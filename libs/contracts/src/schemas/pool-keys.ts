@@ -14,8 +14,14 @@ const oneKey = z
 export const addPoolKeysSchema = z.strictObject({
   keys: z.union(
     [
-      z.string({ error: KEYS_MESSAGE }).max(1_000_000, { error: KEYS_MESSAGE }).refine((s) => s.trim().length > 0, { error: KEYS_MESSAGE }),
-      z.array(oneKey, { error: KEYS_MESSAGE }).min(1, { error: KEYS_MESSAGE }).max(MAX_KEYS_PER_REQUEST, { error: KEYS_MESSAGE }),
+      z
+        .string({ error: KEYS_MESSAGE })
+        .max(1_000_000, { error: KEYS_MESSAGE })
+        .refine((s) => s.trim().length > 0, { error: KEYS_MESSAGE }),
+      z
+        .array(oneKey, { error: KEYS_MESSAGE })
+        .min(1, { error: KEYS_MESSAGE })
+        .max(MAX_KEYS_PER_REQUEST, { error: KEYS_MESSAGE }),
     ],
     { error: KEYS_MESSAGE },
   ),

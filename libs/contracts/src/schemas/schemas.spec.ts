@@ -23,7 +23,10 @@ describe('shared request schemas', () => {
     expect(logsQuerySchema.safeParse({ limit: '800' }).success).toBe(false);
     expect(logsQuerySchema.safeParse({ limit: 'zero' }).success).toBe(false);
     expect(logsQueryRequestSchema.safeParse({ ...caller, query: { limit: 800 } }).success).toBe(false);
-    expect(logsQueryRequestSchema.parse({ ...caller, query: { limit: 500, userId: 'u-1' } }).query).toEqual({ limit: 500, userId: 'u-1' });
+    expect(logsQueryRequestSchema.parse({ ...caller, query: { limit: 500, userId: 'u-1' } }).query).toEqual({
+      limit: 500,
+      userId: 'u-1',
+    });
   });
 
   it('checks the log filters', () => {
@@ -40,7 +43,9 @@ describe('shared request schemas', () => {
     expect(createKeyRequestSchema.safeParse({ ...caller, name: '' }).success).toBe(false);
     expect(updateAuthKeySchema.safeParse({ name: '' }).success).toBe(false);
     expect(updateKeyRequestSchema.safeParse({ ...caller, id: 'k1', name: '' }).success).toBe(false);
-    expect(createAuthKeySchema.parse({ name: 'ci', rateLimitPerMinute: null, allowedModels: ['gemini-*'], expiresAt: null })).toEqual({
+    expect(
+      createAuthKeySchema.parse({ name: 'ci', rateLimitPerMinute: null, allowedModels: ['gemini-*'], expiresAt: null }),
+    ).toEqual({
       name: 'ci',
       rateLimitPerMinute: null,
       allowedModels: ['gemini-*'],
@@ -53,10 +58,14 @@ describe('shared request schemas', () => {
 
   it('checks usernames, roles and passwords of users', () => {
     expect(createUserSchema.safeParse({ username: 'bob', password: 'longenough', role: 'user' }).success).toBe(true);
-    expect(createUserSchema.safeParse({ username: 'b', password: 'longenough', role: 'user' }).error?.issues[0]?.message).toMatch(/^username must be 3-64/);
+    expect(
+      createUserSchema.safeParse({ username: 'b', password: 'longenough', role: 'user' }).error?.issues[0]?.message,
+    ).toMatch(/^username must be 3-64/);
     expect(createUserSchema.safeParse({ username: '-bob', password: 'longenough', role: 'user' }).success).toBe(false);
     expect(createUserSchema.safeParse({ username: 'bob', password: 'short', role: 'user' }).success).toBe(false);
-    expect(createUserSchema.safeParse({ username: 'bob', password: 'longenough', role: 'root' }).error?.issues[0]?.message).toBe('role must be "admin" or "user"');
+    expect(
+      createUserSchema.safeParse({ username: 'bob', password: 'longenough', role: 'root' }).error?.issues[0]?.message,
+    ).toBe('role must be "admin" or "user"');
     expect(updateUserSchema.safeParse({ isActive: 'yes' }).success).toBe(false);
     expect(updateUserSchema.safeParse({}).success).toBe(true);
   });
@@ -70,12 +79,15 @@ describe('shared request schemas', () => {
 
   it('defaults the stats window and refuses others', () => {
     expect(statsQuerySchema.parse({})).toEqual({ window: '24h' });
-    expect(statsQuerySchema.safeParse({ window: '2d' }).error?.issues[0]?.message).toBe('window must be one of 1h, 24h, 7d');
+    expect(statsQuerySchema.safeParse({ window: '2d' }).error?.issues[0]?.message).toBe(
+      'window must be one of 1h, 24h, 7d',
+    );
   });
 
   it('accepts pool keys as one string or a list of non-empty strings', () => {
     expect(addPoolKeysSchema.safeParse({ keys: 'AIza1\nAIza2' }).success).toBe(true);
     expect(addPoolKeysSchema.safeParse({ keys: ['AIza1', 'AIza2'] }).success).toBe(true);
-    for (const keys of [42, '', '  ', [], [''], ['ok', 3], ['x'.repeat(513)]]) expect(addPoolKeysSchema.safeParse({ keys }).success).toBe(false);
+    for (const keys of [42, '', '  ', [], [''], ['ok', 3], ['x'.repeat(513)]])
+      expect(addPoolKeysSchema.safeParse({ keys }).success).toBe(false);
   });
 });

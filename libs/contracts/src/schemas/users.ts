@@ -7,7 +7,10 @@ export const usernameField = z.string({ error: USERNAME_MESSAGE }).regex(USERNAM
 /** a new password: 8-1024 characters (auth also checks bcrypt's 72-byte limit) */
 export const newPasswordField = (field = 'password'): z.ZodString => {
   const error = `${field} must be ${PASSWORD_MIN}-${PASSWORD_MAX} characters`;
-  return z.string({ error }).min(PASSWORD_MIN, { error: `${field} must be at least ${PASSWORD_MIN} characters` }).max(PASSWORD_MAX, { error });
+  return z
+    .string({ error })
+    .min(PASSWORD_MIN, { error: `${field} must be at least ${PASSWORD_MIN} characters` })
+    .max(PASSWORD_MAX, { error });
 };
 const requiredString = (field: string, max: number): z.ZodString =>
   z
@@ -16,7 +19,11 @@ const requiredString = (field: string, max: number): z.ZodString =>
     .max(max, { error: `${field} must be at most ${max} characters` });
 
 /** `POST /api/users` (auth: `auth.users.create`). */
-export const createUserSchema = z.strictObject({ username: usernameField, password: newPasswordField(), role: roleField });
+export const createUserSchema = z.strictObject({
+  username: usernameField,
+  password: newPasswordField(),
+  role: roleField,
+});
 export type CreateUserInput = z.infer<typeof createUserSchema>;
 
 /** `PATCH /api/users/:id` (auth: `auth.users.update`, with the id). */

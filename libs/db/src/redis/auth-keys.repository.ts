@@ -1,16 +1,9 @@
-import { UniqueViolationError } from "../errors";
-import type { AuthKeyPatch, AuthKeyRow, AuthKeysRepository } from "../db-manager";
-import { AUTH_KEY_FIELDS, encode } from "./codec";
-import type { RedisKeys } from "./keys";
-import {
-  byCreatedAt,
-  deleteRow,
-  loadRow,
-  loadRows,
-  saveRow,
-  type RowPlace,
-} from "./rows";
-import type { ScriptedRedis } from "./scripts";
+import { UniqueViolationError } from '../errors';
+import type { AuthKeyPatch, AuthKeyRow, AuthKeysRepository } from '../db-manager';
+import { AUTH_KEY_FIELDS, encode } from './codec';
+import type { RedisKeys } from './keys';
+import { byCreatedAt, deleteRow, loadRow, loadRows, saveRow, type RowPlace } from './rows';
+import type { ScriptedRedis } from './scripts';
 
 /**
  * Auth keys as hashes; one index hash maps the current hash of every key, and the previous hash of a key
@@ -27,18 +20,12 @@ export class RedisAuthKeysRepository implements AuthKeysRepository {
       row: this.keys.authKey(id),
       index: this.keys.authKeysByHash(),
       members: this.keys.authKeysOfUser(userId),
-      uniqueField: "hash",
+      uniqueField: 'hash',
     };
   }
 
   async create(row: AuthKeyRow): Promise<AuthKeyRow> {
-    await saveRow(
-      this.redis,
-      this.place(row.id, row.userId),
-      "create",
-      row.id,
-      encode(row, AUTH_KEY_FIELDS),
-    );
+    await saveRow(this.redis, this.place(row.id, row.userId), 'create', row.id, encode(row, AUTH_KEY_FIELDS));
     return { ...row };
   }
 
@@ -55,30 +42,20 @@ export class RedisAuthKeysRepository implements AuthKeysRepository {
 
   async listByUser(userId: string): Promise<AuthKeyRow[]> {
     const ids = await this.redis.smembers(this.keys.authKeysOfUser(userId));
-    const rows = await loadRows(
-      this.redis,
-      ids.map(this.keys.authKey),
-      AUTH_KEY_FIELDS,
-    );
+    const rows = await loadRows(this.redis, ids.map(this.keys.authKey), AUTH_KEY_FIELDS);
     return rows.sort(byCreatedAt);
   }
 
   async update(id: string, patch: AuthKeyPatch): Promise<AuthKeyRow | null> {
-    const userId = await this.redis.hget(this.keys.authKey(id), "userId");
+    const userId = await this.redis.hget(this.keys.authKey(id), 'userId');
     if (userId === null) return null;
     const { name, isActive, hash, prefix, expiresAt, rateLimitPerMinute, allowedModels } = patch;
     const e = encode<AuthKeyRow>(
       { name, isActive, hash, prefix, expiresAt, rateLimitPerMinute, allowedModels },
       AUTH_KEY_FIELDS,
     );
-    const res = await saveRow(
-      this.redis,
-      this.place(id, userId),
-      "update",
-      id,
-      e,
-    );
-    return res === "MISSING" ? null : this.findById(id);
+    const res = await saveRow(this.redis, this.place(id, userId), 'update', id, e);
+    return res === 'MISSING' ? null : this.findById(id);
   }
 
   async rotate(
@@ -92,10 +69,10 @@ export class RedisAuthKeysRepository implements AuthKeysRepository {
       id,
       next.hash,
       next.prefix,
-      previousUntil ?? "",
+      previousUntil ?? '',
     );
-    if (res === "MISSING") return null;
-    if (res === "CONFLICT") throw new UniqueViolationError("hash");
+    if (res === 'MISSING') return null;
+    if (res === 'CONFLICT') throw new UniqueViolationError('hash');
     return this.findById(id);
   }
 

@@ -1,6 +1,6 @@
-import type { KvRepository } from "../db-manager";
-import type { RedisKeys } from "./keys";
-import type { ScriptedRedis } from "./scripts";
+import type { KvRepository } from '../db-manager';
+import type { RedisKeys } from './keys';
+import type { ScriptedRedis } from './scripts';
 
 export class RedisKvRepository implements KvRepository {
   constructor(
@@ -14,12 +14,7 @@ export class RedisKvRepository implements KvRepository {
 
   async set(key: string, value: string, ttlSeconds?: number): Promise<void> {
     if (ttlSeconds !== undefined && ttlSeconds > 0) {
-      await this.redis.set(
-        this.keys.kv(key),
-        value,
-        "PX",
-        Math.ceil(ttlSeconds * 1000),
-      );
+      await this.redis.set(this.keys.kv(key), value, 'PX', Math.ceil(ttlSeconds * 1000));
     } else {
       await this.redis.set(this.keys.kv(key), value);
     }

@@ -1,7 +1,7 @@
-import { randomBytes } from "node:crypto";
-import type { Redis } from "ioredis";
-import type { MigrationReport } from "../db-manager";
-import type { RedisKeys } from "./keys";
+import { randomBytes } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import type { MigrationReport } from '../db-manager';
+import type { RedisKeys } from './keys';
 
 /**
  * The version of a service's Redis layout (the keys of keys.ts and what they hold), kept in
@@ -37,19 +37,20 @@ async function readVersion(redis: Redis, keys: RedisKeys): Promise<number | null
   const raw = await redis.get(keys.schemaVersion());
   if (raw === null) return null;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1) throw new RedisLayoutError(`${keys.schemaVersion()} holds "${raw}", not a layout version`);
+  if (!Number.isInteger(v) || v < 1)
+    throw new RedisLayoutError(`${keys.schemaVersion()} holds "${raw}", not a layout version`);
   return v;
 }
 
 /** Whether any data key of the service exists (the layout version and its lock aside). */
 async function hasData(redis: Redis, keys: RedisKeys): Promise<boolean> {
   const own = new Set([keys.schemaVersion(), keys.schemaLock()]);
-  let cursor = "0";
+  let cursor = '0';
   do {
-    const [next, found] = await redis.scan(cursor, "MATCH", `${keys.prefix}*`, "COUNT", 1000);
+    const [next, found] = await redis.scan(cursor, 'MATCH', `${keys.prefix}*`, 'COUNT', 1000);
     if (found.some((k) => !own.has(k))) return true;
     cursor = next;
-  } while (cursor !== "0");
+  } while (cursor !== '0');
   return false;
 }
 
@@ -76,14 +77,16 @@ export async function upgradeRedisLayout(
     check(seen, current, keys);
     if (seen === current) return { version: String(current), adopted: false, applied: [] };
   }
-  const token = randomBytes(12).toString("hex");
+  const token = randomBytes(12).toString('hex');
   const deadline = Date.now() + WAIT_MS;
   for (;;) {
-    if ((await redis.set(keys.schemaLock(), token, "PX", LOCK_TTL_MS, "NX")) === "OK") break;
+    if ((await redis.set(keys.schemaLock(), token, 'PX', LOCK_TTL_MS, 'NX')) === 'OK') break;
     const v = await readVersion(redis, keys);
     if (v === current) return { version: String(current), adopted: false, applied: [] };
     if (Date.now() > deadline) {
-      throw new RedisLayoutError(`timed out waiting for another process to upgrade ${keys.prefix}* (lock ${keys.schemaLock()})`);
+      throw new RedisLayoutError(
+        `timed out waiting for another process to upgrade ${keys.prefix}* (lock ${keys.schemaLock()})`,
+      );
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
   }
@@ -92,13 +95,14 @@ export async function upgradeRedisLayout(
     const adopted = version === null && (await hasData(redis, keys));
     if (version === null) {
       version = 1;
-      await redis.set(keys.schemaVersion(), "1");
+      await redis.set(keys.schemaVersion(), '1');
     }
     check(version, current, keys);
     const applied: string[] = [];
     for (const step of steps) {
       if (step.version <= version) continue;
-      if (step.version !== version + 1) throw new RedisLayoutError(`upgrade steps out of order: ${version} → ${step.version}`);
+      if (step.version !== version + 1)
+        throw new RedisLayoutError(`upgrade steps out of order: ${version} → ${step.version}`);
       await redis.pexpire(keys.schemaLock(), LOCK_TTL_MS);
       await step.run(redis, keys);
       await redis.set(keys.schemaVersion(), String(step.version));

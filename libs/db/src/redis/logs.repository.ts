@@ -1,22 +1,11 @@
-import type {
-  LogQuery,
-  Page,
-  RequestLog,
-  Stats,
-  StatsWindow,
-} from "@gg/contracts";
-import type { LogsRepository } from "../db-manager";
-import {
-  clampLimit,
-  decodeCursor,
-  encodeCursor,
-  normalizeIso,
-} from "../shared/cursor";
-import { emptySeries, topKeys, windowLayout } from "../shared/stats-window";
-import { AUTH_KEY_FIELDS, LOG_FIELDS } from "./codec";
-import type { RedisKeys } from "./keys";
-import { loadRows } from "./rows";
-import { execAll, scriptedPipeline, type ScriptedRedis } from "./scripts";
+import type { LogQuery, Page, RequestLog, Stats, StatsWindow } from '@gg/contracts';
+import type { LogsRepository } from '../db-manager';
+import { clampLimit, decodeCursor, encodeCursor, normalizeIso } from '../shared/cursor';
+import { emptySeries, topKeys, windowLayout } from '../shared/stats-window';
+import { AUTH_KEY_FIELDS, LOG_FIELDS } from './codec';
+import type { RedisKeys } from './keys';
+import { loadRows } from './rows';
+import { execAll, scriptedPipeline, type ScriptedRedis } from './scripts';
 
 const SCAN_CHUNK = 200;
 const PURGE_CHUNK = 500;
@@ -41,30 +30,16 @@ export class RedisLogsRepository implements LogsRepository {
           : this.keys.logs();
     const cursor = decodeCursor(q.cursor);
     const cursorMs = cursor ? Date.parse(cursor.at) : null;
-    const min =
-      q.since !== undefined
-        ? String(Date.parse(normalizeIso(q.since)))
-        : "-inf";
-    let anchor = cursorMs !== null ? String(cursorMs) : "+inf";
+    const min = q.since !== undefined ? String(Date.parse(normalizeIso(q.since))) : '-inf';
+    let anchor = cursorMs !== null ? String(cursorMs) : '+inf';
     let offset = 0;
     const found: RequestLog[] = [];
     while (found.length <= limit) {
-      const flat = await this.redis.zrevrangebyscore(
-        zset,
-        anchor,
-        min,
-        "WITHSCORES",
-        "LIMIT",
-        offset,
-        SCAN_CHUNK,
-      );
+      const flat = await this.redis.zrevrangebyscore(zset, anchor, min, 'WITHSCORES', 'LIMIT', offset, SCAN_CHUNK);
       const entries: { id: string; score: number }[] = [];
-      for (let i = 0; i < flat.length; i += 2)
-        entries.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
+      for (let i = 0; i < flat.length; i += 2) entries.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
       if (entries.length === 0) break;
-      const candidates = entries.filter(
-        (e) => !(cursor && e.score === cursorMs && e.id >= cursor.id),
-      );
+      const candidates = entries.filter((e) => !(cursor && e.score === cursorMs && e.id >= cursor.id));
       const rows = await loadRows<RequestLog>(
         this.redis,
         candidates.map((e) => this.keys.log(e.id)),
@@ -87,10 +62,7 @@ export class RedisLogsRepository implements LogsRepository {
     const tail = items[items.length - 1];
     return {
       items,
-      nextCursor:
-        found.length > limit && tail
-          ? encodeCursor({ at: tail.at, id: tail.id })
-          : null,
+      nextCursor: found.length > limit && tail ? encodeCursor({ at: tail.at, id: tail.id }) : null,
     };
   }
 
@@ -98,17 +70,10 @@ export class RedisLogsRepository implements LogsRepository {
     const max = `(${Date.parse(normalizeIso(isoTime))}`;
     let total = 0;
     for (;;) {
-      const ids = await this.redis.zrangebyscore(
-        this.keys.logs(),
-        "-inf",
-        max,
-        "LIMIT",
-        0,
-        PURGE_CHUNK,
-      );
+      const ids = await this.redis.zrangebyscore(this.keys.logs(), '-inf', max, 'LIMIT', 0, PURGE_CHUNK);
       if (ids.length === 0) break;
       const read = scriptedPipeline(this.redis);
-      ids.forEach((id) => read.hmget(this.keys.log(id), "userId", "authKeyId"));
+      ids.forEach((id) => read.hmget(this.keys.log(id), 'userId', 'authKeyId'));
       const owners = (await execAll(read)) as (string | null)[][];
       const indexes = new Set<string>();
       for (const [userId, authKeyId] of owners) {
@@ -118,7 +83,7 @@ export class RedisLogsRepository implements LogsRepository {
       const write = scriptedPipeline(this.redis, true);
       write.del(...ids.map((id) => this.keys.log(id)));
       write.zrem(this.keys.logs(), ...ids);
-      indexes.forEach((key) => write.zremrangebyscore(key, "-inf", max));
+      indexes.forEach((key) => write.zremrangebyscore(key, '-inf', max));
       const res = await execAll(write);
       total += Number(res[1]);
     }
@@ -131,11 +96,7 @@ export class RedisLogsRepository implements LogsRepository {
     const b = layout.bucketSeconds;
     const p = scriptedPipeline(this.redis);
     for (const start of layout.starts) {
-      p.hgetall(
-        userId !== undefined
-          ? this.keys.userStatsBucket(userId, b, start)
-          : this.keys.statsBucket(b, start),
-      );
+      p.hgetall(userId !== undefined ? this.keys.userStatsBucket(userId, b, start) : this.keys.statsBucket(b, start));
     }
     const buckets = (await execAll(p)) as Record<string, string>[];
     const series = emptySeries(layout);
@@ -143,16 +104,12 @@ export class RedisLogsRepository implements LogsRepository {
     buckets.forEach((h, i) => {
       const point = series[i];
       if (!point) return;
-      point.requests = Number(h["req"] ?? 0);
-      point.errors = Number(h["err"] ?? 0);
-      point.promptTokens = Number(h["pt"] ?? 0);
-      point.outputTokens = Number(h["ot"] ?? 0);
+      point.requests = Number(h['req'] ?? 0);
+      point.errors = Number(h['err'] ?? 0);
+      point.promptTokens = Number(h['pt'] ?? 0);
+      point.outputTokens = Number(h['ot'] ?? 0);
       for (const [field, v] of Object.entries(h)) {
-        if (field.startsWith("k:"))
-          counts.set(
-            field.slice(2),
-            (counts.get(field.slice(2)) ?? 0) + Number(v),
-          );
+        if (field.startsWith('k:')) counts.set(field.slice(2), (counts.get(field.slice(2)) ?? 0) + Number(v));
       }
     });
     const top = topKeys(counts, new Map());
@@ -166,7 +123,7 @@ export class RedisLogsRepository implements LogsRepository {
       window,
       bucketSeconds: b,
       series,
-      topKeys: top.map((t) => ({ ...t, name: names.get(t.authKeyId) ?? "" })),
+      topKeys: top.map((t) => ({ ...t, name: names.get(t.authKeyId) ?? '' })),
     };
   }
 }

@@ -1,15 +1,15 @@
-import { redisOptions } from "@gg/config";
-import { Redis } from "ioredis";
-import type { DbManager, DbManagerOptions, MigrationReport } from "../db-manager";
-import { RedisAuthKeysRepository } from "./auth-keys.repository";
-import { RedisKeys } from "./keys";
-import { RedisKvRepository } from "./kv.repository";
-import { upgradeRedisLayout } from "./layout";
-import { RedisLogsRepository } from "./logs.repository";
-import { RedisPoolKeysRepository } from "./pool-keys.repository";
-import { defineScripts, type ScriptedRedis } from "./scripts";
-import { RedisUsageRepository } from "./usage.repository";
-import { RedisUsersRepository } from "./users.repository";
+import { redisOptions } from '@gg/config';
+import { Redis } from 'ioredis';
+import type { DbManager, DbManagerOptions, MigrationReport } from '../db-manager';
+import { RedisAuthKeysRepository } from './auth-keys.repository';
+import { RedisKeys } from './keys';
+import { RedisKvRepository } from './kv.repository';
+import { upgradeRedisLayout } from './layout';
+import { RedisLogsRepository } from './logs.repository';
+import { RedisPoolKeysRepository } from './pool-keys.repository';
+import { defineScripts, type ScriptedRedis } from './scripts';
+import { RedisUsageRepository } from './usage.repository';
+import { RedisUsersRepository } from './users.repository';
 
 const PING_TIMEOUT_MS = 2000;
 
@@ -18,7 +18,7 @@ const PING_TIMEOUT_MS = 2000;
  * layout to the current version (layout.ts).
  */
 export class RedisDbManager implements DbManager {
-  readonly type = "redis" as const;
+  readonly type = 'redis' as const;
   readonly users: RedisUsersRepository;
   readonly authKeys: RedisAuthKeysRepository;
   readonly usage: RedisUsageRepository;
@@ -41,9 +41,7 @@ export class RedisDbManager implements DbManager {
     this.kv = new RedisKvRepository(redis, keys);
   }
 
-  static async open(
-    opts: Pick<DbManagerOptions, "redisUrl" | "redisNamespace" | "service">,
-  ): Promise<RedisDbManager> {
+  static async open(opts: Pick<DbManagerOptions, 'redisUrl' | 'redisNamespace' | 'service'>): Promise<RedisDbManager> {
     const redis = new Redis({
       ...redisOptions(opts.redisUrl),
       lazyConnect: true,
@@ -65,10 +63,7 @@ export class RedisDbManager implements DbManager {
       timer = setTimeout(() => resolve(false), PING_TIMEOUT_MS);
     });
     try {
-      return await Promise.race([
-        this.redis.ping().then((r) => r === "PONG"),
-        timeout,
-      ]);
+      return await Promise.race([this.redis.ping().then((r) => r === 'PONG'), timeout]);
     } catch {
       return false;
     } finally {
@@ -77,7 +72,7 @@ export class RedisDbManager implements DbManager {
   }
 
   async close(): Promise<void> {
-    if (this.redis.status === "end") return;
+    if (this.redis.status === 'end') return;
     try {
       await this.redis.quit();
     } catch {

@@ -1,4 +1,4 @@
-import type { ChainableCommander, Redis } from "ioredis";
+import type { ChainableCommander, Redis } from 'ioredis';
 
 /**
  * Lua scripts, registered with defineCommand (ioredis sends EVALSHA and falls back to EVAL on NOSCRIPT, so
@@ -107,7 +107,7 @@ return 0
 `;
 
 type Arg = string | number;
-export type SaveRowResult = "OK" | "EXISTS" | "MISSING" | "CONFLICT";
+export type SaveRowResult = 'OK' | 'EXISTS' | 'MISSING' | 'CONFLICT';
 
 interface ScriptCommands<R> {
   ggSaveRow(k1: string, k2: string, k3: string, ...argv: Arg[]): R;
@@ -118,22 +118,18 @@ interface ScriptCommands<R> {
 }
 
 export type ScriptedRedis = Redis & ScriptCommands<Promise<unknown>>;
-export type ScriptedPipeline = ChainableCommander &
-  ScriptCommands<ScriptedPipeline>;
+export type ScriptedPipeline = ChainableCommander & ScriptCommands<ScriptedPipeline>;
 
 export function defineScripts(redis: Redis): ScriptedRedis {
-  redis.defineCommand("ggSaveRow", { numberOfKeys: 3, lua: SAVE_ROW });
-  redis.defineCommand("ggDeleteRow", { numberOfKeys: 3, lua: DELETE_ROW });
-  redis.defineCommand("ggApplyUsage", { numberOfKeys: 12, lua: APPLY_USAGE });
-  redis.defineCommand("ggRotateKey", { numberOfKeys: 2, lua: ROTATE_KEY });
-  redis.defineCommand("ggDropIndex", { numberOfKeys: 1, lua: DROP_INDEX });
+  redis.defineCommand('ggSaveRow', { numberOfKeys: 3, lua: SAVE_ROW });
+  redis.defineCommand('ggDeleteRow', { numberOfKeys: 3, lua: DELETE_ROW });
+  redis.defineCommand('ggApplyUsage', { numberOfKeys: 12, lua: APPLY_USAGE });
+  redis.defineCommand('ggRotateKey', { numberOfKeys: 2, lua: ROTATE_KEY });
+  redis.defineCommand('ggDropIndex', { numberOfKeys: 1, lua: DROP_INDEX });
   return redis as ScriptedRedis;
 }
 
-export function scriptedPipeline(
-  redis: ScriptedRedis,
-  transaction = false,
-): ScriptedPipeline {
+export function scriptedPipeline(redis: ScriptedRedis, transaction = false): ScriptedPipeline {
   return (transaction ? redis.multi() : redis.pipeline()) as ScriptedPipeline;
 }
 

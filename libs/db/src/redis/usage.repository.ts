@@ -1,19 +1,19 @@
-import { usageToRequestLog, type UsageRecord } from "@gg/contracts";
-import type { UsageRepository } from "../db-manager";
-import { normalizeIso } from "../shared/cursor";
-import { WINDOW_BUCKETS } from "../shared/stats-window";
-import { LOG_FIELDS, encode } from "./codec";
-import type { RedisKeys } from "./keys";
-import { execAll, scriptedPipeline, type ScriptedRedis } from "./scripts";
+import { usageToRequestLog, type UsageRecord } from '@gg/contracts';
+import type { UsageRepository } from '../db-manager';
+import { normalizeIso } from '../shared/cursor';
+import { WINDOW_BUCKETS } from '../shared/stats-window';
+import { LOG_FIELDS, encode } from './codec';
+import type { RedisKeys } from './keys';
+import { execAll, scriptedPipeline, type ScriptedRedis } from './scripts';
 
 /** How long a request id is remembered as applied: longer than any redelivery. */
 export const APPLIED_MARKER_TTL_SECONDS = 8 * 86400;
 
 /** The three bucket sizes of the dashboard windows, and how long each bucket is kept (window + margin). */
 const BUCKETS = [
-  { seconds: WINDOW_BUCKETS["1h"].bucketSeconds, ttl: 2 * 3600 },
-  { seconds: WINDOW_BUCKETS["24h"].bucketSeconds, ttl: 25 * 3600 },
-  { seconds: WINDOW_BUCKETS["7d"].bucketSeconds, ttl: 8 * 86400 },
+  { seconds: WINDOW_BUCKETS['1h'].bucketSeconds, ttl: 2 * 3600 },
+  { seconds: WINDOW_BUCKETS['24h'].bucketSeconds, ttl: 25 * 3600 },
+  { seconds: WINDOW_BUCKETS['7d'].bucketSeconds, ttl: 8 * 86400 },
 ];
 
 /** Sent to Redis in pipelines of this many records (each record is applied atomically by one script). */
@@ -43,13 +43,8 @@ export class RedisUsageRepository implements UsageRepository {
     const at = normalizeIso(r.at);
     const ms = Date.parse(at);
     const k = this.keys;
-    const starts = BUCKETS.map(
-      (b) => Math.floor(ms / (b.seconds * 1000)) * b.seconds * 1000,
-    );
-    const row = encode(
-      usageToRequestLog(r, at),
-      LOG_FIELDS,
-    );
+    const starts = BUCKETS.map((b) => Math.floor(ms / (b.seconds * 1000)) * b.seconds * 1000);
+    const row = encode(usageToRequestLog(r, at), LOG_FIELDS);
     return [
       k.applied(r.requestId),
       k.log(r.requestId),
@@ -58,9 +53,7 @@ export class RedisUsageRepository implements UsageRepository {
       k.logsOfKey(r.authKeyId),
       k.authKey(r.authKeyId),
       ...BUCKETS.map((b, i) => k.statsBucket(b.seconds, starts[i] as number)),
-      ...BUCKETS.map((b, i) =>
-        k.userStatsBucket(r.userId, b.seconds, starts[i] as number),
-      ),
+      ...BUCKETS.map((b, i) => k.userStatsBucket(r.userId, b.seconds, starts[i] as number)),
       r.requestId,
       ms,
       APPLIED_MARKER_TTL_SECONDS,

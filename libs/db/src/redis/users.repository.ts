@@ -1,15 +1,8 @@
-import type { UserRow, UsersRepository } from "../db-manager";
-import { USER_FIELDS, encode } from "./codec";
-import type { RedisKeys } from "./keys";
-import {
-  byCreatedAt,
-  deleteRow,
-  loadRow,
-  loadRows,
-  saveRow,
-  type RowPlace,
-} from "./rows";
-import type { ScriptedRedis } from "./scripts";
+import type { UserRow, UsersRepository } from '../db-manager';
+import { USER_FIELDS, encode } from './codec';
+import type { RedisKeys } from './keys';
+import { byCreatedAt, deleteRow, loadRow, loadRows, saveRow, type RowPlace } from './rows';
+import type { ScriptedRedis } from './scripts';
 
 export class RedisUsersRepository implements UsersRepository {
   constructor(
@@ -22,18 +15,12 @@ export class RedisUsersRepository implements UsersRepository {
       row: this.keys.user(id),
       index: this.keys.usersByName(),
       members: this.keys.users(),
-      uniqueField: "username",
+      uniqueField: 'username',
     };
   }
 
   async create(row: UserRow): Promise<UserRow> {
-    await saveRow(
-      this.redis,
-      this.place(row.id),
-      "create",
-      row.id,
-      encode(row, USER_FIELDS),
-    );
+    await saveRow(this.redis, this.place(row.id), 'create', row.id, encode(row, USER_FIELDS));
     return { ...row };
   }
 
@@ -48,24 +35,14 @@ export class RedisUsersRepository implements UsersRepository {
 
   async list(): Promise<UserRow[]> {
     const ids = await this.redis.smembers(this.keys.users());
-    const rows = await loadRows(
-      this.redis,
-      ids.map(this.keys.user),
-      USER_FIELDS,
-    );
+    const rows = await loadRows(this.redis, ids.map(this.keys.user), USER_FIELDS);
     return rows.sort(byCreatedAt);
   }
 
-  async update(
-    id: string,
-    patch: Partial<Omit<UserRow, "id" | "createdAt">>,
-  ): Promise<UserRow | null> {
-    const e = encode<UserRow>(
-      { ...patch, id: undefined, createdAt: undefined },
-      USER_FIELDS,
-    );
-    const res = await saveRow(this.redis, this.place(id), "update", id, e);
-    return res === "MISSING" ? null : this.findById(id);
+  async update(id: string, patch: Partial<Omit<UserRow, 'id' | 'createdAt'>>): Promise<UserRow | null> {
+    const e = encode<UserRow>({ ...patch, id: undefined, createdAt: undefined }, USER_FIELDS);
+    const res = await saveRow(this.redis, this.place(id), 'update', id, e);
+    return res === 'MISSING' ? null : this.findById(id);
   }
 
   delete(id: string): Promise<boolean> {

@@ -5,22 +5,15 @@ export interface LogCursor {
 }
 
 export function encodeCursor(c: LogCursor): string {
-  return Buffer.from(JSON.stringify([c.at, c.id]), "utf8").toString(
-    "base64url",
-  );
+  return Buffer.from(JSON.stringify([c.at, c.id]), 'utf8').toString('base64url');
 }
 
 /** An unreadable cursor is treated as none (first page). */
 export function decodeCursor(raw: string | undefined): LogCursor | null {
   if (!raw) return null;
   try {
-    const v = JSON.parse(Buffer.from(raw, "base64url").toString("utf8"));
-    if (
-      !Array.isArray(v) ||
-      typeof v[0] !== "string" ||
-      typeof v[1] !== "string"
-    )
-      return null;
+    const v = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') return null;
     const ms = Date.parse(v[0]);
     if (Number.isNaN(ms)) return null;
     return { at: new Date(ms).toISOString(), id: v[1] };

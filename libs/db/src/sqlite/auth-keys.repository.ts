@@ -1,8 +1,8 @@
-import type { DataSource, Repository } from "typeorm";
-import type { AuthKeyPatch, AuthKeyRow, AuthKeysRepository } from "../db-manager";
-import { AuthKeyEntity } from "./entities";
-import type { Mutex } from "@gg/nest-common";
-import { definedOnly, rethrowUnique } from "./unique";
+import type { DataSource, Repository } from 'typeorm';
+import type { AuthKeyPatch, AuthKeyRow, AuthKeysRepository } from '../db-manager';
+import { AuthKeyEntity } from './entities';
+import type { Mutex } from '@gg/nest-common';
+import { definedOnly, rethrowUnique } from './unique';
 
 export class SqliteAuthKeysRepository implements AuthKeysRepository {
   private readonly repo: Repository<AuthKeyRow>;
@@ -15,9 +15,7 @@ export class SqliteAuthKeysRepository implements AuthKeysRepository {
   }
 
   async create(row: AuthKeyRow): Promise<AuthKeyRow> {
-    await this.lock
-      .run(() => this.repo.insert({ ...row }))
-      .catch(rethrowUnique);
+    await this.lock.run(() => this.repo.insert({ ...row })).catch(rethrowUnique);
     return { ...row };
   }
 
@@ -26,15 +24,13 @@ export class SqliteAuthKeysRepository implements AuthKeysRepository {
   }
 
   async findByHash(hash: string): Promise<AuthKeyRow | null> {
-    return normalize(
-      await this.repo.findOne({ where: [{ hash }, { previousHash: hash }] }),
-    );
+    return normalize(await this.repo.findOne({ where: [{ hash }, { previousHash: hash }] }));
   }
 
   async listByUser(userId: string): Promise<AuthKeyRow[]> {
     const rows = await this.repo.find({
       where: { userId },
-      order: { createdAt: "ASC", id: "ASC" },
+      order: { createdAt: 'ASC', id: 'ASC' },
     });
     return rows.map((r) => normalize(r) as AuthKeyRow);
   }
@@ -43,9 +39,7 @@ export class SqliteAuthKeysRepository implements AuthKeysRepository {
     const { name, isActive, hash, prefix, expiresAt, rateLimitPerMinute, allowedModels } = patch;
     const values = definedOnly({ name, isActive, hash, prefix, expiresAt, rateLimitPerMinute, allowedModels });
     if (Object.keys(values).length > 0) {
-      await this.lock
-        .run(() => this.repo.update({ id }, values))
-        .catch(rethrowUnique);
+      await this.lock.run(() => this.repo.update({ id }, values)).catch(rethrowUnique);
     }
     return this.findById(id);
   }

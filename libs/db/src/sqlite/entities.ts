@@ -1,9 +1,9 @@
-import type { RequestLog } from "@gg/contracts";
-import { EntitySchema } from "typeorm";
-import type { AuthKeyRow, PoolKeyRow, UserRow } from "../db-manager";
+import type { RequestLog } from '@gg/contracts';
+import { EntitySchema } from 'typeorm';
+import type { AuthKeyRow, PoolKeyRow, UserRow } from '../db-manager';
 
 /** A request log row as stored: `error` is a nullable column. */
-export type RequestLogEntity = Omit<RequestLog, "error"> & {
+export type RequestLogEntity = Omit<RequestLog, 'error'> & {
   error: string | null;
 };
 
@@ -14,34 +14,34 @@ export interface KvEntity {
   expiresAt: string | null;
 }
 
-const text = { type: "varchar" } as const;
-const nullableText = { type: "varchar", nullable: true } as const;
-const int = { type: "integer" } as const;
+const text = { type: 'varchar' } as const;
+const nullableText = { type: 'varchar', nullable: true } as const;
+const int = { type: 'integer' } as const;
 
 export const UserEntity = new EntitySchema<UserRow>({
-  name: "User",
-  tableName: "users",
+  name: 'User',
+  tableName: 'users',
   columns: {
     id: { ...text, primary: true },
     username: { ...text, unique: true },
     passwordHash: text,
     role: text,
-    isActive: { type: "boolean" },
+    isActive: { type: 'boolean' },
     tokenVersion: { ...int, default: 0 },
     createdAt: text,
   },
 });
 
 export const AuthKeyEntity = new EntitySchema<AuthKeyRow>({
-  name: "AuthKey",
-  tableName: "auth_keys",
+  name: 'AuthKey',
+  tableName: 'auth_keys',
   columns: {
     id: { ...text, primary: true },
     userId: text,
     name: text,
     prefix: text,
     hash: { ...text, unique: true },
-    isActive: { type: "boolean" },
+    isActive: { type: 'boolean' },
     callCount: { ...int, default: 0 },
     promptTokens: { ...int, default: 0 },
     outputTokens: { ...int, default: 0 },
@@ -50,19 +50,19 @@ export const AuthKeyEntity = new EntitySchema<AuthKeyRow>({
     expiresAt: nullableText,
     rateLimitPerMinute: { ...int, nullable: true },
     /** JSON array of model ids */
-    allowedModels: { type: "simple-json", nullable: true },
+    allowedModels: { type: 'simple-json', nullable: true },
     previousHash: nullableText,
     previousHashExpiresAt: nullableText,
   },
   indices: [
-    { name: "IDX_auth_keys_user", columns: ["userId"] },
-    { name: "IDX_auth_keys_previous_hash", columns: ["previousHash"] },
+    { name: 'IDX_auth_keys_user', columns: ['userId'] },
+    { name: 'IDX_auth_keys_previous_hash', columns: ['previousHash'] },
   ],
 });
 
 export const RequestLogSchema = new EntitySchema<RequestLogEntity>({
-  name: "RequestLog",
-  tableName: "request_logs",
+  name: 'RequestLog',
+  tableName: 'request_logs',
   columns: {
     /** the UsageRecord's requestId */
     id: { ...text, primary: true },
@@ -72,7 +72,7 @@ export const RequestLogSchema = new EntitySchema<RequestLogEntity>({
     poolKeyId: nullableText,
     method: text,
     model: nullableText,
-    stream: { type: "boolean" },
+    stream: { type: 'boolean' },
     status: int,
     attempts: int,
     latencyMs: int,
@@ -82,15 +82,15 @@ export const RequestLogSchema = new EntitySchema<RequestLogEntity>({
     error: nullableText,
   },
   indices: [
-    { name: "IDX_request_logs_at", columns: ["at", "id"] },
-    { name: "IDX_request_logs_key_at", columns: ["authKeyId", "at"] },
-    { name: "IDX_request_logs_user_at", columns: ["userId", "at"] },
+    { name: 'IDX_request_logs_at', columns: ['at', 'id'] },
+    { name: 'IDX_request_logs_key_at', columns: ['authKeyId', 'at'] },
+    { name: 'IDX_request_logs_user_at', columns: ['userId', 'at'] },
   ],
 });
 
 export const PoolKeyEntity = new EntitySchema<PoolKeyRow>({
-  name: "PoolKey",
-  tableName: "pool_keys",
+  name: 'PoolKey',
+  tableName: 'pool_keys',
   columns: {
     id: { ...text, primary: true },
     secretEnc: text,
@@ -102,8 +102,8 @@ export const PoolKeyEntity = new EntitySchema<PoolKeyRow>({
 });
 
 export const KvSchema = new EntitySchema<KvEntity>({
-  name: "Kv",
-  tableName: "kv",
+  name: 'Kv',
+  tableName: 'kv',
   columns: {
     key: { ...text, primary: true },
     value: text,
@@ -111,10 +111,4 @@ export const KvSchema = new EntitySchema<KvEntity>({
   },
 });
 
-export const ALL_ENTITIES = [
-  UserEntity,
-  AuthKeyEntity,
-  RequestLogSchema,
-  PoolKeyEntity,
-  KvSchema,
-];
+export const ALL_ENTITIES = [UserEntity, AuthKeyEntity, RequestLogSchema, PoolKeyEntity, KvSchema];

@@ -1,16 +1,16 @@
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { DataSource, type MigrationInterface, type QueryRunner } from "typeorm";
-import { userRow } from "../testing/fixtures";
-import { ALL_ENTITIES } from "./entities";
-import { migrateSqlite } from "./migrate";
-import { INITIAL_MIGRATION } from "./migrations";
-import { SqliteDbManager } from "./sqlite-db-manager";
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { userRow } from '../testing/fixtures';
+import { ALL_ENTITIES } from './entities';
+import { migrateSqlite } from './migrate';
+import { INITIAL_MIGRATION } from './migrations';
+import { SqliteDbManager } from './sqlite-db-manager';
 
 /** A later migration, as a future release would add one. */
 class AddNote1900000000000 implements MigrationInterface {
-  name = "AddNote1900000000000";
+  name = 'AddNote1900000000000';
   async up(q: QueryRunner): Promise<void> {
     await q.query(`ALTER TABLE "users" ADD COLUMN "note" varchar`);
   }
@@ -23,7 +23,7 @@ type Migrations = (new () => MigrationInterface)[];
 
 function source(file: string, opts: { synchronize?: boolean; migrations?: Migrations } = {}): DataSource {
   return new DataSource({
-    type: "sqlite",
+    type: 'sqlite',
     database: file,
     entities: ALL_ENTITIES,
     synchronize: opts.synchronize ?? false,
@@ -48,95 +48,102 @@ function schemaOf(ds: DataSource): Promise<{ type: string; name: string; sql: st
   );
 }
 
-describe("SQLite migrations", () => {
+describe('SQLite migrations', () => {
   let dir: string;
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), "gg-migrate-"));
+    dir = mkdtempSync(join(tmpdir(), 'gg-migrate-'));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("a new database gets exactly the schema the entities describe (what synchronize made)", async () => {
-    const db = await SqliteDbManager.open({ dataDir: dir, service: "auth" });
-    expect(db.migration).toEqual({ version: "InitialSchema1764460800000", adopted: false, applied: ["InitialSchema1764460800000"] });
+  it('a new database gets exactly the schema the entities describe (what synchronize made)', async () => {
+    const db = await SqliteDbManager.open({ dataDir: dir, service: 'auth' });
+    expect(db.migration).toEqual({
+      version: 'InitialSchema1764460800000',
+      adopted: false,
+      applied: ['InitialSchema1764460800000'],
+    });
     await db.close();
-    const migrated = await withSource(source(join(dir, "auth.sqlite")), async (ds) => {
+    const migrated = await withSource(source(join(dir, 'auth.sqlite')), async (ds) => {
       const pending = await ds.driver.createSchemaBuilder().log();
       expect(pending.upQueries.map((q) => q.query)).toEqual([]);
       return schemaOf(ds);
     });
-    const synced = await withSource(source(join(dir, "synced.sqlite"), { synchronize: true }), schemaOf);
+    const synced = await withSource(source(join(dir, 'synced.sqlite'), { synchronize: true }), schemaOf);
     expect(migrated).toEqual(synced);
-    expect(migrated.filter((r) => r.type === "table")).toHaveLength(5);
+    expect(migrated.filter((r) => r.type === 'table')).toHaveLength(5);
   });
 
-  it("adopts a first-release database (synchronize-made, no migrations table): data kept, nothing re-run", async () => {
-    const file = join(dir, "auth.sqlite");
+  it('adopts a first-release database (synchronize-made, no migrations table): data kept, nothing re-run', async () => {
+    const file = join(dir, 'auth.sqlite');
     await withSource(source(file, { synchronize: true }), async (ds) => {
-      await ds.getRepository("User").insert(userRow({ username: "old-alice" }));
+      await ds.getRepository('User').insert(userRow({ username: 'old-alice' }));
     });
-    const db = await SqliteDbManager.open({ dataDir: dir, service: "auth" });
+    const db = await SqliteDbManager.open({ dataDir: dir, service: 'auth' });
     try {
-      expect(db.migration).toEqual({ version: "InitialSchema1764460800000", adopted: true, applied: [] });
-      expect((await db.users.list()).map((u) => u.username)).toEqual(["old-alice"]);
+      expect(db.migration).toEqual({ version: 'InitialSchema1764460800000', adopted: true, applied: [] });
+      expect((await db.users.list()).map((u) => u.username)).toEqual(['old-alice']);
     } finally {
       await db.close();
     }
-    const again = await SqliteDbManager.open({ dataDir: dir, service: "auth" });
-    expect(again.migration).toEqual({ version: "InitialSchema1764460800000", adopted: false, applied: [] });
+    const again = await SqliteDbManager.open({ dataDir: dir, service: 'auth' });
+    expect(again.migration).toEqual({ version: 'InitialSchema1764460800000', adopted: false, applied: [] });
     await again.close();
     await withSource(source(file), async (ds) => {
-      expect(await ds.query(`SELECT name FROM migrations`)).toEqual([{ name: "InitialSchema1764460800000" }]);
+      expect(await ds.query(`SELECT name FROM migrations`)).toEqual([{ name: 'InitialSchema1764460800000' }]);
     });
   });
 
-  it("after adopting, runs the later migrations; a second run does nothing", async () => {
-    const file = join(dir, "auth.sqlite");
+  it('after adopting, runs the later migrations; a second run does nothing', async () => {
+    const file = join(dir, 'auth.sqlite');
     await withSource(source(file, { synchronize: true }), async (ds) => {
-      await ds.getRepository("User").insert(userRow({ username: "old-bob" }));
+      await ds.getRepository('User').insert(userRow({ username: 'old-bob' }));
     });
     const migrations = [INITIAL_MIGRATION, AddNote1900000000000];
     const first = await withSource(source(file, { migrations }), migrateSqlite);
-    expect(first).toEqual({ version: "AddNote1900000000000", adopted: true, applied: ["AddNote1900000000000"] });
+    expect(first).toEqual({ version: 'AddNote1900000000000', adopted: true, applied: ['AddNote1900000000000'] });
     const second = await withSource(source(file, { migrations }), async (ds) => {
       const columns: { name: string }[] = await ds.query(`PRAGMA table_info("users")`);
-      expect(columns.map((c) => c.name)).toContain("note");
-      expect(await ds.query(`SELECT username FROM users`)).toEqual([{ username: "old-bob" }]);
+      expect(columns.map((c) => c.name)).toContain('note');
+      expect(await ds.query(`SELECT username FROM users`)).toEqual([{ username: 'old-bob' }]);
       return migrateSqlite(ds);
     });
-    expect(second).toEqual({ version: "AddNote1900000000000", adopted: false, applied: [] });
+    expect(second).toEqual({ version: 'AddNote1900000000000', adopted: false, applied: [] });
   });
 
   it("the first release's database (the committed fixture) has exactly the initial migration's schema", async () => {
-    const fixture = join(__dirname, "../../../../test/fixtures/release-0.1.0/sqlite");
-    for (const service of ["auth", "key-pool"]) {
+    const fixture = join(__dirname, '../../../../test/fixtures/release-0.1.0/sqlite');
+    for (const service of ['auth', 'key-pool']) {
       copyFileSync(join(fixture, `${service}.sqlite`), join(dir, `${service}.sqlite`));
       const release1 = await withSource(source(join(dir, `${service}.sqlite`)), schemaOf);
       const db = await SqliteDbManager.open({ dataDir: dir, service });
       expect(db.migration).toMatchObject({ adopted: true, applied: [] });
       await db.close();
-      const fresh = await withSource(source(join(dir, `fresh-${service}.sqlite`), { migrations: [INITIAL_MIGRATION] }), async (ds) => {
-        await migrateSqlite(ds);
-        return schemaOf(ds);
-      });
+      const fresh = await withSource(
+        source(join(dir, `fresh-${service}.sqlite`), { migrations: [INITIAL_MIGRATION] }),
+        async (ds) => {
+          await migrateSqlite(ds);
+          return schemaOf(ds);
+        },
+      );
       expect(release1).toEqual(fresh);
     }
   });
 
-  it("two processes opening a first-release database together: one adopts, the other finds it done", async () => {
-    await withSource(source(join(dir, "auth.sqlite"), { synchronize: true }), async () => undefined);
+  it('two processes opening a first-release database together: one adopts, the other finds it done', async () => {
+    await withSource(source(join(dir, 'auth.sqlite'), { synchronize: true }), async () => undefined);
     const [a, b] = await Promise.all([
-      SqliteDbManager.open({ dataDir: dir, service: "auth" }),
-      SqliteDbManager.open({ dataDir: dir, service: "auth" }),
+      SqliteDbManager.open({ dataDir: dir, service: 'auth' }),
+      SqliteDbManager.open({ dataDir: dir, service: 'auth' }),
     ]);
     await a.close();
     await b.close();
     expect([a.migration?.adopted, b.migration?.adopted].sort()).toEqual([false, true]);
   });
 
-  it("refuses a database migrated by a newer release", async () => {
-    const file = join(dir, "auth.sqlite");
+  it('refuses a database migrated by a newer release', async () => {
+    const file = join(dir, 'auth.sqlite');
     await withSource(source(file, { migrations: [INITIAL_MIGRATION, AddNote1900000000000] }), migrateSqlite);
-    await expect(SqliteDbManager.open({ dataDir: dir, service: "auth" })).rejects.toThrow(
+    await expect(SqliteDbManager.open({ dataDir: dir, service: 'auth' })).rejects.toThrow(
       /migrations this release does not know \(AddNote1900000000000\)/,
     );
   });

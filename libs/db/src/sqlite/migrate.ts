@@ -1,6 +1,6 @@
-import { MigrationExecutor, type DataSource, type QueryRunner } from "typeorm";
-import type { MigrationReport } from "../db-manager";
-import { INITIAL_MARKER_TABLE, INITIAL_MIGRATION } from "./migrations";
+import { MigrationExecutor, type DataSource, type QueryRunner } from 'typeorm';
+import type { MigrationReport } from '../db-manager';
+import { INITIAL_MARKER_TABLE, INITIAL_MIGRATION } from './migrations';
 
 export class SqliteMigrationError extends Error {}
 
@@ -16,13 +16,13 @@ export class SqliteMigrationError extends Error {}
 export async function migrateSqlite(ds: DataSource): Promise<MigrationReport> {
   const q = ds.createQueryRunner();
   try {
-    await q.query("BEGIN IMMEDIATE");
+    await q.query('BEGIN IMMEDIATE');
     try {
       const report = await migrateLocked(ds, q);
-      await q.query("COMMIT");
+      await q.query('COMMIT');
       return report;
     } catch (e) {
-      await q.query("ROLLBACK");
+      await q.query('ROLLBACK');
       throw e;
     }
   } finally {
@@ -32,8 +32,8 @@ export async function migrateSqlite(ds: DataSource): Promise<MigrationReport> {
 
 async function migrateLocked(ds: DataSource, q: QueryRunner): Promise<MigrationReport> {
   const executor = new MigrationExecutor(ds, q);
-  executor.transaction = "none"; // inside ours
-  const table = ds.options.migrationsTableName ?? "migrations";
+  executor.transaction = 'none'; // inside ours
+  const table = ds.options.migrationsTableName ?? 'migrations';
   const rows: { name: string }[] = await q.query(`SELECT name FROM sqlite_master WHERE type = 'table'`);
   const found = new Set(rows.map((r) => r.name));
   const adopted = !found.has(table) && found.has(INITIAL_MARKER_TABLE);
@@ -47,10 +47,10 @@ async function migrateLocked(ds: DataSource, q: QueryRunner): Promise<MigrationR
   const unknown = (await executor.getExecutedMigrations()).filter((m) => !known.has(m.name));
   if (unknown.length) {
     throw new SqliteMigrationError(
-      `the database has run migrations this release does not know (${unknown.map((m) => m.name).join(", ")}): run the newer release`,
+      `the database has run migrations this release does not know (${unknown.map((m) => m.name).join(', ')}): run the newer release`,
     );
   }
   const applied = await executor.executePendingMigrations();
   const last = (await executor.getExecutedMigrations()).sort((a, b) => a.timestamp - b.timestamp).at(-1);
-  return { version: last?.name ?? "", adopted, applied: applied.map((m) => m.name) };
+  return { version: last?.name ?? '', adopted, applied: applied.map((m) => m.name) };
 }

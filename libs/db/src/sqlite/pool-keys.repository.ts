@@ -1,7 +1,7 @@
-import { In, type DataSource, type Repository } from "typeorm";
-import type { PoolKeyRow, PoolKeysRepository } from "../db-manager";
-import { PoolKeyEntity } from "./entities";
-import type { Mutex } from "@gg/nest-common";
+import { In, type DataSource, type Repository } from 'typeorm';
+import type { PoolKeyRow, PoolKeysRepository } from '../db-manager';
+import { PoolKeyEntity } from './entities';
+import type { Mutex } from '@gg/nest-common';
 
 const CHUNK = 200;
 
@@ -16,9 +16,7 @@ export class SqlitePoolKeysRepository implements PoolKeysRepository {
   }
 
   /** One transaction: skip fingerprints (and ids) already stored or repeated earlier in the batch. */
-  async insertMany(
-    rows: PoolKeyRow[],
-  ): Promise<{ added: PoolKeyRow[]; duplicates: number }> {
+  async insertMany(rows: PoolKeyRow[]): Promise<{ added: PoolKeyRow[]; duplicates: number }> {
     if (rows.length === 0) return { added: [], duplicates: 0 };
     return this.lock.run(() =>
       this.ds.transaction(async (em) => {
@@ -54,7 +52,7 @@ export class SqlitePoolKeysRepository implements PoolKeysRepository {
   }
 
   list(): Promise<PoolKeyRow[]> {
-    return this.repo.find({ order: { createdAt: "ASC", id: "ASC" } });
+    return this.repo.find({ order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
   findById(id: string): Promise<PoolKeyRow | null> {
@@ -70,8 +68,7 @@ export class SqlitePoolKeysRepository implements PoolKeysRepository {
     await this.lock.run(() =>
       this.ds.transaction(async (em) => {
         const repo = em.getRepository(PoolKeyEntity);
-        for (const s of states)
-          await repo.update({ id: s.id }, { state: s.state });
+        for (const s of states) await repo.update({ id: s.id }, { state: s.state });
       }),
     );
   }

@@ -1,18 +1,18 @@
-import { makePrivateDir } from "@gg/config";
-import { chmodSync, closeSync, existsSync, openSync } from "node:fs";
-import { join } from "node:path";
-import { DataSource } from "typeorm";
-import type { DbManager, DbManagerOptions, MigrationReport } from "../db-manager";
-import { SqliteAuthKeysRepository } from "./auth-keys.repository";
-import { ALL_ENTITIES } from "./entities";
-import { SqliteKvRepository } from "./kv.repository";
-import { SqliteLogsRepository } from "./logs.repository";
-import { migrateSqlite } from "./migrate";
-import { sqliteMigrations } from "./migrations";
-import { Mutex } from "@gg/nest-common";
-import { SqlitePoolKeysRepository } from "./pool-keys.repository";
-import { SqliteUsageRepository } from "./usage.repository";
-import { SqliteUsersRepository } from "./users.repository";
+import { makePrivateDir } from '@gg/config';
+import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import type { DbManager, DbManagerOptions, MigrationReport } from '../db-manager';
+import { SqliteAuthKeysRepository } from './auth-keys.repository';
+import { ALL_ENTITIES } from './entities';
+import { SqliteKvRepository } from './kv.repository';
+import { SqliteLogsRepository } from './logs.repository';
+import { migrateSqlite } from './migrate';
+import { sqliteMigrations } from './migrations';
+import { Mutex } from '@gg/nest-common';
+import { SqlitePoolKeysRepository } from './pool-keys.repository';
+import { SqliteUsageRepository } from './usage.repository';
+import { SqliteUsersRepository } from './users.repository';
 
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -21,7 +21,7 @@ const BUSY_TIMEOUT_MS = 5000;
  * migrations in migrations/ (no `synchronize`), run when the file is opened (migrate.ts).
  */
 export class SqliteDbManager implements DbManager {
-  readonly type = "sqlite" as const;
+  readonly type = 'sqlite' as const;
   private readonly lock = new Mutex();
   readonly users: SqliteUsersRepository;
   readonly authKeys: SqliteAuthKeysRepository;
@@ -42,18 +42,15 @@ export class SqliteDbManager implements DbManager {
     this.kv = new SqliteKvRepository(ds, this.lock);
   }
 
-  static async open(
-    opts: Pick<DbManagerOptions, "dataDir" | "service">,
-  ): Promise<SqliteDbManager> {
-    if (!/^[A-Za-z0-9_-]+$/.test(opts.service))
-      throw new Error(`invalid service name: ${opts.service}`);
+  static async open(opts: Pick<DbManagerOptions, 'dataDir' | 'service'>): Promise<SqliteDbManager> {
+    if (!/^[A-Za-z0-9_-]+$/.test(opts.service)) throw new Error(`invalid service name: ${opts.service}`);
     makePrivateDir(opts.dataDir);
     const file = join(opts.dataDir, `${opts.service}.sqlite`);
     // SQLite creates its files 0644 and gives the -wal and -shm files the mode of the database: create it 0600
-    closeSync(openSync(file, "a", 0o600));
+    closeSync(openSync(file, 'a', 0o600));
     chmodSync(file, 0o600);
     const ds = new DataSource({
-      type: "sqlite",
+      type: 'sqlite',
       database: file,
       entities: ALL_ENTITIES,
       synchronize: false,
@@ -79,7 +76,7 @@ export class SqliteDbManager implements DbManager {
 
   async ping(): Promise<boolean> {
     try {
-      await this.ds.query("SELECT 1");
+      await this.ds.query('SELECT 1');
       return true;
     } catch {
       return false;

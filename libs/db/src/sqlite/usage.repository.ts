@@ -1,29 +1,29 @@
-import type { UsageRecord } from "@gg/contracts";
-import type { DataSource, EntityManager } from "typeorm";
-import type { UsageRepository } from "../db-manager";
-import { normalizeIso } from "../shared/cursor";
-import type { Mutex } from "@gg/nest-common";
+import type { UsageRecord } from '@gg/contracts';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { UsageRepository } from '../db-manager';
+import { normalizeIso } from '../shared/cursor';
+import type { Mutex } from '@gg/nest-common';
 
 const LOG_COLUMNS = [
-  "id",
-  "at",
-  "userId",
-  "authKeyId",
-  "poolKeyId",
-  "method",
-  "model",
-  "stream",
-  "status",
-  "attempts",
-  "latencyMs",
-  "ttfbMs",
-  "promptTokens",
-  "outputTokens",
-  "error",
+  'id',
+  'at',
+  'userId',
+  'authKeyId',
+  'poolKeyId',
+  'method',
+  'model',
+  'stream',
+  'status',
+  'attempts',
+  'latencyMs',
+  'ttfbMs',
+  'promptTokens',
+  'outputTokens',
+  'error',
 ];
 /** rows per multi-row INSERT: 200 x 15 parameters stays far below SQLite's limit of 32,766 */
 const ROWS_PER_INSERT = 200;
-const ROW = `(${LOG_COLUMNS.map(() => "?").join(", ")})`;
+const ROW = `(${LOG_COLUMNS.map(() => '?').join(', ')})`;
 const insertCache = new Map<number, string>();
 
 /**
@@ -35,8 +35,8 @@ function insertLogs(rows: number): string {
   let sql = insertCache.get(rows);
   if (!sql) {
     sql =
-      `/* usage */ INSERT OR IGNORE INTO "request_logs" (${LOG_COLUMNS.map((c) => `"${c}"`).join(", ")}) ` +
-      `VALUES ${Array.from({ length: rows }, () => ROW).join(", ")} RETURNING "id"`;
+      `/* usage */ INSERT OR IGNORE INTO "request_logs" (${LOG_COLUMNS.map((c) => `"${c}"`).join(', ')}) ` +
+      `VALUES ${Array.from({ length: rows }, () => ROW).join(', ')} RETURNING "id"`;
     insertCache.set(rows, sql);
   }
   return sql;
@@ -63,17 +63,12 @@ export class SqliteUsageRepository implements UsageRepository {
   /** One transaction: insert the new log rows, then add one summed delta per auth key. */
   async apply(records: UsageRecord[]): Promise<UsageRecord[]> {
     if (records.length === 0) return [];
-    return this.lock.run(() =>
-      this.ds.transaction((em) => this.applyIn(em, records)),
-    );
+    return this.lock.run(() => this.ds.transaction((em) => this.applyIn(em, records)));
   }
 
-  private async applyIn(
-    em: EntityManager,
-    records: UsageRecord[],
-  ): Promise<UsageRecord[]> {
+  private async applyIn(em: EntityManager, records: UsageRecord[]): Promise<UsageRecord[]> {
     const runner = em.queryRunner;
-    if (!runner) throw new Error("no query runner in transaction");
+    if (!runner) throw new Error('no query runner in transaction');
     const inserted = new Set<string>();
     for (let i = 0; i < records.length; i += ROWS_PER_INSERT) {
       const chunk = records.slice(i, i + ROWS_PER_INSERT);
@@ -103,14 +98,7 @@ export class SqliteUsageRepository implements UsageRepository {
       deltas.set(r.authKeyId, d);
     }
     for (const [keyId, d] of deltas) {
-      await runner.query(BUMP_KEY, [
-        d.calls,
-        d.prompt,
-        d.output,
-        d.lastAt,
-        d.lastAt,
-        keyId,
-      ]);
+      await runner.query(BUMP_KEY, [d.calls, d.prompt, d.output, d.lastAt, d.lastAt, keyId]);
     }
     return applied;
   }

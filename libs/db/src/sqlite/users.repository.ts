@@ -1,8 +1,8 @@
-import type { DataSource, Repository } from "typeorm";
-import type { UserRow, UsersRepository } from "../db-manager";
-import { UserEntity } from "./entities";
-import type { Mutex } from "@gg/nest-common";
-import { definedOnly, rethrowUnique } from "./unique";
+import type { DataSource, Repository } from 'typeorm';
+import type { UserRow, UsersRepository } from '../db-manager';
+import { UserEntity } from './entities';
+import type { Mutex } from '@gg/nest-common';
+import { definedOnly, rethrowUnique } from './unique';
 
 export class SqliteUsersRepository implements UsersRepository {
   private readonly repo: Repository<UserRow>;
@@ -15,9 +15,7 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   async create(row: UserRow): Promise<UserRow> {
-    await this.lock
-      .run(() => this.repo.insert({ ...row }))
-      .catch(rethrowUnique);
+    await this.lock.run(() => this.repo.insert({ ...row })).catch(rethrowUnique);
     return { ...row };
   }
 
@@ -30,22 +28,17 @@ export class SqliteUsersRepository implements UsersRepository {
   }
 
   list(): Promise<UserRow[]> {
-    return this.repo.find({ order: { createdAt: "ASC", id: "ASC" } });
+    return this.repo.find({ order: { createdAt: 'ASC', id: 'ASC' } });
   }
 
-  async update(
-    id: string,
-    patch: Partial<Omit<UserRow, "id" | "createdAt">>,
-  ): Promise<UserRow | null> {
+  async update(id: string, patch: Partial<Omit<UserRow, 'id' | 'createdAt'>>): Promise<UserRow | null> {
     const values = definedOnly({
       ...patch,
       id: undefined,
       createdAt: undefined,
     });
     if (Object.keys(values).length > 0) {
-      await this.lock
-        .run(() => this.repo.update({ id }, values))
-        .catch(rethrowUnique);
+      await this.lock.run(() => this.repo.update({ id }, values)).catch(rethrowUnique);
     }
     return this.findById(id);
   }

@@ -1,19 +1,19 @@
-import type { UsageRecord } from "@gg/contracts";
-import { Redis } from "ioredis";
-import type { AuthKeyRow, PoolKeyRow, UserRow } from "../db-manager";
+import type { UsageRecord } from '@gg/contracts';
+import { Redis } from 'ioredis';
+import type { AuthKeyRow, PoolKeyRow, UserRow } from '../db-manager';
 
 /** Row builders and Redis cleanup for the DbManager contract suite. */
 
 let seq = 0;
-const next = () => String(++seq).padStart(4, "0");
+const next = () => String(++seq).padStart(4, '0');
 
 export function userRow(over: Partial<UserRow> = {}): UserRow {
   const n = next();
   return {
     id: `u-${n}`,
     username: `user${n}`,
-    passwordHash: "$2a$04$hash",
-    role: "user",
+    passwordHash: '$2a$04$hash',
+    role: 'user',
     isActive: true,
     tokenVersion: 0,
     createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, seq)).toISOString(),
@@ -21,10 +21,7 @@ export function userRow(over: Partial<UserRow> = {}): UserRow {
   };
 }
 
-export function authKeyRow(
-  userId: string,
-  over: Partial<AuthKeyRow> = {},
-): AuthKeyRow {
+export function authKeyRow(userId: string, over: Partial<AuthKeyRow> = {}): AuthKeyRow {
   const n = next();
   return {
     id: `k-${n}`,
@@ -47,18 +44,15 @@ export function authKeyRow(
   };
 }
 
-export function usageRecord(
-  key: { id: string; userId: string },
-  over: Partial<UsageRecord> = {},
-): UsageRecord {
+export function usageRecord(key: { id: string; userId: string }, over: Partial<UsageRecord> = {}): UsageRecord {
   return {
     requestId: `r-${next()}`,
     at: new Date().toISOString(),
     userId: key.userId,
     authKeyId: key.id,
-    poolKeyId: "p-1",
-    method: "generateContent",
-    model: "gemini-2.5-flash",
+    poolKeyId: 'p-1',
+    method: 'generateContent',
+    model: 'gemini-2.5-flash',
     stream: false,
     status: 200,
     attempts: 1,
@@ -84,20 +78,11 @@ export function poolKeyRow(over: Partial<PoolKeyRow> = {}): PoolKeyRow {
 }
 
 /** Delete every key under a namespace (the suite's own, unique per test). */
-export async function deleteNamespace(
-  redis: Redis,
-  namespace: string,
-): Promise<void> {
-  let cursor = "0";
+export async function deleteNamespace(redis: Redis, namespace: string): Promise<void> {
+  let cursor = '0';
   do {
-    const [nextCursor, keys] = await redis.scan(
-      cursor,
-      "MATCH",
-      `${namespace}:*`,
-      "COUNT",
-      500,
-    );
+    const [nextCursor, keys] = await redis.scan(cursor, 'MATCH', `${namespace}:*`, 'COUNT', 500);
     cursor = nextCursor;
     if (keys.length > 0) await redis.del(...keys);
-  } while (cursor !== "0");
+  } while (cursor !== '0');
 }

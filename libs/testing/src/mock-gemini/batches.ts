@@ -44,7 +44,8 @@ function create(ctx: RequestContext, store: Store): Reply {
   if (body instanceof GoogleError) return body;
   const batch = body?.['batch'] as Json | undefined;
   const input = (batch?.['inputConfig'] ?? batch?.['input_config']) as Json | undefined;
-  if (!input) return invalidArgument('* BatchGenerateContentRequest.batch.input_config: input_config is not specified\n');
+  if (!input)
+    return invalidArgument('* BatchGenerateContentRequest.batch.input_config: input_config is not specified\n');
   const fileName = input['fileName'] ?? input['file_name'];
   if (typeof fileName === 'string') {
     const id = fileName.replace(/^files\//, '');
@@ -79,11 +80,20 @@ function finish(b: StoredBatch, store: Store): void {
   const now = new Date().toISOString();
   const input = meta['inputConfig'] as Json;
   if (typeof (input['fileName'] ?? input['file_name']) === 'string') {
-    const file = store.addFile(b.owner, 'v1beta', 'application/jsonl', 2, '', `batch-${String(b.op['name']).slice(8)}-results`);
+    const file = store.addFile(
+      b.owner,
+      'v1beta',
+      'application/jsonl',
+      2,
+      '',
+      `batch-${String(b.op['name']).slice(8)}-results`,
+    );
     meta['output'] = { responsesFile: file['name'] };
   } else {
     const n = ((input['requests'] as Json | undefined)?.['requests'] as unknown[] | undefined)?.length ?? 0;
-    const responses = Array.from({ length: n }, () => ({ response: { candidates: [{ content: { role: 'model', parts: [{ text: 'done' }] } }] } }));
+    const responses = Array.from({ length: n }, () => ({
+      response: { candidates: [{ content: { role: 'model', parts: [{ text: 'done' }] } }] },
+    }));
     meta['output'] = { inlinedResponses: { inlinedResponses: responses } };
   }
   meta['state'] = 'BATCH_STATE_SUCCEEDED';

@@ -63,8 +63,10 @@ function models(httpMethod: string, version: string, rest: string | undefined): 
 }
 
 function batches(httpMethod: string, version: string, rest: string | undefined): Route {
-  if (rest === undefined || rest === '') return { apiMethod: httpMethod === 'GET' ? 'batches.list' : 'unknown', version, model: '', id: '' };
-  if (rest.endsWith(':cancel') && httpMethod === 'POST') return { apiMethod: 'batches.cancel', version, model: '', id: rest.slice(0, -7) };
+  if (rest === undefined || rest === '')
+    return { apiMethod: httpMethod === 'GET' ? 'batches.list' : 'unknown', version, model: '', id: '' };
+  if (rest.endsWith(':cancel') && httpMethod === 'POST')
+    return { apiMethod: 'batches.cancel', version, model: '', id: rest.slice(0, -7) };
   if (rest.includes('/') || rest.includes(':')) return { ...UNKNOWN, version };
   const apiMethod = httpMethod === 'GET' ? 'batches.get' : httpMethod === 'DELETE' ? 'batches.delete' : 'unknown';
   return { apiMethod, version, model: '', id: rest };

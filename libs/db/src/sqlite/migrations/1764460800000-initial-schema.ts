@@ -1,4 +1,4 @@
-import type { MigrationInterface, QueryRunner } from "typeorm";
+import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
  * The schema of the first release (0.1.0), which TypeORM's `synchronize` made from entities.ts: byte for byte the
@@ -6,7 +6,7 @@ import type { MigrationInterface, QueryRunner } from "typeorm";
  * (migrate.ts) and both kinds of database go on identically. Every SQLite file (auth's, key-pool's) has it.
  */
 export class InitialSchema1764460800000 implements MigrationInterface {
-  name = "InitialSchema1764460800000";
+  name = 'InitialSchema1764460800000';
 
   async up(q: QueryRunner): Promise<void> {
     await q.query(
@@ -26,10 +26,13 @@ export class InitialSchema1764460800000 implements MigrationInterface {
     await q.query(
       `CREATE TABLE "pool_keys" ("id" varchar PRIMARY KEY NOT NULL, "secretEnc" varchar NOT NULL, "fingerprint" varchar NOT NULL, "masked" varchar NOT NULL, "state" varchar NOT NULL, "createdAt" varchar NOT NULL, CONSTRAINT "UQ_5aed204e5e666fb62d770773f68" UNIQUE ("fingerprint"))`,
     );
-    await q.query(`CREATE TABLE "kv" ("key" varchar PRIMARY KEY NOT NULL, "value" varchar NOT NULL, "expiresAt" varchar)`);
+    await q.query(
+      `CREATE TABLE "kv" ("key" varchar PRIMARY KEY NOT NULL, "value" varchar NOT NULL, "expiresAt" varchar)`,
+    );
   }
 
   async down(q: QueryRunner): Promise<void> {
-    for (const table of ["kv", "pool_keys", "request_logs", "auth_keys", "users"]) await q.query(`DROP TABLE "${table}"`);
+    for (const table of ['kv', 'pool_keys', 'request_logs', 'auth_keys', 'users'])
+      await q.query(`DROP TABLE "${table}"`);
   }
 }

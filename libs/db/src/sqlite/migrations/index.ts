@@ -1,12 +1,12 @@
-import type { MigrationInterface } from "typeorm";
-import { InitialSchema1764460800000 } from "./1764460800000-initial-schema";
+import type { MigrationInterface } from 'typeorm';
+import { InitialSchema1764460800000 } from './1764460800000-initial-schema';
 
 type MigrationClass = new () => MigrationInterface;
 
 /** The first release's schema: what a database without a migrations table but with these tables is adopted as. */
 export const INITIAL_MIGRATION = InitialSchema1764460800000;
 /** A table every database of the first release has. */
-export const INITIAL_MARKER_TABLE = "users";
+export const INITIAL_MARKER_TABLE = 'users';
 
 /**
  * The migrations of one service's SQLite file, oldest first. Every file has the same tables today (entities.ts), so

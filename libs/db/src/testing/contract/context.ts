@@ -1,4 +1,4 @@
-import type { DbManager } from "../../db-manager";
+import type { DbManager } from '../../db-manager';
 
 /** What each part of the contract suite gets: the open DbManager, and a way to close and reopen it. */
 export interface ContractContext {

@@ -22,7 +22,9 @@ async function appGenerator(tree, options) {
   );
   shared.writeCommonFiles(tree, { name, root, kind: 'app' });
   const className = n.className;
-  for (const [path, text] of Object.entries(appFiles({ name, className, propertyName: n.propertyName, constantName: n.constantName, port }))) {
+  for (const [path, text] of Object.entries(
+    appFiles({ name, className, propertyName: n.propertyName, constantName: n.constantName, port }),
+  )) {
     tree.write(joinPathFragments(root, path), text);
   }
 

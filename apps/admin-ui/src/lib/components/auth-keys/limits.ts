@@ -15,7 +15,10 @@ export function parseRate(text: string | number | null | undefined): { value: nu
   if (text === null || text === undefined || String(text).trim() === '') return { value: null };
   const n = Number(text);
   if (!rateLimitField.safeParse(n).success) {
-    return { value: null, error: `The rate limit is a whole number from 1 to ${RATE_LIMIT_MAX.toLocaleString('en')} requests per minute.` };
+    return {
+      value: null,
+      error: `The rate limit is a whole number from 1 to ${RATE_LIMIT_MAX.toLocaleString('en')} requests per minute.`,
+    };
   }
   return { value: n };
 }
