@@ -23,8 +23,12 @@ fi
 
 start=$(date +%s)
 
+step "format (Prettier, the whole tree)"
+npx prettier --check . --cache --log-level warn
+
 # Files that belong to no Nx project: the repository's own scripts and tool configs (and bench/ until it has a
 # project.json). Not cached by Nx, but small.
+
 step "lint and typecheck files outside the projects"
 outside=(scripts tools ./*.js ./*.mjs)
 [ -f bench/project.json ] || outside+=(bench)
