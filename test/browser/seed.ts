@@ -14,7 +14,7 @@ import {
   type Stats,
   type UsageRecord,
 } from '@gg/contracts';
-import { testRedisOptions, type MockGemini, type Stack } from '@gg/testing';
+import { poll, testRedisOptions, type MockGemini, type Stack } from '@gg/testing';
 import { Queue } from 'bullmq';
 import { fakeGeminiKey } from './support';
 
@@ -145,13 +145,17 @@ async function backfill(stack: Stack, userId: string, keyIds: string[], poolIds:
     await queue.close();
   }
   const token = await stack.login();
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const stats = await ok(stack.api<Stats>(token, 'GET', '/api/stats?window=7d'), 'stats');
-    if (stats.series.reduce((s, p) => s + p.requests, 0) >= records.length) return;
-    if (Date.now() > deadline) throw new Error('the backfilled history did not arrive');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  await poll(
+    async () =>
+      (await ok(stack.api<Stats>(token, 'GET', '/api/stats?window=7d'), 'stats')).series.reduce(
+        (s, p) => s + p.requests,
+        0,
+      ),
+    (requests) => requests >= records.length,
+    30_000,
+    `the backfilled history (${records.length} requests)`,
+    { intervalMs: 200 },
+  );
 }
 
 /** Real calls through the gateway that leave pool keys rate-limited per model, cooling down and disabled. */

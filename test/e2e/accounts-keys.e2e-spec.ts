@@ -79,7 +79,7 @@ describe('user keys on two gateway replicas', () => {
     expect(k.rateLimitPerMinute).toBe(limit);
     // the counter is per clock minute: start well inside one so that the burst does not straddle two
     const left = 60_000 - (Date.now() % 60_000);
-    if (left < 10_000) await new Promise((r) => setTimeout(r, left + 50));
+    if (left < 10_000) await new Promise((r) => setTimeout(r, left + 50)); // the clock itself: wait for the next minute
     const results = await Promise.all(Array.from({ length: 10 }, (_, n) => generate(gateways[n % 2], k.key)));
     const ok = results.filter((r) => r.status === 200);
     const limited = results.filter((r) => r.status === 429);

@@ -24,7 +24,7 @@ function load(
         state.outcomes.push({ status: r.status, body: r.body });
       } catch {
         state.errors++; // no answer: the request never passed authentication as far as the client can tell
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 20)); // a client's back-off before it retries, not a wait for an event
       }
     }
   });
@@ -46,6 +46,7 @@ function authenticated(outcomes: Outcome[]): number {
     .length;
 }
 
+/** A load phase of fixed length (or, after a count settled, a window in which nothing more may arrive). */
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(['sqlite', 'redis'] as const)(

@@ -284,7 +284,7 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     expect(k?.promptTokens).toBeGreaterThan(0);
     expect(k?.outputTokens).toBeGreaterThan(0);
     expect(k?.lastUsedAt).toBeTruthy();
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // nothing more may arrive: a fixed window proves an absence
     expect((await userKey(stack, token, counted.id))?.callCount).toBe(calls);
   });
 

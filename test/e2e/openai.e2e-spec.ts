@@ -387,7 +387,7 @@ describe('OpenAI-compatible API end to end (official openai SDK, only baseURL ch
     );
     expect(counted?.promptTokens).toBeGreaterThan(0);
     expect(counted?.outputTokens).toBeGreaterThan(0);
-    await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // nothing more may arrive: a fixed window proves an absence
     expect((await userKey(stack, token, k.id))?.callCount).toBe(calls);
   });
   it("enforces the key's model allow-list on chat and embeddings before any upstream call", async () => {

@@ -10,6 +10,7 @@ function nextMinute(minWaitMs: number): number {
   return Math.ceil((Date.now() + minWaitMs) / 60_000) * 60_000;
 }
 
+/** Clock time is the behaviour under test here (a minute's window), so this waits for the clock, not for an event. */
 const sleepUntil = (t: number): Promise<void> => new Promise((r) => setTimeout(r, Math.max(0, t - Date.now())));
 
 describe('per-key rate limit across gateway replicas (GCRA in Redis)', () => {

@@ -198,7 +198,7 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
       // Nest's own wire format, unsealed: key-pool would answer the Snapshot with every pool secret in clear
       await redis.publish(snapshot, JSON.stringify({ pattern: snapshot, data: {}, id: 'forged-1' }));
       await redis.publish(list, JSON.stringify({ pattern: list, data: {}, id: 'forged-2' }));
-      await new Promise((r) => setTimeout(r, 1500));
+      await new Promise((r) => setTimeout(r, 1500)); // no reply may come: a fixed window proves an absence
       expect(replies.filter((r) => r.startsWith(`${list}.reply`))).toEqual([]);
       for (const r of replies) expect(r).toMatch(/^\S+ "gg1\.[A-Za-z0-9_-]+"$/);
     } finally {
@@ -216,7 +216,7 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
       ],
     };
     await redis.publish(outcome, JSON.stringify({ pattern: outcome, data: forged }));
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 1000)); // the forged outcome must have no effect: a fixed window proves it
     expect((await poolKeys(stack, await stack.login())).find((k) => k.id === poolKeyId)?.status).toBe('active');
   });
 

@@ -293,6 +293,7 @@ describe('resource ownership (two users, one pool key, two replicas)', () => {
     // until the new keys reached the replica, and the uploads went round the pool
     for (let i = 0; i < 20 && (i < 5 || holders().size < 3); i++) {
       made.push((await alice.files.upload({ file: new Blob([`f${i}`]), config: { mimeType: 'text/plain' } })).name!);
+      // paces the probing uploads (each upload is the probe), not a wait for an event by itself
       if (i >= 5 && holders().size < 3) await new Promise((r) => setTimeout(r, 500));
     }
     expect(holders().size).toBe(3);

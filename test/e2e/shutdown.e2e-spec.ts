@@ -113,7 +113,7 @@ describe('graceful shutdown', () => {
       20_000,
       `${n} more calls counted`,
     );
-    // and nothing twice
+    // and nothing twice: nothing more may arrive, which only a fixed window can show
     await new Promise((r) => setTimeout(r, 500));
     expect((await userKey(stack, token, key.id))!.callCount).toBe(before + n);
   });

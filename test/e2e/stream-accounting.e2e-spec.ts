@@ -191,7 +191,7 @@ describe('streams are accounted when they end', () => {
       3000,
       'the cut counted',
     );
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 300)); // nothing more comes: a fixed window proves an absence
     expect(await theKey()).toMatchObject({ totalRequests: before.totalRequests + 1, failureCount: 1 });
     expect((await theKey()).lastError).toMatch(/deadline/);
     const rows = await poll(

@@ -71,7 +71,7 @@ describe('usage counts when a gateway is killed under load', () => {
       }
     };
     const clients = Array.from({ length: CLIENTS }, () => client());
-    await new Promise((r) => setTimeout(r, LOAD_MS));
+    await new Promise((r) => setTimeout(r, LOAD_MS)); // a load phase of fixed length is the scenario
     const killedAt = Date.now();
     await stack.signal('gateway', 'SIGKILL');
     stop = true;
@@ -92,7 +92,7 @@ describe('usage counts when a gateway is killed under load', () => {
       30_000,
       'the usage queue to drain',
     );
-    await new Promise((r) => setTimeout(r, 1000));
+    await new Promise((r) => setTimeout(r, 1000)); // nothing more may arrive after the queue drained
     counted = (await userKey(stack, token, key.id))!.callCount - before;
     const lost = Math.max(0, answered - counted);
     process.stderr.write(

@@ -141,7 +141,7 @@ describe('SessionGuard', () => {
     expect(await guard.canActivate(ctx({ headers: {}, user }, 'direct'))).toBe(true);
     expect(rpc.sent).toEqual([{ proof: expect.stringMatching(/^[\w-]+\.[\w-]+$/) }]);
     rpc.answer = () => Promise.reject(DomainError.unauthorized('session is no longer valid; please log in again'));
-    await new Promise((r) => setTimeout(r, 550));
+    await new Promise((r) => setTimeout(r, 550)); // fixed on purpose: outlive the 500 ms belief in the live answer
     await expect(guard.canActivate(ctx({ headers: {}, user }, 'direct'))).rejects.toThrow('session is no longer valid');
   });
 
@@ -151,7 +151,7 @@ describe('SessionGuard', () => {
     expect(rpc.sent).toHaveLength(1);
     await guard.canActivate(ctx({ headers: {}, user }, 'direct'));
     expect(rpc.sent).toHaveLength(1);
-    await new Promise((r) => setTimeout(r, 550));
+    await new Promise((r) => setTimeout(r, 550)); // the 500 ms expiry is the behaviour under test
     await guard.canActivate(ctx({ headers: {}, user }, 'direct'));
     expect(rpc.sent).toHaveLength(2);
     liveness.forget('s-9');

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 import { loadConfig, type AppConfig } from '@gg/config';
 import Redis from 'ioredis';
-import { testRedisUrl } from '@gg/testing';
+import { testRedisUrl, waitFor } from '@gg/testing';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { RateLimiterService } from './rate-limiter.service';
 
@@ -55,12 +55,13 @@ describe('RateLimiterService (GCRA in Redis)', () => {
 
   /** the limiter's connection has no offline queue: wait until it is up (`hanging`: until it is connected) */
   const ready = async (l: RateLimiterService, hanging = false): Promise<void> => {
-    const deadline = Date.now() + 5000;
     const up = (): boolean => (l as unknown as { redis: Redis }).redis.status === 'ready';
-    while (hanging ? !up() : (await l.hit('warm', 1_000_000)).unavailable) {
-      if (Date.now() > deadline) throw new Error('the limiter never reached Redis');
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await waitFor(
+      async () => (hanging ? up() : !(await l.hit('warm', 1_000_000)).unavailable),
+      5000,
+      'the limiter to reach Redis',
+      20,
+    );
   };
 
   const limiter = (env: Record<string, string> = {}, metrics = new GatewayMetrics()): RateLimiterService => {
@@ -99,6 +100,7 @@ describe('RateLimiterService (GCRA in Redis)', () => {
     const started = Date.now();
     expect(burst.filter((v) => v.allowed)).toHaveLength(60);
     expect(await l.hit('k3', 60)).toEqual({ allowed: false, retryAfter: 1 });
+    // time passing is the behaviour: two refill intervals (and a margin) after the burst
     await new Promise((r) => setTimeout(r, 2100 - (Date.now() - started)));
     const after = await Promise.all(Array.from({ length: 10 }, () => l.hit('k3', 60)));
     expect(after.filter((v) => v.allowed)).toHaveLength(2);
