@@ -170,9 +170,16 @@ class PoolClient {
   }
 }
 
-/** `poll` from @gg/testing with the argument order this file was written with, polling every 25 ms. */
-const eventually = <T>(fn: () => Promise<T> | T, ok: (v: T) => boolean, what: string, deadlineMs = 5000): Promise<T> =>
-  poll(fn, ok, deadlineMs, what, { intervalMs: 25 });
+/**
+ * `poll` from @gg/testing with the argument order this file was written with, polling every 25 ms. The deadline is
+ * generous because CI runs these next to builds and linters on two cores; a poll returns as soon as `ok` holds.
+ */
+const eventually = <T>(
+  fn: () => Promise<T> | T,
+  ok: (v: T) => boolean,
+  what: string,
+  deadlineMs = 15_000,
+): Promise<T> => poll(fn, ok, deadlineMs, what, { intervalMs: 25 });
 
 async function cleanRedis(namespace: string): Promise<void> {
   const redis = new IORedis(REDIS_URL);
