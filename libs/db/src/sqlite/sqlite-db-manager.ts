@@ -56,11 +56,18 @@ export class SqliteDbManager implements DbManager {
       synchronize: false,
       migrations: sqliteMigrations(opts.service),
       migrationsRun: false,
-      enableWAL: true,
+      // WAL is switched on below: TypeORM's enableWAL runs before busy_timeout is set, so a second process opening
+      // the file at the same moment (an app and `db:migrate`, two replicas) would fail at once with SQLITE_BUSY
       busyTimeout: BUSY_TIMEOUT_MS,
       logging: false,
     });
     await ds.initialize();
+    try {
+      await ds.query('PRAGMA journal_mode = WAL');
+    } catch (e) {
+      await ds.destroy();
+      throw e;
+    }
     let migration: MigrationReport;
     try {
       migration = await migrateSqlite(ds);
