@@ -56,18 +56,11 @@ export class SqliteDbManager implements DbManager {
       synchronize: false,
       migrations: sqliteMigrations(opts.service),
       migrationsRun: false,
-      // WAL is switched on below: TypeORM's enableWAL runs before busy_timeout is set, so a second process opening
-      // the file at the same moment (an app and `db:migrate`, two replicas) would fail at once with SQLITE_BUSY
+      enableWAL: true,
       busyTimeout: BUSY_TIMEOUT_MS,
       logging: false,
     });
-    await ds.initialize();
-    try {
-      await ds.query('PRAGMA journal_mode = WAL');
-    } catch (e) {
-      await ds.destroy();
-      throw e;
-    }
+    await initializeWhenFree(ds);
     let migration: MigrationReport;
     try {
       migration = await migrateSqlite(ds);
@@ -92,5 +85,23 @@ export class SqliteDbManager implements DbManager {
 
   async close(): Promise<void> {
     if (this.ds.isInitialized) await this.lock.run(() => this.ds.destroy());
+  }
+}
+
+/**
+ * TypeORM switches to WAL before it sets busy_timeout, so a second process opening the file at the same moment (an
+ * app and `db:migrate`, two starts) can fail at once with SQLITE_BUSY: try again for up to BUSY_TIMEOUT_MS.
+ */
+async function initializeWhenFree(ds: DataSource): Promise<void> {
+  const deadline = Date.now() + BUSY_TIMEOUT_MS;
+  for (;;) {
+    try {
+      await ds.initialize();
+      return;
+    } catch (e) {
+      if ((e as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw e;
+      if (ds.isInitialized) await ds.destroy();
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 }
