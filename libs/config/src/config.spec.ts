@@ -162,6 +162,15 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: dir(), TRANSPORT_KEY: key.toString('base64') }).transportKey.equals(key)).toBe(true);
   });
 
+  it('has no first-byte limit unless UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS says, and refuses a negative one', () => {
+    expect(loadConfig({ DATA_DIR: dir() }).firstByteTimeoutMs).toBeNull();
+    expect(loadConfig({ DATA_DIR: dir(), UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '0' }).firstByteTimeoutMs).toBeNull();
+    expect(loadConfig({ DATA_DIR: dir(), UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '30' }).firstByteTimeoutMs).toBe(30_000);
+    expect(() => loadConfig({ DATA_DIR: dir(), UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '-1' })).toThrow(
+      /UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS/,
+    );
+  });
+
   it('trusts no proxy and no public URL unless told', () => {
     const c = loadConfig({ DATA_DIR: dir() });
     expect(c.trustedProxies).toEqual([]);

@@ -28,6 +28,11 @@ export interface AppConfig {
   requestTimeoutMs: number;
   connectTimeoutMs: number;
   idleTimeoutMs: number;
+  /**
+   * UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: an attempt with no response headers by then is abandoned, counted as a
+   * failure of its key and retried on another; null (0): no limit but the request's own deadline
+   */
+  firstByteTimeoutMs: number | null;
   logLevel: LogLevel;
   gatewayPort: number;
   adminPort: number;
@@ -265,6 +270,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     requestTimeoutMs: requestTimeoutSeconds * 1000,
     connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_SECONDS', 120, 1, 86400) * 1000,
+    firstByteTimeoutMs: int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS', 0, 0, 86400) * 1000 || null,
     logLevel,
     gatewayPort: port(env, 'GATEWAY_PORT', 8080),
     adminPort: port(env, 'ADMIN_PORT', 8081),

@@ -9,12 +9,16 @@ import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
 import { clientBodyFailure } from './read-body';
-import { UpstreamService } from './upstream.service';
+import { DEADLINE_BACKSTOP_MS, UpstreamService } from './upstream.service';
 
 const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
 const TIMEOUT: UpstreamClassification = {
   kind: 'transient',
   reason: 'timeout: no answer before REQUEST_TIMEOUT_SECONDS',
+};
+const FIRST_BYTE: UpstreamClassification = {
+  kind: 'transient',
+  reason: 'timeout: no response headers within UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS',
 };
 /** the client went away before the answer ended: nothing is known about the key (counts the request only) */
 const CLIENT_LEFT: UpstreamClassification = { kind: 'client_error', reason: 'client left before the answer ended' };
@@ -68,6 +72,9 @@ export class AttemptRunner {
       // the call's headers are this request's own object: set the key of this attempt in place
       call.headers['x-goog-api-key'] = key.secret;
       const sentAt = performance.now();
+      const left = this.config.requestTimeoutMs - (Date.now() - ex.startedAt);
+      const firstByte = this.config.firstByteTimeoutMs;
+      const firstByteApplies = firstByte !== null && firstByte < left;
       let up: Dispatcher.ResponseData;
       try {
         up = await this.upstream.request({
@@ -76,10 +83,17 @@ export class AttemptRunner {
           headers: call.headers,
           body: call.body,
           signal: ex.abort.signal,
+          headersTimeout: firstByteApplies ? firstByte : Math.max(left, 0) + DEADLINE_BACKSTOP_MS,
         });
       } catch (e) {
         ex.upstreamWaitMs += performance.now() - sentAt;
         this.pool.release(key.id);
+        const headersTimedOut = (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
+        if (headersTimedOut && !firstByteApplies && !ex.deadlineHit) {
+          // the backstop fired before the sweep: the deadline all the same
+          ex.deadlineHit = true;
+          ex.abort.abort();
+        }
         if (ex.deadlineHit) {
           // the key did not answer in time: a failure of the key, though no time is left to try another
           held.push(this.outcome(ex, key.id, TIMEOUT, 0));
@@ -92,6 +106,14 @@ export class AttemptRunner {
           ex.error = bodyFailure.message;
           ex.status = bodyFailure.status;
           return responder.errors(ex.res, bodyFailure.status, bodyFailure.googleStatus, bodyFailure.message);
+        }
+        if (headersTimedOut) {
+          // this key kept the request waiting: a failure of the key, and another key is tried
+          held.push(this.outcome(ex, key.id, FIRST_BYTE, 0));
+          ex.error = FIRST_BYTE.reason;
+          this.metrics.firstByteTimeouts.inc();
+          failure = null;
+          continue;
         }
         const reason = networkReason(e);
         held.push(this.outcome(ex, key.id, classifyUpstream(0, reason), 0));
@@ -152,6 +174,11 @@ export class AttemptRunner {
     if (failure) {
       ex.status = failure.status;
       return responder.upstreamError(ex, failure);
+    }
+    if (ex.attempts > 0 && ex.error === FIRST_BYTE.reason) {
+      ex.status = 504;
+      const message = 'No Gemini key answered within UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS.';
+      return responder.errors(ex.res, 504, 'DEADLINE_EXCEEDED', message);
     }
     if (ex.attempts > 0) {
       ex.status = 502;

@@ -24,6 +24,11 @@ export class GatewayMetrics {
     labelNames: ['outcome'],
     registers: [this.registry],
   });
+  readonly firstByteTimeouts = new Counter({
+    name: 'gateway_upstream_first_byte_timeouts_total',
+    help: 'Attempts abandoned for no response headers within UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS (then retried on another key)',
+    registers: [this.registry],
+  });
   readonly overhead = new Histogram({
     name: 'gateway_overhead_seconds',
     help: 'Time the gateway itself adds before the response head (not spent waiting on the upstream)',
