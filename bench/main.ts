@@ -30,6 +30,8 @@ const { values: args } = parseArgs({
     seconds: { ...number, default: '3' },
     warmup: { ...number, default: '2' },
     streams: { ...number, default: '5000' },
+    'many-streams': { ...number, default: '20000' },
+    'many-ramp-ms': { ...number, default: '10000' },
     'slow-seconds': { ...number, default: '30' },
     'baseline-seconds': { ...number, default: '10' },
     'ramp-ms': { ...number, default: '5000' },
@@ -54,6 +56,8 @@ const opts = {
   seconds: num('seconds'),
   warmup: num('warmup'),
   streams: num('streams'),
+  manyStreams: num('many-streams'),
+  manyRampMs: num('many-ramp-ms'),
   slowSeconds: num('slow-seconds'),
   baselineSeconds: num('baseline-seconds'),
   rampMs: num('ramp-ms'),
@@ -151,6 +155,21 @@ async function main(): Promise<void> {
       log(`  p99 per second: ${s.timelineP99.join(' ')}`);
     }
 
+    // 3b. many streams held at once: what each costs in memory (the relay delay is not a target at this count)
+    let many: SlowResult | undefined;
+    if (!args['skip-slow'] && opts.manyStreams > 0) {
+      await sleep(1000);
+      many = await runSlowStreams(rig.gateway, rig.gatewayPid, {
+        streams: opts.manyStreams,
+        intervalMs: 1000,
+        rampMs: opts.manyRampMs,
+        chunks: opts.slowSeconds,
+      });
+      log(
+        `many streams: ${many.peakOpen} open at once, ${many.ended}/${many.streams} ended, ${many.failed} failed ${JSON.stringify(many.errors)}, RSS ${many.rssBeforeMb.toFixed(0)} → ${many.rssPeakMb.toFixed(0)} MB`,
+      );
+    }
+
     // 4. the big bodies again with the buffered routes' limits raised to admit them: the body budget bounds memory
     if (!args['skip-limits']) limits.push(...(await raisedLimits(rig)));
 
@@ -162,13 +181,14 @@ async function main(): Promise<void> {
     machine.loadAfter = loadAverage();
     const report = renderReport({
       machine,
-      settings: `${opts.rounds} rounds × ${opts.seconds} s, ${opts.warmup} s warm-up; ${opts.streams} slow streams × ${opts.slowSeconds} chunks, ramp ${opts.rampMs} ms; ${opts.bodyMb} MB body`,
+      settings: `${opts.rounds} rounds × ${opts.seconds} s, ${opts.warmup} s warm-up; ${opts.streams} slow streams × ${opts.slowSeconds} chunks, ramp ${opts.rampMs} ms; ${opts.manyStreams} streams held (ramp ${opts.manyRampMs} ms); ${opts.bodyMb} MB body`,
       unaryBytes: shape.unaryBytes,
       sseChunks: shape.sseChunks,
       results,
       slow,
       big,
       limits,
+      many,
       notes,
     });
     process.stdout.write('\n' + report);

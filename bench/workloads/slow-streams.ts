@@ -9,6 +9,8 @@ export interface SlowResult {
   ended: number;
   failed: number;
   errors: Record<string, number>;
+  /** the most streams open at the same moment (client side) */
+  peakOpen: number;
   chunks: number;
   expectedChunks: number;
   p50: number;
