@@ -84,6 +84,10 @@ describe('loadConfig', () => {
     [{ MAX_ANSWER_BODY_MB: '0' }, 'MAX_ANSWER_BODY_MB'],
     [{ MAX_ANSWER_BODY_MB: '2049' }, 'MAX_ANSWER_BODY_MB'],
     [{ MAX_ANSWER_BODY_MB: 'big' }, 'MAX_ANSWER_BODY_MB'],
+    [{ UPSTREAM_CONNECTIONS: '-1' }, 'UPSTREAM_CONNECTIONS'],
+    [{ UPSTREAM_CONNECTIONS: 'many' }, 'UPSTREAM_CONNECTIONS'],
+    [{ UPSTREAM_KEEPALIVE_SECONDS: '0' }, 'UPSTREAM_KEEPALIVE_SECONDS'],
+    [{ UPSTREAM_KEEPALIVE_SECONDS: '3601' }, 'UPSTREAM_KEEPALIVE_SECONDS'],
     [{ TRANSPORT_KEY: 'ab'.repeat(31) }, 'TRANSPORT_KEY'],
     [{ TRANSPORT_KEY: Buffer.alloc(31, 1).toString('base64') }, 'TRANSPORT_KEY'],
   ])('refuses %j naming %s', (env, variable) => {
@@ -169,6 +173,15 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ DATA_DIR: dir(), UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS: '-1' })).toThrow(
       /UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS/,
     );
+  });
+
+  it('opens upstream connections without limit and keeps idle ones 30 s unless told', () => {
+    const c = loadConfig({ DATA_DIR: dir() });
+    expect([c.upstreamConnections, c.upstreamKeepAliveMs]).toEqual([null, 30_000]);
+    const off = loadConfig({ DATA_DIR: dir(), UPSTREAM_CONNECTIONS: '0' });
+    expect(off.upstreamConnections).toBeNull();
+    const set = loadConfig({ DATA_DIR: dir(), UPSTREAM_CONNECTIONS: '64', UPSTREAM_KEEPALIVE_SECONDS: '4' });
+    expect([set.upstreamConnections, set.upstreamKeepAliveMs]).toEqual([64, 4_000]);
   });
 
   it('trusts no proxy and no public URL unless told', () => {

@@ -33,6 +33,10 @@ export interface AppConfig {
    * failure of its key and retried on another; null (0): no limit but the request's own deadline
    */
   firstByteTimeoutMs: number | null;
+  /** UPSTREAM_CONNECTIONS: a gateway's connections to the upstream origin at most; null (0): no limit */
+  upstreamConnections: number | null;
+  /** UPSTREAM_KEEPALIVE_SECONDS: longest an idle upstream connection is kept for reuse (an origin's hint may say less) */
+  upstreamKeepAliveMs: number;
   logLevel: LogLevel;
   gatewayPort: number;
   adminPort: number;
@@ -271,6 +275,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_SECONDS', 10, 1, 600) * 1000,
     idleTimeoutMs: int(env, 'IDLE_TIMEOUT_SECONDS', 120, 1, 86400) * 1000,
     firstByteTimeoutMs: int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS', 0, 0, 86400) * 1000 || null,
+    upstreamConnections: int(env, 'UPSTREAM_CONNECTIONS', 0, 0, 100000) || null,
+    upstreamKeepAliveMs: int(env, 'UPSTREAM_KEEPALIVE_SECONDS', 30, 1, 3600) * 1000,
     logLevel,
     gatewayPort: port(env, 'GATEWAY_PORT', 8080),
     adminPort: port(env, 'ADMIN_PORT', 8081),

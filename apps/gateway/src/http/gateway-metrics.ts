@@ -29,6 +29,11 @@ export class GatewayMetrics {
     help: 'Attempts abandoned for no response headers within UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS (then retried on another key)',
     registers: [this.registry],
   });
+  readonly upstreamClientRebuilds = new Counter({
+    name: 'gateway_upstream_client_rebuilds_total',
+    help: 'Times the upstream connection pool was replaced after a run of connection failures (the old one drains)',
+    registers: [this.registry],
+  });
   readonly overhead = new Histogram({
     name: 'gateway_overhead_seconds',
     help: 'Time the gateway itself adds before the response head (not spent waiting on the upstream)',
