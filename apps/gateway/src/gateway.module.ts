@@ -16,6 +16,7 @@ import { GatewayMetrics } from './http/gateway-metrics';
 import { GatewayServer } from './http/gateway-server';
 import { RedisHealth } from './http/redis-health';
 import { RateLimiterService } from './limits/rate-limiter.service';
+import { LiveRelay } from './live/live-relay.service';
 import { PoolReporterService } from './pool/pool-reporter.service';
 import { PoolSnapshotService } from './pool/pool-snapshot.service';
 import { UsageReporterService } from './usage/usage-reporter.service';
@@ -39,6 +40,7 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     AttemptRunner,
     NativeRoute,
     OpenAiRoute,
+    LiveRelay,
     GatewayMetrics,
     RedisHealth,
     GatewayServer,

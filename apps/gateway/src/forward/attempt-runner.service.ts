@@ -219,7 +219,8 @@ export class AttemptRunner {
     return o;
   }
 
-  private report(o: AttemptOutcome): void {
+  /** One attempt's outcome to the local pool copy, to key-pool and to the metrics (the Live relay's too). */
+  report(o: AttemptOutcome): void {
     this.pool.applyLocal(o);
     this.reporter.report(o);
     this.metrics.attempts.inc({ outcome: o.kind });

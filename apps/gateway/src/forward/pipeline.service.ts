@@ -18,7 +18,8 @@ import { BodyBudget, BodyBudgetError, BodyTooLargeError, readBody, streamBody } 
 /** What a route does with the request once it is authenticated: its promise settles when the body is no longer needed. */
 export type ExchangeNext = (ex: Exchange, body: Buffer[] | Readable) => Promise<void>;
 
-const AUTH_MESSAGES: Record<Exclude<AuthResult, { ok: true }>['reason'], string> = {
+/** What a refused user key is told (the Live relay says the same on its handshake). */
+export const AUTH_MESSAGES: Record<Exclude<AuthResult, { ok: true }>['reason'], string> = {
   missing:
     "Method doesn't allow unregistered callers. Please use an API key from the gateway (x-goog-api-key header, key parameter or Authorization: Bearer).",
   malformed: 'API key not valid. Please pass a valid API key.',
@@ -127,9 +128,7 @@ export class GatewayPipeline {
    * well reuse) gets a random suffix; the gateway's own ids are unique already.
    */
   private usageIdOf(ex: Exchange): string {
-    const sent = ex.req.headers['x-request-id'];
-    const clientId = Array.isArray(sent) ? sent[0] : sent;
-    return clientId === ex.requestId ? `${ex.requestId}.${randomBytes(6).toString('hex')}` : ex.requestId;
+    return usageIdFor(ex.req, ex.requestId);
   }
 
   private authenticated(ex: Exchange, result: AuthResult, s: ExchangeStart, next: ExchangeNext): void {
@@ -298,6 +297,13 @@ export class GatewayPipeline {
   }
 }
 
+/** The usage id of a request (see GatewayPipeline.usageIdOf): unique even when the client reuses its x-request-id. */
+export function usageIdFor(req: IncomingMessage, requestId: string): string {
+  const sent = req.headers['x-request-id'];
+  const clientId = Array.isArray(sent) ? sent[0] : sent;
+  return clientId === requestId ? `${requestId}.${randomBytes(6).toString('hex')}` : requestId;
+}
+
 function describe(e: unknown): string {
   const err = e as { name?: string; code?: string; message?: string } | null;
   return scrubSecrets(`${err?.name ?? 'Error'}${err?.code ? ` ${err.code}` : ''}: ${String(err?.message ?? e)}`).slice(
@@ -307,6 +313,6 @@ function describe(e: unknown): string {
 }
 
 /** Pool keys and user keys never reach the request log, even inside an error text that echoes one. */
-function scrubSecrets(text: string): string {
+export function scrubSecrets(text: string): string {
   return text.replace(/AIza[0-9A-Za-z_-]{20,}/g, 'AIza…').replace(/gg1?-[0-9A-Za-z_-]{20,}/g, 'gg-…');
 }

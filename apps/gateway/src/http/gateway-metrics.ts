@@ -93,6 +93,7 @@ const KNOWN = new Set([
   'embeddings',
   'models.list',
   'models.get',
+  'bidiGenerateContent',
 ]);
 const RESOURCE =
   /^(GET|POST|PATCH|PUT|DELETE) \/(?:upload\/)?v1(?:beta|alpha)?\/(models|files|cachedContents|operations|batches|tunedModels|openai)$/;

@@ -8,7 +8,10 @@ import {
 import { APP_CONFIG, metricsPortFor, type AppConfig } from '@gg/config';
 import { requestIdFrom } from '@gg/nest-common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { NativeRoute } from '../forward/native.route';
+import { LiveRelay } from '../live/live-relay.service';
+import { refuseUpgrade } from '../live/live-wire';
 import { openAiEndpoint } from '../openai/openai-endpoint';
 import { OpenAiRoute } from '../openai/openai.route';
 import { PoolReporterService } from '../pool/pool-reporter.service';
@@ -17,6 +20,7 @@ import { UsageReporterService } from '../usage/usage-reporter.service';
 import { installEscapedErrorHandlers } from './escaped-errors';
 import { GatewayMetrics } from './gateway-metrics';
 import { writeGoogleError } from './google-error';
+import { plainRequestBytes } from './plain-upgrade';
 import { RedisHealth } from './redis-health';
 import { canonicalUrl, NON_CANONICAL_PATH } from './target-path';
 
@@ -24,7 +28,8 @@ const NATIVE = /^\/(?:upload\/)?v1(?:beta|alpha)?\//;
 
 /**
  * The gateway's HTTP server: plain Node `http`, no framework between the client socket and the upstream socket.
- * On SIGTERM it stops accepting, lets requests in flight finish (up to the request deadline), then flushes.
+ * On SIGTERM it stops accepting, lets requests in flight and Live sessions finish (up to the request deadline; the
+ * sessions still open then are closed with 1001), then flushes.
  */
 @Injectable()
 export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -44,6 +49,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
     private readonly redis: RedisHealth,
+    private readonly live: LiveRelay,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -53,6 +59,9 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     this.server.maxHeadersCount = 200;
     // `Expect: 100-continue` is answered by the pipeline once the key passed (not by Node before anything is known)
     this.server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => this.onRequest(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.onUpgrade(req, socket, head),
+    );
     installEscapedErrorHandlers(this.metrics.registry, this.logger);
     const server = this.server;
     await new Promise<void>((resolve, reject) => {
@@ -95,6 +104,27 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     writeGoogleError(res, 404, 'NOT_FOUND', `No route for ${req.method} ${url.split('?')[0].slice(0, 200)}.`);
   }
 
+  /** A WebSocket upgrade: the Live API, else 404; refused while draining (sessions go to another replica). */
+  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const upgrade = req.headers.upgrade;
+    if (typeof upgrade !== 'string' || upgrade.toLowerCase() !== 'websocket') {
+      // not a WebSocket (h2c…): served as the plain request it also is, on the same socket
+      socket.unshift(plainRequestBytes(req, head));
+      this.server?.emit('connection', socket);
+      return;
+    }
+    // an upgraded socket has no error listener of Node's own: a reset must not become an uncaught exception
+    socket.on('error', () => socket.destroy());
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    if (this.draining) {
+      const message = 'The gateway is shutting down; retry shortly.';
+      return refuseUpgrade(socket, 503, 'UNAVAILABLE', message, requestId, { 'retry-after': '1' });
+    }
+    if (this.live.upgrade(req, socket, head, requestId)) return;
+    const path = (req.url ?? '/').split('?')[0].slice(0, 200);
+    refuseUpgrade(socket, 404, 'NOT_FOUND', `No route for ${req.method} ${path}.`, requestId);
+  }
+
   /** The internal port: liveness, readiness (Redis, a pool snapshot, not draining) and Prometheus. */
   private onProbe(req: IncomingMessage, res: ServerResponse): void {
     const path = (req.url ?? '/').split('?')[0];
@@ -131,10 +161,12 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const deadline = Date.now() + this.config.requestTimeoutMs;
-    while (this.open > 0 && Date.now() < deadline) {
+    // open Live sessions may run until the deadline too, then are told to go (1001)
+    while ((this.open > 0 || this.live.size > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));
       server.closeIdleConnections();
     }
+    await this.live.closeAll();
     server.closeAllConnections();
     await closed;
     this.probes?.closeAllConnections();

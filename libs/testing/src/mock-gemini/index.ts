@@ -29,6 +29,18 @@
  * - `Accept-Encoding: gzip` → gzip bodies (`Transfer-Encoding: chunked`), streams sync-flushed per element.
  * - Errors on a no-alt stream request come array-wrapped (`[{"error": …}]`), as Google sends them.
  * - /v1beta/openai/* is authenticated but not implemented (404).
+ * - The Live API WebSocket (`/ws/google.ai.generativelanguage.{v}.GenerativeService.BidiGenerateContent`, also `//ws/…`):
+ *   setup → setupComplete; each complete text turn → "echo: <text>" in 2+ serverContent messages, generationComplete,
+ *   turnComplete, then usageMetadata; "call <name>" with a declared function → toolCall, and after its toolResponse
+ *   a text turn; an unknown key → close 1007 after the setup. Sessions are in `liveSessions` (see live.ts).
  */
 export { startMockGemini } from './server';
-export type { MockGemini, MockGeminiOptions, MockMethod, RecordedRequest, ScriptBehaviour, ScriptRule } from './types';
+export type {
+  MockGemini,
+  MockGeminiOptions,
+  MockMethod,
+  RecordedLiveSession,
+  RecordedRequest,
+  ScriptBehaviour,
+  ScriptRule,
+} from './types';

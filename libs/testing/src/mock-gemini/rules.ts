@@ -8,6 +8,8 @@ interface Entry {
 
 /** Behaviours that only make sense on a stream. */
 const STREAM_ONLY = new Set(['stream', 'errorMidStream']);
+/** Behaviours that only make sense on a Live session. */
+const LIVE_ONLY = new Set(['liveClose', 'goAway']);
 
 export class Rules {
   private entries: Entry[] = [];
@@ -30,10 +32,13 @@ export class Rules {
       const e = this.entries[i];
       const r = e.rule;
       if (r.key !== undefined && r.key !== key) continue;
-      if (r.model !== undefined && r.model !== model) continue;
+      if (r.model !== undefined && r.model !== model && method !== 'bidiGenerateContent') continue;
       if (r.method !== undefined && r.method !== method && !method.startsWith(r.method + '.')) continue;
       if (STREAM_ONLY.has(r.type) && method !== 'streamGenerateContent') continue;
+      if (LIVE_ONLY.has(r.type) && method !== 'bidiGenerateContent') continue;
       if (r.bodyContains !== undefined && !(body && body.includes(r.bodyContains))) continue;
+      // a Live session is matched only by rules that name it: REST scripts never reach a WebSocket
+      if (method === 'bidiGenerateContent' && r.method !== method) continue;
       if (--e.left <= 0) this.entries.splice(i, 1);
       return r;
     }

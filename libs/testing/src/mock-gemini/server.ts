@@ -24,8 +24,9 @@ import { route } from './router';
 import { Rules } from './rules';
 import { Store } from './store';
 import type { Stoppable } from './stream';
-import type { MockGemini, MockGeminiOptions, RecordedRequest, ScriptRule } from './types';
+import type { MockGemini, MockGeminiOptions, RecordedLiveSession, RecordedRequest, ScriptRule } from './types';
 import { handleUpload, isChunkUpload } from './upload';
+import { LiveEndpoint } from './live';
 
 const BODY_TEXT_CAP = 1024 * 1024;
 const EMPTY = Buffer.alloc(0);
@@ -37,6 +38,7 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
   const keys = new Set(opts.validKeys ?? []);
   const anyAIza = opts.validKeys === undefined;
   const requests: RecordedRequest[] = [];
+  const liveSessions: RecordedLiveSession[] = [];
   const rules = new Rules();
   const store = new Store();
   const live = new Set<Stoppable>();
@@ -210,6 +212,8 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
       handle(req, res, size === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks, size)),
     );
   });
+  const liveEndpoint = new LiveEndpoint({ isValidKey, rules, record, sessions: liveSessions, live });
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => liveEndpoint.upgrade(req, socket, head));
   server.keepAliveTimeout = 75_000;
   server.headersTimeout = 76_000;
   server.requestTimeout = 0;
@@ -229,6 +233,7 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
     url: baseUrl,
     port,
     requests,
+    liveSessions,
     clearRequests: () => {
       requests.length = 0;
     },
@@ -239,6 +244,7 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
     reset: () => {
       rules.clear();
       requests.length = 0;
+      liveSessions.length = 0;
       store.reset();
     },
     close: async () => {

@@ -40,6 +40,8 @@ export type MockMethod =
   | 'batches.cancel'
   | 'batches.delete'
   | 'openai'
+  /** the Live API WebSocket; a rule only applies to it when it names this method */
+  | 'bidiGenerateContent'
   | 'unknown';
 
 export interface RecordedRequest {
@@ -62,6 +64,26 @@ export interface RecordedRequest {
   model: string;
 }
 
+/** One Live API WebSocket session as the mock saw it. */
+export interface RecordedLiveSession {
+  /** the path asked for, without the query string */
+  path: string;
+  /** v1beta or v1alpha */
+  version: string;
+  /** the key of the handshake (`?key=`, else `x-goog-api-key`); '' when none */
+  key: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** the setup's model as sent (`models/…`); '' until the setup arrived */
+  model: string;
+  /** every client message, parsed, in order (the setup first); a frame that is not JSON is kept as its text */
+  messages: unknown[];
+  /** the server messages sent, in order */
+  sent: unknown[];
+  /** the close code once the session ended (the peer's, or the mock's own) */
+  closeCode?: number;
+  at: number;
+}
+
 export type ScriptBehaviour =
   /** 429 RESOURCE_EXHAUSTED with QuotaFailure + Help + RetryInfo */
   | { type: 'rateLimit'; retryDelay?: string; quotaId?: string }
@@ -82,8 +104,17 @@ export type ScriptBehaviour =
   /** streams only: these texts as chunks, one every intervalMs (the first right after the headers), each with sentAt */
   | { type: 'stream'; chunks: string[]; intervalMs?: number }
   /** exactly this answer (status, headers, body bytes as given): for answers no real method would produce */
-  | { type: 'raw'; status?: number; headers?: Record<string, string>; body: string };
+  | { type: 'raw'; status?: number; headers?: Record<string, string>; body: string }
+  /** Live only: accept the handshake, then close with this code and reason once the setup arrived */
+  | { type: 'liveClose'; code: number; reason: string }
+  /** Live only: right after setupComplete send `goAway{timeLeft}`, then close (1000) once that time has passed */
+  | { type: 'goAway'; timeLeft: string };
 
+/**
+ * On the Live WebSocket (`method: 'bidiGenerateContent'`, which a Live rule must name) `rateLimit`, `invalidKey`,
+ * `suspended` and `error` refuse the handshake with that HTTP answer, `reset` cuts the socket. The model is not known
+ * at the handshake: a Live rule's `model` is ignored, and one with `bodyContains` never matches.
+ */
 export type ScriptRule = ScriptBehaviour & {
   /** only requests carrying this API key */
   key?: string;
@@ -106,6 +137,8 @@ export interface MockGemini {
   clearRequests(): void;
   /** accept these keys too */
   addKeys(...keys: string[]): void;
+  /** every Live API WebSocket session, oldest first (same array for the mock's lifetime; `reset` empties it) */
+  liveSessions: RecordedLiveSession[];
   /** queue a behaviour override; rules are tried in the order they were added */
   script(rule: ScriptRule): void;
   /** clear scripts, recorded requests, files, upload sessions and cached contents */
