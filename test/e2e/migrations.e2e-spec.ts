@@ -107,7 +107,11 @@ describe.each(['sqlite', 'redis'] as const)('upgrade from release 0.1.0 (%s)', (
     for (const service of ['auth', 'key-pool'] as const) expect(stack.output(service)).toContain(ADOPTED);
     if (databaseType === 'sqlite') {
       for (const service of ['auth', 'key-pool']) {
-        expect(await sqliteMigrations(dataDir, service)).toEqual([{ id: 1, name: 'InitialSchema1764460800000' }]);
+        expect(await sqliteMigrations(dataDir, service)).toEqual([
+          { id: 1, name: 'InitialSchema1764460800000' },
+          // the later migrations, run after the adoption
+          { id: 2, name: 'AuditLog1795996800000' },
+        ]);
       }
     } else {
       for (const service of ['auth', 'key-pool'])

@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ConfigModule, getConfig, metricsPortFor } from '@gg/config';
 import { loggerModule, ProbesModule, RpcClient } from '@gg/nest-common';
+import { AuditRecorder } from './audit/audit-recorder.service';
+import { AuditController } from './audit/audit.controller';
 import { AuthKeysController } from './auth-keys/auth-keys.controller';
 import { ReadinessChecks } from './health/readiness.service';
 import { RedisLink } from './health/redis-link';
@@ -45,6 +47,7 @@ import { UsersController } from './users/users.controller';
     StatsController,
     StreamsController,
     ResourcesController,
+    AuditController,
   ],
   providers: [
     RpcClient,
@@ -57,6 +60,7 @@ import { UsersController } from './users/users.controller';
     SessionService,
     LogStreamService,
     ReadinessChecks,
+    AuditRecorder,
     // Order matters: authenticate first (401), then check the role (403), then that the session is still live (401).
     { provide: APP_GUARD, useClass: JwtAuthGuard },
     { provide: APP_GUARD, useClass: RolesGuard },

@@ -3,6 +3,7 @@ import { ConfigModule } from '@gg/config';
 import { DbModule } from '@gg/db';
 import { AuthPattern } from '@gg/contracts';
 import { loggerModule, pingController, ProbesModule } from '@gg/nest-common';
+import { AuditModule } from './audit/audit.module';
 import { KeysModule } from './keys/keys.module';
 import { LogsModule } from './logs/logs.module';
 import { SessionsModule } from './sessions/sessions.module';
@@ -21,6 +22,7 @@ import { UsersModule } from './users/users.module';
     KeysModule,
     UsageModule,
     LogsModule,
+    AuditModule,
   ],
   controllers: [pingController(AuthPattern.Ping)],
 })

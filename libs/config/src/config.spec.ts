@@ -197,6 +197,13 @@ describe('loadConfig', () => {
     expect(set.publicBaseUrl).toBe('https://gw.example.com');
   });
 
+  it('keeps audit log entries 365 days unless AUDIT_RETENTION_DAYS says, and refuses a value out of range', () => {
+    expect(loadConfig({ DATA_DIR: dir() }).auditRetentionDays).toBe(365);
+    expect(loadConfig({ DATA_DIR: dir(), AUDIT_RETENTION_DAYS: '30' }).auditRetentionDays).toBe(30);
+    expect(() => loadConfig({ DATA_DIR: dir(), AUDIT_RETENTION_DAYS: '0' })).toThrow(/AUDIT_RETENTION_DAYS/);
+    expect(() => loadConfig({ DATA_DIR: dir(), AUDIT_RETENTION_DAYS: 'forever' })).toThrow(/AUDIT_RETENTION_DAYS/);
+  });
+
   it('splits GEMINI_API_KEYS on commas and newlines', () => {
     expect(parseKeyList('a, b\nc,,\n')).toEqual(['a', 'b', 'c']);
     expect(loadConfig({ DATA_DIR: dir(), GEMINI_API_KEYS: 'k1,k2' }).geminiApiKeys).toEqual(['k1', 'k2']);

@@ -53,6 +53,8 @@ export interface AppConfig {
   keyMaxConcurrency: number;
   healthCheckIntervalMs: number;
   logRetentionDays: number;
+  /** AUDIT_RETENTION_DAYS: how long audit log entries of admin actions are kept */
+  auditRetentionDays: number;
   bcryptCost: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -290,6 +292,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     keyMaxConcurrency: int(env, 'KEY_MAX_CONCURRENCY', 0, 0, 100000),
     healthCheckIntervalMs: int(env, 'HEALTH_CHECK_INTERVAL_SECONDS', 300, 1, 86400) * 1000,
     logRetentionDays: int(env, 'LOG_RETENTION_DAYS', 7, 1, 3650),
+    auditRetentionDays: int(env, 'AUDIT_RETENTION_DAYS', 365, 1, 36500),
     bcryptCost: int(env, 'BCRYPT_COST', 12, 4, 15),
     accessTokenTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 30, 86400),
     refreshTokenTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 14 * 86400, 60, 365 * 86400),

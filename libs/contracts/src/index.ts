@@ -7,3 +7,4 @@ export * from './usage';
 export * from './limits';
 export * from './resources';
 export * from './schemas';
+export * from './audit';

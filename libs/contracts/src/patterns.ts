@@ -23,6 +23,10 @@ export const AuthPattern = {
   KeysDelete: 'auth.keys.delete',
   LogsQuery: 'auth.logs.query',
   Stats: 'auth.stats',
+  /** RPC from the admin after a state-changing admin action: store an audit entry (payload `AuditRecordRequest`) */
+  AuditRecord: 'auth.audit.record',
+  /** RPC: a page of the audit log, admins only */
+  AuditQuery: 'auth.audit.query',
   /** RPC: liveness of the auth service for the admin's readiness probe; payload `{}`, answer anything (`{ ok: true }`) */
   Ping: 'auth.ping',
 } as const;
@@ -63,12 +67,15 @@ export const QueueName = {
   PoolHealth: 'pool-health',
   /** repeatable maintenance of auth (log retention) */
   AuthMaintenance: 'auth-maintenance',
+  /** repeatable audit log retention, run by auth (its own queue: the maintenance worker runs every job it gets) */
+  AuthAuditMaintenance: 'auth-audit-maintenance',
 } as const;
 
 export const JobName = {
   UsageBatch: 'usage.batch',
   PoolHealthSweep: 'pool.health.sweep',
   LogRetention: 'auth.logs.retention',
+  AuditRetention: 'auth.audit.retention',
 } as const;
 
 /** Put a pattern, channel or queue name under the namespace. */

@@ -8,6 +8,7 @@ import { createDbManager } from './create-db-manager';
 import type { DbManager, DbManagerOptions } from './db-manager';
 import type { ContractContext } from './testing/contract/context';
 import { accountsContract } from './testing/contract/accounts.contract';
+import { auditContract } from './testing/contract/audit.contract';
 import { usageContract } from './testing/contract/usage.contract';
 import { logsContract } from './testing/contract/logs.contract';
 import { poolAndKvContract } from './testing/contract/pool-kv.contract';
@@ -65,6 +66,7 @@ describe.each(['sqlite', 'redis'] as const)('DbManager contract (%s)', (type) =>
   usageContract(() => ctx);
   logsContract(() => ctx);
   poolAndKvContract(() => ctx);
+  auditContract(() => ctx);
   persistenceContract(
     () => ctx,
     () => ({ dir, namespace, admin }),

@@ -1,4 +1,14 @@
-import type { LogQuery, Page, RequestLog, Role, StatsWindow, Stats, UsageRecord } from '@gg/contracts';
+import type {
+  AuditEntry,
+  AuditQuery,
+  LogQuery,
+  Page,
+  RequestLog,
+  Role,
+  StatsWindow,
+  Stats,
+  UsageRecord,
+} from '@gg/contracts';
 
 /**
  * The storage contract of auth and key-pool. One interface, two drivers (sqlite/ and redis/), chosen by
@@ -105,6 +115,18 @@ export interface LogsRepository {
   stats(window: StatsWindow, now: Date, userId?: string): Promise<Stats>;
 }
 
+export interface AuditRepository {
+  /** Store one entry (its id is unique; time order comes from `at`). */
+  insert(entry: AuditEntry): Promise<void>;
+  /**
+   * Newest first (ties by id, descending); `cursor` is opaque and comes from a previous page's nextCursor. `actor`
+   * matches the actor's id or username.
+   */
+  query(q: AuditQuery): Promise<Page<AuditEntry>>;
+  /** Delete entries older than the given time; returns how many. */
+  purgeBefore(isoTime: string): Promise<number>;
+}
+
 export interface PoolKeysRepository {
   /** Insert keys whose fingerprint is new; returns those inserted and how many were duplicates. */
   insertMany(rows: PoolKeyRow[]): Promise<{ added: PoolKeyRow[]; duplicates: number }>;
@@ -131,6 +153,8 @@ export interface DbManager {
   logs: LogsRepository;
   poolKeys: PoolKeysRepository;
   kv: KvRepository;
+  /** the audit log of admin actions (auth's database) */
+  audit: AuditRepository;
   /** what opening the database did to its schema (migrations / Redis layout upgrade) */
   readonly migration?: MigrationReport;
   /** answers when the backend is reachable */

@@ -11,6 +11,8 @@
 import { goto } from '$app/navigation';
 import type {
   AddPoolKeysResult,
+  AuditEntry,
+  AuditQuery,
   AuthKey,
   AuthKeyWithSecret,
   KeyCheckResult,
@@ -208,6 +210,23 @@ async function request<T>(path: string, options: RequestOptions = {}): Promise<T
   return (await readJson(res)) as T;
 }
 
+/**
+ * A file the API sends (an export): the same 401 handling as `request`, the body as a Blob. Fetched with the
+ * access token, since a plain link could not send it.
+ */
+async function download(path: string, options: RequestOptions = {}): Promise<Blob> {
+  let res = await send(path, options);
+  if (res.status === 401) {
+    if (await refreshSession()) res = await send(path, options);
+    if (res.status === 401) {
+      endSessionAndGoToLogin();
+      throw new ApiError(401, 'Your session has ended. Please sign in again.', true);
+    }
+  }
+  if (!res.ok) throw await toApiError(res);
+  return res.blob();
+}
+
 /* ---------- endpoints ---------- */
 
 const enc = encodeURIComponent;
@@ -263,6 +282,13 @@ export const api = {
 
   logs: {
     list: (query: LogQuery = {}, signal?: AbortSignal) => request<Page<RequestLog>>('/logs', { query, signal }),
+  },
+
+  audit: {
+    /** admins only: the audit log of admin actions, newest first */
+    list: (query: AuditQuery = {}, signal?: AbortSignal) => request<Page<AuditEntry>>('/audit', { query, signal }),
+    /** admins only: every entry matching the filters, as JSON lines */
+    export: (query: Omit<AuditQuery, 'limit' | 'cursor'> = {}) => download('/audit/export', { query }),
   },
 
   stats: {

@@ -38,6 +38,12 @@ export const NAV_ITEMS: readonly NavItem[] = [
     adminOnly: true,
     icon: 'M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.9M16 4.1a3 3 0 0 1 0 5.8',
   },
+  {
+    href: '/audit',
+    label: 'Audit',
+    adminOnly: true,
+    icon: 'M9 4h6v3H9zM7 5H5v16h14V5h-2M8 12l2.5 2.5L16 9',
+  },
 ];
 
 /** Whether `href` is the page at `pathname` (or a page below it). */

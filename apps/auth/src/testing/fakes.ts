@@ -1,5 +1,15 @@
 import type { AppConfig } from '@gg/config';
-import type { KeyChangedEvent, LogQuery, Page, RequestLog, Stats, StatsWindow, UsageRecord } from '@gg/contracts';
+import type {
+  AuditEntry,
+  AuditQuery,
+  KeyChangedEvent,
+  LogQuery,
+  Page,
+  RequestLog,
+  Stats,
+  StatsWindow,
+  UsageRecord,
+} from '@gg/contracts';
 import type { AuthKeyRow, DbManager, UserRow } from '@gg/db';
 import { ErrorCode, usageToRequestLog } from '@gg/contracts';
 import { DomainError } from '@gg/nest-common';
@@ -13,6 +23,7 @@ export class FakeDb implements DbManager {
   readonly keyRows = new Map<string, AuthKeyRow>();
   readonly kvStore = new Map<string, { value: string; ttlSeconds?: number }>();
   readonly logRows: RequestLog[] = [];
+  readonly auditRows: AuditEntry[] = [];
   lastLogQuery: LogQuery | undefined;
   lastStats: { window: StatsWindow; userId?: string } | undefined;
 
@@ -112,6 +123,28 @@ export class FakeDb implements DbManager {
     delete: async () => false,
   };
 
+  /** newest first by time, the filters of the contract; no paging (unit tests keep few entries) */
+  audit = {
+    insert: async (entry: AuditEntry) => {
+      this.auditRows.push({ ...entry });
+    },
+    query: async (q: AuditQuery): Promise<Page<AuditEntry>> => ({
+      items: this.auditRows
+        .filter((e) => q.actor === undefined || e.actorId === q.actor || e.actorName === q.actor)
+        .filter((e) => q.action === undefined || e.action === q.action)
+        .filter((e) => q.targetId === undefined || e.targetId === q.targetId)
+        .filter((e) => q.since === undefined || e.at >= q.since)
+        .sort((a, b) => (a.at === b.at ? b.id.localeCompare(a.id) : b.at.localeCompare(a.at))),
+      nextCursor: null,
+    }),
+    purgeBefore: async (iso: string) => {
+      const keep = this.auditRows.filter((e) => e.at >= iso);
+      const removed = this.auditRows.length - keep.length;
+      this.auditRows.splice(0, this.auditRows.length, ...keep);
+      return removed;
+    },
+  };
+
   kv = {
     get: async (key: string) => this.kvStore.get(key)?.value ?? null,
     set: async (key: string, value: string, ttlSeconds?: number) => {
@@ -176,6 +209,7 @@ export function testConfig(over: Partial<AppConfig> = {}): AppConfig {
     accessTokenTtlSeconds: 900,
     refreshTokenTtlSeconds: 3600,
     logRetentionDays: 7,
+    auditRetentionDays: 365,
     adminUsername: 'admin',
     adminPassword: null,
     redisNamespace: 'unit',

@@ -4,3 +4,4 @@ export * from './auth-keys';
 export * from './users';
 export * from './pool-keys';
 export * from './rpc';
+export * from './audit';

@@ -42,6 +42,11 @@ export class RedisKeys {
 
   kv = (key: string) => this.k('kv', key);
 
+  /** hash: one audit entry */
+  auditEntry = (id: string) => this.k('audit', id);
+  /** sorted set of audit entry ids scored by epoch ms (new keys, no upgrade step: an older layout simply has none) */
+  auditLog = () => this.k('audit-log');
+
   /** the layout version of this service's keys (redis/layout.ts); absent before the first versioned release */
   schemaVersion = () => this.k('schema-version');
   /** held (SET NX PX) by the process upgrading the layout */

@@ -1,6 +1,7 @@
 import { redisOptions } from '@gg/config';
 import { Redis } from 'ioredis';
 import type { DbManager, DbManagerOptions, MigrationReport } from '../db-manager';
+import { RedisAuditRepository } from './audit.repository';
 import { RedisAuthKeysRepository } from './auth-keys.repository';
 import { RedisKeys } from './keys';
 import { RedisKvRepository } from './kv.repository';
@@ -25,6 +26,7 @@ export class RedisDbManager implements DbManager {
   readonly logs: RedisLogsRepository;
   readonly poolKeys: RedisPoolKeysRepository;
   readonly kv: RedisKvRepository;
+  readonly audit: RedisAuditRepository;
   readonly keys: RedisKeys;
 
   private constructor(
@@ -39,6 +41,7 @@ export class RedisDbManager implements DbManager {
     this.logs = new RedisLogsRepository(redis, keys);
     this.poolKeys = new RedisPoolKeysRepository(redis, keys);
     this.kv = new RedisKvRepository(redis, keys);
+    this.audit = new RedisAuditRepository(redis, keys);
   }
 
   static async open(opts: Pick<DbManagerOptions, 'redisUrl' | 'redisNamespace' | 'service'>): Promise<RedisDbManager> {

@@ -1,4 +1,4 @@
-import type { RequestLog } from '@gg/contracts';
+import type { AuditEntry, RequestLog } from '@gg/contracts';
 import { EntitySchema } from 'typeorm';
 import type { AuthKeyRow, PoolKeyRow, UserRow } from '../db-manager';
 
@@ -111,4 +111,27 @@ export const KvSchema = new EntitySchema<KvEntity>({
   },
 });
 
-export const ALL_ENTITIES = [UserEntity, AuthKeyEntity, RequestLogSchema, PoolKeyEntity, KvSchema];
+/** An audit entry as stored: `changes` is JSON text. */
+export const AuditEntrySchema = new EntitySchema<AuditEntry>({
+  name: 'AuditEntry',
+  tableName: 'audit_log',
+  columns: {
+    id: { ...text, primary: true },
+    at: text,
+    actorId: text,
+    actorName: text,
+    address: text,
+    action: text,
+    targetType: text,
+    targetId: nullableText,
+    targetName: nullableText,
+    changes: { type: 'simple-json', nullable: true },
+  },
+  indices: [
+    { name: 'IDX_audit_log_at', columns: ['at', 'id'] },
+    { name: 'IDX_audit_log_actor_at', columns: ['actorId', 'at'] },
+    { name: 'IDX_audit_log_target_at', columns: ['targetId', 'at'] },
+  ],
+});
+
+export const ALL_ENTITIES = [UserEntity, AuthKeyEntity, RequestLogSchema, PoolKeyEntity, KvSchema, AuditEntrySchema];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource, type MigrationInterface, type QueryRunner } from 'typeorm';
 import { userRow } from '../testing/fixtures';
-import { ALL_ENTITIES } from './entities';
+import { ALL_ENTITIES, AuditEntrySchema } from './entities';
 import { migrateSqlite } from './migrate';
 import { INITIAL_MIGRATION } from './migrations';
 import { SqliteDbManager } from './sqlite-db-manager';
@@ -21,11 +21,20 @@ class AddNote1900000000000 implements MigrationInterface {
 
 type Migrations = (new () => MigrationInterface)[];
 
-function source(file: string, opts: { synchronize?: boolean; migrations?: Migrations } = {}): DataSource {
+/** What the first release's `synchronize` knew: every entity but those of later migrations. */
+const RELEASE_1_ENTITIES = ALL_ENTITIES.filter((e) => e !== AuditEntrySchema);
+/** The last migration of this release, and those after the initial one that a first-release database runs. */
+const LATEST = 'AuditLog1795996800000';
+const AFTER_INITIAL = [LATEST];
+
+function source(
+  file: string,
+  opts: { synchronize?: boolean; migrations?: Migrations; release1?: boolean } = {},
+): DataSource {
   return new DataSource({
     type: 'sqlite',
     database: file,
-    entities: ALL_ENTITIES,
+    entities: opts.release1 ? RELEASE_1_ENTITIES : ALL_ENTITIES,
     synchronize: opts.synchronize ?? false,
     migrations: opts.migrations ?? [],
     logging: false,
@@ -58,9 +67,9 @@ describe('SQLite migrations', () => {
   it('a new database gets exactly the schema the entities describe (what synchronize made)', async () => {
     const db = await SqliteDbManager.open({ dataDir: dir, service: 'auth' });
     expect(db.migration).toEqual({
-      version: 'InitialSchema1764460800000',
+      version: LATEST,
       adopted: false,
-      applied: ['InitialSchema1764460800000'],
+      applied: ['InitialSchema1764460800000', ...AFTER_INITIAL],
     });
     await db.close();
     const migrated = await withSource(source(join(dir, 'auth.sqlite')), async (ds) => {
@@ -70,32 +79,35 @@ describe('SQLite migrations', () => {
     });
     const synced = await withSource(source(join(dir, 'synced.sqlite'), { synchronize: true }), schemaOf);
     expect(migrated).toEqual(synced);
-    expect(migrated.filter((r) => r.type === 'table')).toHaveLength(5);
+    expect(migrated.filter((r) => r.type === 'table')).toHaveLength(6);
   });
 
   it('adopts a first-release database (synchronize-made, no migrations table): data kept, nothing re-run', async () => {
     const file = join(dir, 'auth.sqlite');
-    await withSource(source(file, { synchronize: true }), async (ds) => {
+    await withSource(source(file, { synchronize: true, release1: true }), async (ds) => {
       await ds.getRepository('User').insert(userRow({ username: 'old-alice' }));
     });
     const db = await SqliteDbManager.open({ dataDir: dir, service: 'auth' });
     try {
-      expect(db.migration).toEqual({ version: 'InitialSchema1764460800000', adopted: true, applied: [] });
+      expect(db.migration).toEqual({ version: LATEST, adopted: true, applied: AFTER_INITIAL });
       expect((await db.users.list()).map((u) => u.username)).toEqual(['old-alice']);
     } finally {
       await db.close();
     }
     const again = await SqliteDbManager.open({ dataDir: dir, service: 'auth' });
-    expect(again.migration).toEqual({ version: 'InitialSchema1764460800000', adopted: false, applied: [] });
+    expect(again.migration).toEqual({ version: LATEST, adopted: false, applied: [] });
     await again.close();
     await withSource(source(file), async (ds) => {
-      expect(await ds.query(`SELECT name FROM migrations`)).toEqual([{ name: 'InitialSchema1764460800000' }]);
+      expect(await ds.query(`SELECT name FROM migrations ORDER BY id`)).toEqual([
+        { name: 'InitialSchema1764460800000' },
+        ...AFTER_INITIAL.map((name) => ({ name })),
+      ]);
     });
   });
 
   it('after adopting, runs the later migrations; a second run does nothing', async () => {
     const file = join(dir, 'auth.sqlite');
-    await withSource(source(file, { synchronize: true }), async (ds) => {
+    await withSource(source(file, { synchronize: true, release1: true }), async (ds) => {
       await ds.getRepository('User').insert(userRow({ username: 'old-bob' }));
     });
     const migrations = [INITIAL_MIGRATION, AddNote1900000000000];
@@ -116,7 +128,7 @@ describe('SQLite migrations', () => {
       copyFileSync(join(fixture, `${service}.sqlite`), join(dir, `${service}.sqlite`));
       const release1 = await withSource(source(join(dir, `${service}.sqlite`)), schemaOf);
       const db = await SqliteDbManager.open({ dataDir: dir, service });
-      expect(db.migration).toMatchObject({ adopted: true, applied: [] });
+      expect(db.migration).toMatchObject({ adopted: true, applied: AFTER_INITIAL });
       await db.close();
       const fresh = await withSource(
         source(join(dir, `fresh-${service}.sqlite`), { migrations: [INITIAL_MIGRATION] }),
@@ -130,7 +142,7 @@ describe('SQLite migrations', () => {
   });
 
   it('two processes opening a first-release database together: one adopts, the other finds it done', async () => {
-    await withSource(source(join(dir, 'auth.sqlite'), { synchronize: true }), async () => undefined);
+    await withSource(source(join(dir, 'auth.sqlite'), { synchronize: true, release1: true }), async () => undefined);
     const [a, b] = await Promise.all([
       SqliteDbManager.open({ dataDir: dir, service: 'auth' }),
       SqliteDbManager.open({ dataDir: dir, service: 'auth' }),

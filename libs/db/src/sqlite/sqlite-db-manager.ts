@@ -3,6 +3,7 @@ import { chmodSync, closeSync, existsSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import type { DbManager, DbManagerOptions, MigrationReport } from '../db-manager';
+import { SqliteAuditRepository } from './audit.repository';
 import { SqliteAuthKeysRepository } from './auth-keys.repository';
 import { ALL_ENTITIES } from './entities';
 import { SqliteKvRepository } from './kv.repository';
@@ -29,6 +30,7 @@ export class SqliteDbManager implements DbManager {
   readonly logs: SqliteLogsRepository;
   readonly poolKeys: SqlitePoolKeysRepository;
   readonly kv: SqliteKvRepository;
+  readonly audit: SqliteAuditRepository;
 
   private constructor(
     private readonly ds: DataSource,
@@ -40,6 +42,7 @@ export class SqliteDbManager implements DbManager {
     this.logs = new SqliteLogsRepository(ds, this.lock);
     this.poolKeys = new SqlitePoolKeysRepository(ds, this.lock);
     this.kv = new SqliteKvRepository(ds, this.lock);
+    this.audit = new SqliteAuditRepository(ds, this.lock);
   }
 
   static async open(opts: Pick<DbManagerOptions, 'dataDir' | 'service'>): Promise<SqliteDbManager> {

@@ -1,5 +1,6 @@
 import type { MigrationInterface } from 'typeorm';
 import { InitialSchema1764460800000 } from './1764460800000-initial-schema';
+import { AuditLog1795996800000 } from './1795996800000-audit-log';
 
 type MigrationClass = new () => MigrationInterface;
 
@@ -15,5 +16,5 @@ export const INITIAL_MARKER_TABLE = 'users';
  */
 export function sqliteMigrations(service: string): MigrationClass[] {
   void service;
-  return [InitialSchema1764460800000];
+  return [InitialSchema1764460800000, AuditLog1795996800000];
 }
