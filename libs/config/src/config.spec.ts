@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfig, metricsPortFor, parseKeyList, redisOptions } from './config';
+import { ConfigError, loadConfig, maskProxyUrl, metricsPortFor, parseKeyList, redisOptions } from './config';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'gg-config-'));
 
@@ -182,6 +182,49 @@ describe('loadConfig', () => {
     expect(off.upstreamConnections).toBeNull();
     const set = loadConfig({ DATA_DIR: dir(), UPSTREAM_CONNECTIONS: '64', UPSTREAM_KEEPALIVE_SECONDS: '4' });
     expect([set.upstreamConnections, set.upstreamKeepAliveMs]).toEqual([64, 4_000]);
+  });
+
+  it('goes to the upstream directly unless UPSTREAM_PROXY names an http, https or socks5 proxy', () => {
+    expect(loadConfig({ DATA_DIR: dir() }).upstreamProxy).toBeNull();
+    expect(loadConfig({ DATA_DIR: dir(), UPSTREAM_PROXY: ' ' }).upstreamProxy).toBeNull();
+    for (const proxy of [
+      'http://proxy.internal:3128',
+      'https://user:p%40ss@proxy.internal:8443',
+      'socks5://127.0.0.1:1080',
+      'socks5://user:secret@[::1]:1080',
+    ]) {
+      expect(loadConfig({ DATA_DIR: dir(), UPSTREAM_PROXY: proxy }).upstreamProxy).toBe(proxy);
+    }
+    expect(loadConfig({ DATA_DIR: dir(), UPSTREAM_PROXY: 'http://proxy:3128/' }).upstreamProxy).toBe(
+      'http://proxy:3128',
+    );
+  });
+
+  it.each([
+    ['ftp://user:hunter2secret@proxy:21', /^UPSTREAM_PROXY: must use http:, https:, socks5:, got ftp:$/],
+    ['socks4://user:hunter2secret@proxy:1080', /^UPSTREAM_PROXY: must use .*got socks4:$/],
+    ['user:hunter2secret@proxy:3128', /^UPSTREAM_PROXY: /],
+    ['http://user:hunter2secret@proxy:3128/path', /^UPSTREAM_PROXY: must be scheme/],
+    [`socks5://user:hunter2secret${'x'.repeat(250)}@proxy:1080`, /^UPSTREAM_PROXY: a socks5 user name/],
+  ])('refuses UPSTREAM_PROXY=%s in one line naming the variable, never the password', (proxy, message) => {
+    let error: unknown;
+    try {
+      loadConfig({ DATA_DIR: dir(), UPSTREAM_PROXY: proxy });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const text = (error as Error).message;
+    expect(text).toMatch(message);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('\n');
+  });
+
+  it('masks a proxy URL: the password, or a lone user name, never shown', () => {
+    expect(maskProxyUrl('http://user:hunter2@proxy.internal:3128')).toBe('http://user:***@proxy.internal:3128');
+    expect(maskProxyUrl('socks5://token@127.0.0.1:1080')).toBe('socks5://***@127.0.0.1:1080');
+    expect(maskProxyUrl('https://proxy.internal')).toBe('https://proxy.internal');
+    expect(maskProxyUrl('socks5://u%3Ax:p%40ss@[::1]:1080')).toBe('socks5://u:x:***@[::1]:1080');
   });
 
   it('trusts no proxy and no public URL unless told', () => {

@@ -37,6 +37,11 @@ export interface AppConfig {
   upstreamConnections: number | null;
   /** UPSTREAM_KEEPALIVE_SECONDS: longest an idle upstream connection is kept for reuse (an origin's hint may say less) */
   upstreamKeepAliveMs: number;
+  /**
+   * UPSTREAM_PROXY: http://, https:// or socks5:// URL (optional user:password) every upstream connection goes through;
+   * null: direct. It may carry credentials: show it only through maskProxyUrl.
+   */
+  upstreamProxy: string | null;
   logLevel: LogLevel;
   gatewayPort: number;
   adminPort: number;
@@ -124,6 +129,63 @@ function url(env: Env, name: string, fallback: string, protocols: string[]): str
     throw new ConfigError(name, `must use ${protocols.join(' or ')}, got ${parsed.protocol}`);
   }
   return v.replace(/\/+$/, '');
+}
+
+const PROXY_SCHEMES = ['http:', 'https:', 'socks5:'];
+
+/**
+ * UPSTREAM_PROXY, checked. No message names the value: it may carry a password (the one-line config error is printed
+ * at start and may end up in a log).
+ */
+function upstreamProxy(env: Env): string | null {
+  const name = 'UPSTREAM_PROXY';
+  const v = env[name]?.trim();
+  if (!v) return null;
+  let u: URL;
+  try {
+    u = new URL(v);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!PROXY_SCHEMES.includes(u.protocol)) {
+    throw new ConfigError(name, `must use ${PROXY_SCHEMES.join(', ')}, got ${u.protocol}`);
+  }
+  if (!u.hostname) throw new ConfigError(name, 'has no host');
+  if ((u.pathname !== '' && u.pathname !== '/') || u.search || u.hash) {
+    throw new ConfigError(name, 'must be scheme://[user:password@]host[:port] with no path or query');
+  }
+  // SOCKS5 username/password authentication (RFC 1929) carries each in at most 255 bytes
+  if (
+    u.protocol === 'socks5:' &&
+    (Buffer.byteLength(decodedPart(u.username)) > 255 || Buffer.byteLength(decodedPart(u.password)) > 255)
+  ) {
+    throw new ConfigError(name, 'a socks5 user name and password must be at most 255 bytes each');
+  }
+  return v.replace(/\/+$/, '');
+}
+
+/** A user name or password of a URL, percent-decoded (as it is when it is sent); as written when it cannot be. */
+function decodedPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
+/**
+ * A proxy URL fit to show (logs, errors, metrics, API answers): the password replaced by `***`
+ * (`http://user:***@host:port`); a user name with no password is itself the secret (a token), so it is masked whole.
+ */
+export function maskProxyUrl(proxy: string): string {
+  let u: URL;
+  try {
+    u = new URL(proxy);
+  } catch {
+    return '[invalid proxy URL]';
+  }
+  const auth = u.password ? `${decodedPart(u.username)}:***@` : u.username ? '***@' : '';
+  return `${u.protocol}//${auth}${u.host}`;
 }
 
 /** Create `dir` (and parents) as 0700; a directory that already exists keeps its mode. */
@@ -279,6 +341,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     firstByteTimeoutMs: int(env, 'UPSTREAM_FIRST_BYTE_TIMEOUT_SECONDS', 0, 0, 86400) * 1000 || null,
     upstreamConnections: int(env, 'UPSTREAM_CONNECTIONS', 0, 0, 100000) || null,
     upstreamKeepAliveMs: int(env, 'UPSTREAM_KEEPALIVE_SECONDS', 30, 1, 3600) * 1000,
+    upstreamProxy: upstreamProxy(env),
     logLevel,
     gatewayPort: port(env, 'GATEWAY_PORT', 8080),
     adminPort: port(env, 'ADMIN_PORT', 8081),

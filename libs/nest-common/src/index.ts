@@ -13,3 +13,4 @@ export * from './transport-seal';
 export * from './caller-proof';
 export * from './zod-validation';
 export * from './mutex';
+export * from './upstream-proxy';

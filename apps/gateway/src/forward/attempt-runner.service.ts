@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AttemptOutcome, SnapshotKey } from '@gg/contracts';
+import { isUpstreamProxyFailure } from '@gg/nest-common';
 import { blameOfFailures, classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -106,6 +107,13 @@ export class AttemptRunner {
           ex.error = bodyFailure.message;
           ex.status = bodyFailure.status;
           return responder.errors(ex.res, bodyFailure.status, bodyFailure.googleStatus, bodyFailure.message);
+        }
+        if (isUpstreamProxyFailure(e)) {
+          // the way to Google failed, not the key: no outcome for it, and no other key would fare better
+          this.metrics.upstreamProxyFailures.inc();
+          ex.error = e.message;
+          ex.status = 502;
+          return responder.errors(ex.res, 502, 'UNAVAILABLE', `The upstream proxy ${e.proxy} could not be reached.`);
         }
         if (headersTimedOut) {
           // this key kept the request waiting: a failure of the key, and another key is tried

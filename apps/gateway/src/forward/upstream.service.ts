@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { APP_CONFIG, maskProxyUrl, type AppConfig } from '@gg/config';
+import { proxyDispatcher, UPSTREAM_PROXY_FAILURE } from '@gg/nest-common';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayMetrics } from '../http/gateway-metrics';
@@ -63,6 +64,8 @@ const CONNECTION_CODES = new Set([
   'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
   'DEPTH_ZERO_SELF_SIGNED_CERT',
   'SELF_SIGNED_CERT_IN_CHAIN',
+  // the upstream proxy failed (UpstreamProxyError): a pool whose way through it is stuck heals the same way
+  UPSTREAM_PROXY_FAILURE,
 ]);
 
 /** Whether an error of a request (that had no response) says its connection failed. */
@@ -145,14 +148,19 @@ export class UpstreamService implements OnApplicationShutdown {
   readonly origin: string;
   /** path prefix of GEMINI_BASE_URL, if any */
   readonly basePath: string;
-  private pool: Pool;
+  private pool: Dispatcher;
   private readonly requestTimeoutMs: number;
   private readonly options: Pool.Options;
+  private readonly connectTimeoutMs: number;
+  /** UPSTREAM_PROXY, or null: direct */
+  private readonly proxy: string | null;
+  /** the proxy as it may be shown (maskProxyUrl), or null */
+  readonly proxyLabel: string | null;
   private readonly health: ConnectionHealth;
   /** how long a replaced pool may drain before it is destroyed */
   private readonly drainMs: number;
   /** replaced pools still draining, with the timer that destroys each */
-  private readonly draining = new Map<Pool, NodeJS.Timeout>();
+  private readonly draining = new Map<Dispatcher, NodeJS.Timeout>();
   private readonly logger = new Logger(UpstreamService.name);
 
   constructor(
@@ -176,7 +184,10 @@ export class UpstreamService implements OnApplicationShutdown {
       connect: { timeout: config.connectTimeoutMs },
       bodyTimeout: config.idleTimeoutMs,
     };
-    this.pool = new Pool(this.origin, this.options);
+    this.connectTimeoutMs = config.connectTimeoutMs;
+    this.proxy = config.upstreamProxy;
+    this.proxyLabel = this.proxy ? maskProxyUrl(this.proxy) : null;
+    this.pool = this.newPool();
     this.health = new ConnectionHealth({
       ...HEAL,
       windowMs: Math.max(HEAL.minWindowMs, HEAL.failures * config.connectTimeoutMs),
@@ -201,6 +212,8 @@ export class UpstreamService implements OnApplicationShutdown {
     const pool = this.pool;
     return pool
       .request({
+        // a Pool is bound to the origin already; a proxy's dispatcher is told it
+        origin: this.origin,
         method: opts.method as Dispatcher.HttpMethod,
         path: this.basePath + opts.path,
         headers: opts.headers,
@@ -240,16 +253,23 @@ export class UpstreamService implements OnApplicationShutdown {
     const failures = this.health.failure(Date.now());
     if (failures === 0) return;
     const old = this.pool;
-    this.pool = new Pool(this.origin, this.options);
+    this.pool = this.newPool();
     this.drain(old);
     this.metrics.upstreamClientRebuilds.inc();
-    // the origin and the error code only: no path, header or message (messages may carry addresses, never keys)
+    // the origin, the proxy masked and the error code only: no path, header or message (messages may carry addresses)
+    const via = this.proxyLabel ? ` via ${this.proxyLabel}` : '';
     this.logger.warn(
-      `upstream connection pool to ${this.origin} replaced after ${failures} connection failures in a row (last: ${(e as { code: string }).code}); the old one drains`,
+      `upstream connection pool to ${this.origin}${via} replaced after ${failures} connection failures in a row (last: ${(e as { code: string }).code}); the old one drains`,
     );
   }
 
-  private drain(old: Pool): void {
+  /** The connection pool to the origin: direct, or through UPSTREAM_PROXY with the same settings. */
+  private newPool(): Dispatcher {
+    if (!this.proxy) return new Pool(this.origin, this.options);
+    return proxyDispatcher(this.proxy, this.origin, { ...this.options, connectTimeoutMs: this.connectTimeoutMs });
+  }
+
+  private drain(old: Dispatcher): void {
     const timer = setTimeout(() => {
       this.draining.delete(old);
       old.destroy().catch(() => undefined);

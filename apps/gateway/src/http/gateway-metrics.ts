@@ -34,6 +34,11 @@ export class GatewayMetrics {
     help: 'Times the upstream connection pool was replaced after a run of connection failures (the old one drains)',
     registers: [this.registry],
   });
+  readonly upstreamProxyFailures = new Counter({
+    name: 'gateway_upstream_proxy_failures_total',
+    help: 'Upstream attempts that failed at UPSTREAM_PROXY (unreachable, TLS, 407 or another CONNECT answer, SOCKS5 handshake): answered 502, not counted against the key',
+    registers: [this.registry],
+  });
   readonly overhead = new Histogram({
     name: 'gateway_overhead_seconds',
     help: 'Time the gateway itself adds before the response head (not spent waiting on the upstream)',

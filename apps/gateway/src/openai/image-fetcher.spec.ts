@@ -1,3 +1,4 @@
+import { startHttpProxy, startSocks5Proxy } from '@gg/testing';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isPublicAddress } from './address-policy';
@@ -73,10 +74,12 @@ describe('ImageFetcher', () => {
     'base64',
   );
   const hits: string[] = [];
+  const hosts: string[] = [];
 
   beforeAll(async () => {
     server = createServer((req, res) => {
       hits.push(req.url ?? '');
+      hosts.push(req.headers.host ?? '');
       if (req.url === '/a.jpg') res.writeHead(200, { 'content-type': 'image/jpg' }).end(PNG);
       else if (req.url === '/big') res.writeHead(200, { 'content-type': 'image/png' }).end(Buffer.alloc(2048));
       else if (req.url === '/html') res.writeHead(200, { 'content-type': 'text/html' }).end('<p>');
@@ -93,7 +96,10 @@ describe('ImageFetcher', () => {
     server.closeAllConnections();
     await new Promise((r) => server.close(r));
   });
-  beforeEach(() => (hits.length = 0));
+  beforeEach(() => {
+    hits.length = 0;
+    hosts.length = 0;
+  });
 
   const allowMock = (ip: string) => ip === '127.0.0.1' || isPublicAddress(ip);
   const refused = (p: Promise<unknown>) =>
@@ -157,5 +163,58 @@ describe('ImageFetcher', () => {
     const e = await refused(f.fetch(`http://127.0.0.1:${port}${path}`, 'p'));
     expect(e).toBeInstanceOf(InvalidRequestError);
     expect(e?.message).toMatch(message);
+  });
+
+  describe.each([
+    ['http', startHttpProxy],
+    ['socks5', startSocks5Proxy],
+  ] as const)('through an UPSTREAM_PROXY of %s', (_scheme, start) => {
+    const auth = { user: 'gg', password: 'proxy-pw-never-shown' };
+
+    it('asks the proxy for the checked address, the name in the Host header (no DNS rebinding)', async () => {
+      const proxy = await start({ auth });
+      try {
+        const f = new ImageFetcher({
+          isAllowedAddress: allowMock,
+          resolve: async () => [{ address: '127.0.0.1', family: 4 }],
+          proxy: proxy.url,
+        });
+        await expect(f.fetch(`http://images.example.test:${port}/a.jpg`, 'p')).resolves.toEqual({
+          mimeType: 'image/jpeg',
+          data: PNG.toString('base64'),
+        });
+        expect(proxy.targets).toEqual([`127.0.0.1:${port}`]);
+        expect(proxy.tunnels).toBe(1);
+        expect(hosts).toEqual([`images.example.test:${port}`]);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('refuses a private address before asking the proxy anything', async () => {
+      const proxy = await start({ auth });
+      try {
+        const f = new ImageFetcher({ resolve: async () => [{ address: '10.0.0.5', family: 4 }], proxy: proxy.url });
+        expect((await refused(f.fetch('http://example.test/a.png', 'p')))?.message).toMatch(/private/);
+        expect(proxy.targets).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    });
+
+    it('says the proxy failed, masked, when it refuses the credentials', async () => {
+      const proxy = await start({ auth });
+      try {
+        const f = new ImageFetcher({ isAllowedAddress: allowMock, proxy: proxy.url.replace(auth.password, 'wrong') });
+        const e = await refused(f.fetch(`http://127.0.0.1:${port}/a.jpg`, 'p'));
+        expect(e?.message).toMatch(
+          /could not be fetched \(upstream proxy \w+:\/\/gg:\*\*\*@127\.0\.0\.1:\d+ unreachable/,
+        );
+        expect(e?.message).not.toContain('wrong');
+        expect(hits).toEqual([]);
+      } finally {
+        await proxy.close();
+      }
+    });
   });
 });

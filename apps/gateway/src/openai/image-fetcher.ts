@@ -1,6 +1,7 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
-import { Agent, request } from 'undici';
+import { isUpstreamProxyFailure, proxyDispatcher } from '@gg/nest-common';
+import { Agent, request, type Dispatcher } from 'undici';
 import { isPublicAddress } from './address-policy';
 import { normalizeMime, type InlineData } from './chat-messages';
 import { InvalidRequestError } from './openai-errors';
@@ -12,6 +13,8 @@ export interface ImageFetcherOptions {
   /** which resolved addresses may be connected to; tests allow the local mock explicitly */
   isAllowedAddress?: (ip: string) => boolean;
   resolve?: (host: string) => Promise<LookupAddress[]>;
+  /** UPSTREAM_PROXY: images are fetched through it as every other outgoing request; null or absent: direct */
+  proxy?: string | null;
 }
 
 const ACCEPTED = /^(image\/|application\/pdf$)/;
@@ -39,6 +42,7 @@ export class ImageFetcher {
   private readonly maxRedirects: number;
   private readonly allowed: (ip: string) => boolean;
   private readonly resolve: (host: string) => Promise<LookupAddress[]>;
+  private readonly proxy: string | null;
 
   constructor(o: ImageFetcherOptions = {}) {
     this.maxBytes = o.maxBytes ?? 20 * 1024 * 1024;
@@ -46,6 +50,7 @@ export class ImageFetcher {
     this.maxRedirects = o.maxRedirects ?? 3;
     this.allowed = o.isAllowedAddress ?? isPublicAddress;
     this.resolve = o.resolve ?? resolveAll;
+    this.proxy = o.proxy ?? null;
   }
 
   async fetch(url: string, param: string, signal?: AbortSignal): Promise<InlineData> {
@@ -63,7 +68,9 @@ export class ImageFetcher {
       if (e instanceof InvalidRequestError) throw e;
       const reason = deadline.aborted
         ? `no answer within ${this.timeoutMs / 1000} s`
-        : ((e as { code?: string }).code ?? (e as Error).message);
+        : isUpstreamProxyFailure(e)
+          ? e.message
+          : ((e as { code?: string }).code ?? (e as Error).message);
       throw new InvalidRequestError(`'${param}': the image could not be fetched (${reason}).`, param);
     }
   }
@@ -87,17 +94,29 @@ export class ImageFetcher {
       );
     }
     const target = addresses[0];
-    const agent = new Agent({
-      connect: { lookup: pinned(target.address, target.family), timeout: this.timeoutMs },
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs,
-    });
+    const timers = { headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs };
+    let dispatcher: Dispatcher;
+    let to = u;
+    if (this.proxy) {
+      // Through a proxy no lookup of ours opens the connection: the proxy resolves what it is asked for. So it is
+      // asked for the checked address itself (CONNECT address:port, SOCKS5 by address), and the name travels in the
+      // Host header and as the TLS server name (undici takes it from the Host header), which is what the certificate
+      // is checked against: a second DNS answer cannot re-point the tunnel.
+      to = new URL(u);
+      to.hostname = target.family === 6 ? `[${target.address}]` : target.address;
+      dispatcher = proxyDispatcher(this.proxy, to.origin, { ...timers, connectTimeoutMs: this.timeoutMs });
+    } else {
+      dispatcher = new Agent({
+        connect: { lookup: pinned(target.address, target.family), timeout: this.timeoutMs },
+        ...timers,
+      });
+    }
     try {
-      const res = await request(u, {
+      const res = await request(to, {
         method: 'GET',
-        dispatcher: agent,
+        dispatcher,
         signal,
-        headers: { accept: 'image/*,application/pdf;q=0.8', 'user-agent': 'gemini-gateway' },
+        headers: { host: u.host, accept: 'image/*,application/pdf;q=0.8', 'user-agent': 'gemini-gateway' },
       });
       if (res.statusCode >= 300 && res.statusCode < 400 && typeof res.headers['location'] === 'string') {
         await res.body.dump();
@@ -132,7 +151,7 @@ export class ImageFetcher {
       }
       return { mimeType: mime, data: Buffer.concat(chunks).toString('base64') };
     } finally {
-      void agent.destroy().catch(() => undefined);
+      void dispatcher.destroy().catch(() => undefined);
     }
   }
 

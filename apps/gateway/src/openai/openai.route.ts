@@ -30,14 +30,16 @@ const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
  */
 @Injectable()
 export class OpenAiRoute {
-  private readonly images = new ImageFetcher();
+  private readonly images: ImageFetcher;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly pipeline: GatewayPipeline,
     private readonly runner: AttemptRunner,
     private readonly ownership: OwnershipService,
-  ) {}
+  ) {
+    this.images = new ImageFetcher({ proxy: config.upstreamProxy });
+  }
 
   handle(
     endpoint: OpenAiEndpoint,

@@ -1,5 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
-import axios from 'axios';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { KeyCheckResult } from '@gg/contracts';
 import {
@@ -9,27 +8,43 @@ import {
   toAttemptOutcome,
   type UpstreamClassification,
 } from '@gg/key-state';
-import { DomainError } from '@gg/nest-common';
+import { DomainError, isUpstreamProxyFailure, proxyDispatcher } from '@gg/nest-common';
+import { request, type Dispatcher } from 'undici';
 import { PoolStateService } from '../state/pool-state.service';
 
 export const CHECK_TIMEOUT_MS = 15_000;
+/** the longest answer read: listing one model is a few hundred bytes */
+const MAX_ANSWER_BYTES = 1024 * 1024;
 
 export interface ProbeResult {
   status: number;
   latencyMs: number;
   classification: UpstreamClassification;
+  /** UPSTREAM_PROXY failed: the probe says nothing about the key, and is not applied to it */
+  proxyFailure?: true;
 }
 
 /** One cheap real upstream call with a pool key (list one model), and what it means for the key. */
 @Injectable()
-export class KeyCheckService {
+export class KeyCheckService implements OnApplicationShutdown {
   private readonly url: string;
+  /** through UPSTREAM_PROXY when set (as the gateway's traffic); undefined: undici's global dispatcher, direct */
+  private readonly dispatcher: Dispatcher | undefined;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly pool: PoolStateService,
   ) {
     this.url = `${config.geminiBaseUrl}/v1beta/models?pageSize=1`;
+    this.dispatcher = config.upstreamProxy
+      ? proxyDispatcher(config.upstreamProxy, new URL(config.geminiBaseUrl).origin, {
+          connectTimeoutMs: config.connectTimeoutMs,
+        })
+      : undefined;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.dispatcher?.close().catch(() => undefined);
   }
 
   /** The admin's "check": applied as an outcome; a pass puts the key back to active. */
@@ -53,7 +68,8 @@ export class KeyCheckService {
    */
   apply(id: string, probe: ProbeResult, onPass: 'reset' | 'recover', now = Date.now()): void {
     const entry = this.pool.get(id);
-    if (!entry) return;
+    // a probe the proxy failed tells nothing about the key
+    if (!entry || probe.proxyFailure) return;
     const outcome = toAttemptOutcome(id, null, probe.status, probe.classification, now);
     outcome.reason = scrub(outcome.reason ?? '', entry.secret);
     this.pool.applyOutcomes([outcome], now);
@@ -70,27 +86,52 @@ export class KeyCheckService {
     let status = 0;
     let body: string | undefined;
     let headers: Record<string, string | string[] | undefined> | undefined;
+    let proxyFailure = false;
+    const deadline = AbortSignal.timeout(CHECK_TIMEOUT_MS);
     try {
-      const res = await axios.get<string>(this.url, {
+      // no redirect is followed (undici's request follows none): the answer of Google's own URL is the verdict
+      const res = await request(this.url, {
+        method: 'GET',
         headers: { 'x-goog-api-key': secret, accept: 'application/json' },
-        timeout: CHECK_TIMEOUT_MS,
-        validateStatus: () => true,
-        responseType: 'text',
-        transformResponse: (data: string) => data,
-        maxRedirects: 0,
-        maxContentLength: 1024 * 1024,
+        dispatcher: this.dispatcher,
+        signal: deadline,
       });
-      status = res.status;
-      body = typeof res.data === 'string' ? res.data : JSON.stringify(res.data);
-      headers = res.headers as Record<string, string | string[] | undefined>;
+      status = res.statusCode;
+      headers = res.headers;
+      body = await readCapped(res.body, MAX_ANSWER_BYTES);
     } catch (e) {
-      body = (e as Error).message || 'request failed';
+      proxyFailure = isUpstreamProxyFailure(e);
+      body = deadline.aborted
+        ? `timeout of ${CHECK_TIMEOUT_MS}ms exceeded`
+        : (e as Error).message || (e as { code?: string }).code || 'request failed';
+      if (status !== 0 && !proxyFailure) {
+        // the answer broke off or was too long: read as no answer
+        status = 0;
+        headers = undefined;
+      }
     }
     const latencyMs = Math.round(performance.now() - started);
     const classification = classifyUpstream(status, body, headers);
     classification.reason = scrub(classification.reason, secret);
-    return { status, latencyMs, classification };
+    return proxyFailure
+      ? { status, latencyMs, classification, proxyFailure: true }
+      : { status, latencyMs, classification };
   }
+}
+
+/** The body as text, refused past `max` bytes. */
+async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body) {
+    n += (c as Buffer).length;
+    if (n > max) {
+      body.destroy();
+      throw new Error(`answer larger than ${max} bytes`);
+    }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** Upstream text may echo the key; whatever it looks like, it never leaves key-pool. */
