@@ -53,14 +53,57 @@ describe('PoolReporterService', () => {
     ]);
   });
 
-  it('sends a failure at once, after the successes that came before it', () => {
+  const turnEnd = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('sends the failures of a turn as one event at its end, after the successes that came before them', async () => {
     reporter.report(outcome('k1', 'success', 1));
     reporter.report(outcome('k1', 'success', 2));
     reporter.report(outcome('k1', 'transient', 3));
-    const [batch] = batches();
-    expect(batch.outcomes.map((o) => [o.kind, o.count ?? 1])).toEqual([
-      ['success', 2],
-      ['transient', 1],
+    reporter.report(outcome('k2', 'rate_limited', 4));
+    expect(batches()).toHaveLength(0); // not one event per failure
+    await turnEnd();
+    expect(batches()).toHaveLength(1);
+    expect(batches()[0].outcomes.map((o) => [o.keyId, o.kind, o.count ?? 1])).toEqual([
+      ['k1', 'success', 2],
+      ['k1', 'transient', 1],
+      ['k2', 'rate_limited', 1],
     ]);
+    await turnEnd();
+    expect(batches()).toHaveLength(1); // nothing left to send
+  });
+
+  it('keeps a success that follows a failure of the same turn behind it, in order', async () => {
+    reporter.report(outcome('k1', 'success', 1));
+    reporter.report(outcome('k1', 'transient', 2));
+    reporter.report(outcome('k1', 'success', 3));
+    reporter.report(outcome('k1', 'success', 4));
+    reporter.report(outcome('k2', 'success', 5));
+    reporter.report(outcome('k1', 'transient', 6));
+    await turnEnd();
+    const [batch] = batches();
+    expect(batch.outcomes.map((o) => [o.keyId, o.kind, o.count ?? 1, o.at])).toEqual([
+      ['k1', 'success', 1, 1],
+      ['k1', 'transient', 1, 2],
+      ['k1', 'success', 2, 4],
+      ['k2', 'success', 1, 5],
+      ['k1', 'transient', 1, 6],
+    ]);
+    // the next turn starts over: successes aggregated again, sent by the timer or the next failure
+    reporter.report(outcome('k1', 'success', 7));
+    expect(batches()).toHaveLength(1);
+    reporter.report(outcome('k2', 'invalid', 8));
+    await turnEnd();
+    expect(batches()[1].outcomes.map((o) => [o.keyId, o.kind])).toEqual([
+      ['k1', 'success'],
+      ['k2', 'invalid'],
+    ]);
+    expect(batches().map((b) => b.seq)).toEqual([1, 2]);
+  });
+
+  it('sends pending failures at once when flushed before the turn ends (shutdown)', () => {
+    reporter.report(outcome('k1', 'transient', 1));
+    reporter.flush();
+    expect(batches()).toHaveLength(1);
+    expect(batches()[0].outcomes.map((o) => o.kind)).toEqual(['transient']);
   });
 });

@@ -9,8 +9,9 @@ const INFLIGHT_MS = 500;
 const LEASE_MS = 3_000;
 
 /**
- * Reports to key-pool by event, never waiting for it: attempt outcomes (failures at once, successes in small
- * batches) and this gateway's in-flight counts per key as a lease that expires if the gateway dies.
+ * Reports to key-pool by event, never waiting for it: attempt outcomes (failures at the end of the event-loop turn
+ * they happened in, successes in small batches) and this gateway's in-flight counts per key as a lease that expires
+ * if the gateway dies. Under load a turn holds many failures (a burst of 429s): they go as one event, not one each.
  */
 @Injectable()
 export class PoolReporterService implements OnModuleInit {
@@ -19,6 +20,8 @@ export class PoolReporterService implements OnModuleInit {
   /** successes since the last flush, one per key and model, with a count */
   private readonly successes = new Map<string, AttemptOutcome>();
   private flushTimer?: NodeJS.Timeout;
+  /** a failure is pending: the outcomes go at the end of this event-loop turn */
+  private turnFlush = false;
   private inFlightTimer?: NodeJS.Timeout;
   private lastReportedVersion = -1;
   private lastReportAt = 0;
@@ -35,13 +38,37 @@ export class PoolReporterService implements OnModuleInit {
   }
 
   report(outcome: AttemptOutcome): void {
-    if (outcome.kind === 'success') return this.countSuccess(outcome);
+    if (outcome.kind === 'success') {
+      // after a failure of this turn: kept in order behind it (key-pool weighs a success after a failure
+      // differently from one before it)
+      if (this.turnFlush) return this.appendSuccess(outcome);
+      return this.countSuccess(outcome);
+    }
     this.outcomes.push(outcome);
     if (outcome.kind !== 'client_error') {
-      this.flush();
+      if (!this.turnFlush) {
+        this.turnFlush = true;
+        setImmediate(this.onTurnEnd);
+      }
     } else if (!this.flushTimer) {
       this.flushTimer = setTimeout(() => this.flush(), FLUSH_MS);
       this.flushTimer.unref();
+    }
+  }
+
+  private readonly onTurnEnd = (): void => {
+    this.flush();
+  };
+
+  /** A success after a pending failure: merged with the outcome before it when that is a success of the same key. */
+  private appendSuccess(outcome: AttemptOutcome): void {
+    const last = this.outcomes[this.outcomes.length - 1];
+    if (last && last.kind === 'success' && last.keyId === outcome.keyId && last.model === outcome.model) {
+      last.count = (last.count ?? 1) + 1;
+      last.at = outcome.at;
+      last.status = outcome.status;
+    } else {
+      this.outcomes.push({ ...outcome, count: 1 });
     }
   }
 
@@ -66,8 +93,11 @@ export class PoolReporterService implements OnModuleInit {
       clearTimeout(this.flushTimer);
       this.flushTimer = undefined;
     }
+    // a setImmediate still pending finds nothing to send
+    this.turnFlush = false;
     if (this.outcomes.length === 0 && this.successes.size === 0) return;
-    // successes first: a failure flushes at once, so every success still pending happened before it
+    // successes first: every aggregated success happened before the first pending failure (later ones are in order
+    // in `outcomes`)
     const outcomes = this.successes.size > 0 ? [...this.successes.values(), ...this.outcomes] : this.outcomes;
     this.successes.clear();
     const seq = ++this.seq;

@@ -1,19 +1,4 @@
-import { Type } from 'class-transformer';
-import {
-  IsArray,
-  IsBoolean,
-  IsIn,
-  IsInt,
-  IsNumber,
-  IsObject,
-  IsOptional,
-  IsString,
-  Max,
-  MaxLength,
-  Min,
-  MinLength,
-  ValidateNested,
-} from 'class-validator';
+import { IsNumber, IsObject, IsString, MaxLength, MinLength } from 'class-validator';
 import type {
   AddPoolKeysRequest,
   AttemptBlame,
@@ -36,67 +21,63 @@ export class PoolKeyIdDto implements PoolKeyIdRequest {
   id: string;
 }
 
-export class AttemptOutcomeDto implements AttemptOutcome {
-  @IsString()
-  keyId: string;
+const BLAMES: AttemptBlame[] = ['key', 'request'];
+const OUTCOME_FIELDS = new Set([
+  'keyId',
+  'model',
+  'kind',
+  'status',
+  'retryDelayMs',
+  'reason',
+  'at',
+  'count',
+  'user',
+  'blame',
+  'overloaded',
+]);
+const BATCH_FIELDS = new Set(['gatewayId', 'seq', 'outcomes']);
 
-  @IsOptional()
-  @IsString()
-  model: string | null;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const absent = (v: unknown): boolean => v === undefined || v === null;
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const int = (v: unknown): v is number => typeof v === 'number' && Number.isInteger(v);
+const only = (o: Record<string, unknown>, allowed: Set<string>): boolean => {
+  for (const k in o) if (!allowed.has(k)) return false;
+  return true;
+};
 
-  @IsIn(OUTCOME_KINDS)
-  kind: OutcomeKind;
-
-  @IsInt()
-  @Min(0)
-  @Max(999)
-  status: number;
-
-  @IsOptional()
-  @IsNumber()
-  @Min(0)
-  retryDelayMs?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(1000)
-  reason?: string;
-
-  @IsNumber()
-  at: number;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  count?: number;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(128)
-  user?: string;
-
-  @IsOptional()
-  @IsIn(['key', 'request'])
-  blame?: AttemptBlame;
-
-  @IsOptional()
-  @IsBoolean()
-  overloaded?: boolean;
+function isOutcome(v: unknown): v is AttemptOutcome {
+  if (!isObject(v) || !only(v, OUTCOME_FIELDS)) return false;
+  return (
+    typeof v.keyId === 'string' &&
+    (absent(v.model) || typeof v.model === 'string') &&
+    OUTCOME_KINDS.includes(v.kind as OutcomeKind) &&
+    int(v.status) &&
+    v.status >= 0 &&
+    v.status <= 999 &&
+    (absent(v.retryDelayMs) || (finite(v.retryDelayMs) && v.retryDelayMs >= 0)) &&
+    (absent(v.reason) || (typeof v.reason === 'string' && v.reason.length <= 1000)) &&
+    finite(v.at) &&
+    (absent(v.count) || (int(v.count) && v.count >= 1)) &&
+    (absent(v.user) || (typeof v.user === 'string' && v.user.length <= 128)) &&
+    (absent(v.blame) || BLAMES.includes(v.blame as AttemptBlame)) &&
+    (absent(v.overloaded) || typeof v.overloaded === 'boolean')
+  );
 }
 
-export class PoolOutcomeBatchDto implements PoolOutcomeBatch {
-  @IsString()
-  gatewayId: string;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  seq?: number;
-
-  @IsArray()
-  @ValidateNested({ each: true })
-  @Type(() => AttemptOutcomeDto)
-  outcomes: AttemptOutcomeDto[];
+/**
+ * `PoolEvent.Outcome` as key-pool accepts it, or null: the rules the class-validator DTO had (unknown fields
+ * refused, a batch with one bad outcome refused whole), checked by hand. Gateways send these at the rate of
+ * upstream attempts; the global ValidationPipe (class-transformer, then class-validator per nested outcome) cost
+ * more than applying them.
+ */
+export function parseOutcomeBatch(v: unknown): PoolOutcomeBatch | null {
+  if (!isObject(v) || !only(v, BATCH_FIELDS)) return null;
+  if (typeof v.gatewayId !== 'string') return null;
+  if (!absent(v.seq) && !(int(v.seq) && v.seq >= 0)) return null;
+  if (!Array.isArray(v.outcomes)) return null;
+  for (const o of v.outcomes as unknown[]) if (!isOutcome(o)) return null;
+  return v as unknown as PoolOutcomeBatch;
 }
 
 export class InFlightReportDto implements InFlightReport {

@@ -79,3 +79,38 @@ describe('PoolStateService: fault attribution over the pool', () => {
     expect(p.snapshot(T0 + 700).modelPausedUntil).toEqual({});
   });
 });
+
+describe('PoolStateService: a batch of outcomes', () => {
+  it('ends in the same states and pause as its outcomes one batch each (keys disabled on the way count)', () => {
+    // three of eight keys found invalid, then 429s on three others: 3 of the 5 keys left usable is enough to pause
+    // the pool (at least 3 keys and half of the usable ones), 3 of 8 would not be; so "usable" must shrink as the
+    // batch disables keys
+    const invalid = (id: string) => fail(id, { kind: 'invalid', status: 400, reason: 'API key not valid' });
+    const limited = (id: string) => fail(id, { kind: 'rate_limited', status: 429, reason: '429 RESOURCE_EXHAUSTED' });
+    const outcomes: AttemptOutcome[] = [
+      invalid('k0'),
+      invalid('k1'),
+      invalid('k2'),
+      limited('k3'),
+      limited('k4'),
+      limited('k5'),
+      fail('k6', { kind: 'success', status: 200, reason: undefined }),
+    ];
+    const together = pool(8);
+    together.applyOutcomes(outcomes, T0);
+    const apart = pool(8);
+    for (const o of outcomes) apart.applyOutcomes([o], T0);
+    // cooldown ends are jittered (Math.random), and so is which cooldowns the pause lifts: compared by the keys
+    // disabled and whether the pool paused
+    const view = (p: PoolStateService) => {
+      const snap = p.snapshot(T0 + 1);
+      return {
+        paused: snap.pausedUntil > 0,
+        disabled: snap.keys.filter((k) => k.status === 'disabled').map((k) => k.id),
+      };
+    };
+    expect(view(together)).toEqual(view(apart));
+    expect(view(together).paused).toBe(true);
+    expect(view(together).disabled).toEqual(['k0', 'k1', 'k2']);
+  });
+});

@@ -128,14 +128,19 @@ export class PoolStateService implements OnModuleInit {
   applyOutcomes(outcomes: AttemptOutcome[], now = Date.now(), gatewayId?: string, seq?: number): void {
     const changed = new Set<string>();
     if (gatewayId !== undefined && seq !== undefined) this.acknowledge(gatewayId, seq);
+    // keys not disabled: counted once per batch, then kept up to date as outcomes disable keys (or not), rather
+    // than counted over the whole pool for every outcome
+    let usable = -1;
     for (const outcome of outcomes) {
       const entry = this.entries.get(outcome.keyId);
       if (!entry) continue;
       const throttled = outcome.kind === 'rate_limited' && this.pause.pausedUntil(now) > 0;
       const mayRest = outcome.kind !== 'transient' || mayStartRest(this.states(), now);
+      const wasDisabled = Boolean(entry.state.disabled);
       entry.state = throttled
         ? applyThrottled(entry.state, outcome, now)
         : applyOutcome(entry.state, outcome, now, this.policy, Math.random, mayRest);
+      if (usable >= 0 && Boolean(entry.state.disabled) !== wasDisabled) usable += wasDisabled ? 1 : -1;
       changed.add(entry.id);
       for (const listener of this.outcomeListeners) listener(outcome.kind);
       const restedUntil = this.modelRest.record(outcome, now);
@@ -147,7 +152,8 @@ export class PoolStateService implements OnModuleInit {
       }
       if (throttled || (outcome.kind === 'rate_limited' && isPerDayReason(outcome.reason))) continue;
       const wasPaused = this.pause.pausedUntil(now) > 0;
-      const until = this.pause.record(entry.id, outcome.kind, now, this.usableKeyCount(), outcome.retryDelayMs);
+      if (usable < 0) usable = this.usableKeyCount();
+      const until = this.pause.record(entry.id, outcome.kind, now, usable, outcome.retryDelayMs);
       if (until > 0 && !wasPaused) this.startPause(until, changed);
     }
     if (changed.size > 0) this.changed([...changed]);

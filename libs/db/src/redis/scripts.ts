@@ -44,36 +44,91 @@ return redis.call('DEL', KEYS[1])
 `;
 
 /**
- * Apply one usage record once. KEYS: 1 applied marker, 2 log hash, 3 logs, 4 logs of user, 5 logs of key,
- * 6 auth key, 7-9 stats buckets (60 s, 30 min, 2 h), 10-12 the user's stats buckets.
- * ARGV: 1 request id, 2 at (ms), 3 marker ttl (s), 4 at (ISO), 5 auth key id, 6 is error (0/1), 7 prompt tokens,
- * 8 output tokens, 9-11 ttl (s) of the three bucket sizes, 12.. the log row's field/value pairs.
- * Returns 1 when applied, 0 when seen before.
+ * Apply a batch of usage records, each once, in one atomic call: a record whose applied marker is new adds its log
+ * row and index entries; the counters of the auth keys and of the stats buckets get one summed increment each per
+ * batch (a Redis call per key, not per record: that is what bounds the batch's cost).
+ * The records come as one JSON argument rather than a dozen keys and arguments each: sending ~45 arguments per
+ * record cost the caller more CPU than the script cost Redis. The per-record keys are built here from the key
+ * prefixes of keys.ts (passed in, so the layout stays defined there); like every multi-key script of this layout
+ * it assumes one Redis, not a cluster.
+ * ARGV: 1-6 key prefixes (applied marker, log hash, logs of user, logs of key, auth key; then the logs index itself),
+ * 7 marker ttl (s), 8 the batch as JSON: { b: [[stats bucket key, ttl (s)], ...], r: [[request id, at (ms, as
+ * text), at (ISO), user id, auth key id, is error (0/1), prompt tokens, output tokens, [six positions in b (the
+ * three stats buckets, then the user's three), 0-based], [log row field/value pairs]], ...] }.
+ * Returns one 1 (applied) or 0 (seen before, or twice in this batch) per record, in order.
  */
-const APPLY_USAGE = `
-if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[3]) then return 0 end
-local row = {}
-for i = 12, #ARGV do row[#row + 1] = ARGV[i] end
-redis.call('HSET', KEYS[2], unpack(row))
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[4], ARGV[2], ARGV[1])
-redis.call('ZADD', KEYS[5], ARGV[2], ARGV[1])
-if redis.call('EXISTS', KEYS[6]) == 1 then
-  redis.call('HINCRBY', KEYS[6], 'callCount', 1)
-  redis.call('HINCRBY', KEYS[6], 'promptTokens', ARGV[7])
-  redis.call('HINCRBY', KEYS[6], 'outputTokens', ARGV[8])
-  local last = redis.call('HGET', KEYS[6], 'lastUsedAt')
-  if (not last) or last < ARGV[4] then redis.call('HSET', KEYS[6], 'lastUsedAt', ARGV[4]) end
+const APPLY_USAGE_BATCH = `
+local markerP, logP, userLogsP, keyLogsP, authKeyP, logsKey = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
+local markerTtl = ARGV[7]
+local batch = cjson.decode(ARGV[8])
+local bucketDefs = batch.b
+local results = {}
+local zsets, zorder = {}, {}
+local keys, korder = {}, {}
+local buckets, border = {}, {}
+local function zadd(key, score, member)
+  local z = zsets[key]
+  if not z then z = {}; zsets[key] = z; zorder[#zorder + 1] = key end
+  z[#z + 1] = score
+  z[#z + 1] = member
 end
-for i = 7, 12 do
-  redis.call('HINCRBY', KEYS[i], 'req', 1)
-  redis.call('HINCRBY', KEYS[i], 'err', ARGV[6])
-  redis.call('HINCRBY', KEYS[i], 'pt', ARGV[7])
-  redis.call('HINCRBY', KEYS[i], 'ot', ARGV[8])
-  redis.call('HINCRBY', KEYS[i], 'k:' .. ARGV[5], 1)
-  redis.call('EXPIRE', KEYS[i], ARGV[9 + (i - 7) % 3])
+for r, rec in ipairs(batch.r) do
+  local id, ms, iso, userId, keyId = rec[1], rec[2], rec[3], rec[4], rec[5]
+  local isErr, pt, ot = rec[6], rec[7], rec[8]
+  if redis.call('SET', markerP .. id, '1', 'NX', 'EX', markerTtl) then
+    results[r] = 1
+    redis.call('HSET', logP .. id, unpack(rec[10]))
+    zadd(logsKey, ms, id)
+    zadd(userLogsP .. userId, ms, id)
+    zadd(keyLogsP .. keyId, ms, id)
+    local akey = authKeyP .. keyId
+    local k = keys[akey]
+    if not k then k = { calls = 0, pt = 0, ot = 0, last = iso }; keys[akey] = k; korder[#korder + 1] = akey end
+    k.calls = k.calls + 1
+    k.pt = k.pt + pt
+    k.ot = k.ot + ot
+    if iso > k.last then k.last = iso end
+    for _, bi in ipairs(rec[9]) do
+      local b = buckets[bi]
+      if not b then
+        b = { req = 0, err = 0, pt = 0, ot = 0, byKey = {}, keyOrder = {} }
+        buckets[bi] = b
+        border[#border + 1] = bi
+      end
+      b.req = b.req + 1
+      b.err = b.err + isErr
+      b.pt = b.pt + pt
+      b.ot = b.ot + ot
+      if not b.byKey[keyId] then b.byKey[keyId] = 0; b.keyOrder[#b.keyOrder + 1] = keyId end
+      b.byKey[keyId] = b.byKey[keyId] + 1
+    end
+  else
+    results[r] = 0
+  end
 end
-return 1
+for _, key in ipairs(zorder) do redis.call('ZADD', key, unpack(zsets[key])) end
+for _, akey in ipairs(korder) do
+  if redis.call('EXISTS', akey) == 1 then
+    local k = keys[akey]
+    redis.call('HINCRBY', akey, 'callCount', k.calls)
+    redis.call('HINCRBY', akey, 'promptTokens', k.pt)
+    redis.call('HINCRBY', akey, 'outputTokens', k.ot)
+    local last = redis.call('HGET', akey, 'lastUsedAt')
+    if (not last) or last < k.last then redis.call('HSET', akey, 'lastUsedAt', k.last) end
+  end
+end
+for _, bi in ipairs(border) do
+  local b = buckets[bi]
+  local def = bucketDefs[bi + 1]
+  local bkey = def[1]
+  redis.call('HINCRBY', bkey, 'req', b.req)
+  redis.call('HINCRBY', bkey, 'err', b.err)
+  redis.call('HINCRBY', bkey, 'pt', b.pt)
+  redis.call('HINCRBY', bkey, 'ot', b.ot)
+  for _, keyId in ipairs(b.keyOrder) do redis.call('HINCRBY', bkey, 'k:' .. keyId, b.byKey[keyId]) end
+  redis.call('EXPIRE', bkey, def[2])
+end
+return results
 `;
 
 /**
@@ -112,7 +167,7 @@ export type SaveRowResult = 'OK' | 'EXISTS' | 'MISSING' | 'CONFLICT';
 interface ScriptCommands<R> {
   ggSaveRow(k1: string, k2: string, k3: string, ...argv: Arg[]): R;
   ggDeleteRow(k1: string, k2: string, k3: string, ...argv: Arg[]): R;
-  ggApplyUsage(...keysAndArgs: Arg[]): R;
+  ggApplyUsageBatch(...argv: Arg[]): R;
   ggRotateKey(k1: string, k2: string, ...argv: Arg[]): R;
   ggDropIndex(k1: string, ...argv: Arg[]): R;
 }
@@ -123,7 +178,7 @@ export type ScriptedPipeline = ChainableCommander & ScriptCommands<ScriptedPipel
 export function defineScripts(redis: Redis): ScriptedRedis {
   redis.defineCommand('ggSaveRow', { numberOfKeys: 3, lua: SAVE_ROW });
   redis.defineCommand('ggDeleteRow', { numberOfKeys: 3, lua: DELETE_ROW });
-  redis.defineCommand('ggApplyUsage', { numberOfKeys: 12, lua: APPLY_USAGE });
+  redis.defineCommand('ggApplyUsageBatch', { numberOfKeys: 0, lua: APPLY_USAGE_BATCH });
   redis.defineCommand('ggRotateKey', { numberOfKeys: 2, lua: ROTATE_KEY });
   redis.defineCommand('ggDropIndex', { numberOfKeys: 1, lua: DROP_INDEX });
   return redis as ScriptedRedis;

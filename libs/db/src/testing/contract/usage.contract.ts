@@ -82,6 +82,41 @@ export function usageContract(get: GetContext): void {
       });
     });
 
+    it('counts once, in the counters and the stats, large batches applied twice at the same time', async () => {
+      const { db } = get();
+      const now = new Date();
+      // more records than one store call takes at once (the Redis driver sends them in several atomic calls), with
+      // ids repeated across that boundary and an error every 7th
+      const fresh = Array.from({ length: 700 }, (_, i) =>
+        usageRecord(i % 3 ? key : other, {
+          at: new Date(now.getTime() - (i % 5) * 1000).toISOString(),
+          status: i % 7 === 0 ? 429 : 200,
+          promptTokens: 2,
+          outputTokens: 3,
+        }),
+      );
+      const batch = [...fresh, fresh[0], fresh[10], fresh[400], fresh[699]] as UsageRecord[];
+      const [r1, r2] = await Promise.all([db.usage.apply(batch), db.usage.apply([...batch].reverse())]);
+      expect([...r1, ...r2]).toHaveLength(700);
+      expect(new Set([...r1, ...r2].map((r) => r.requestId)).size).toBe(700);
+      expect(await db.usage.apply(batch)).toEqual([]);
+      const forKey = fresh.filter((r) => r.authKeyId === key.id).length;
+      expect(await db.authKeys.findById(key.id)).toMatchObject({
+        callCount: forKey,
+        promptTokens: 2 * forKey,
+        outputTokens: 3 * forKey,
+      });
+      expect((await db.authKeys.findById(other.id))?.callCount).toBe(700 - forKey);
+      const stats = await db.logs.stats('1h', now);
+      expect(stats.series.reduce((n, p) => n + p.requests, 0)).toBe(700);
+      expect(stats.series.reduce((n, p) => n + p.errors, 0)).toBe(fresh.filter((r) => r.status >= 400).length);
+      expect(stats.series.reduce((n, p) => n + p.promptTokens, 0)).toBe(1400);
+      expect(stats.topKeys.find((k) => k.authKeyId === key.id)?.requests).toBe(forKey);
+      const mine = await db.logs.stats('1h', now, 'u1');
+      expect(mine.series.reduce((n, p) => n + p.requests, 0)).toBe(forKey);
+      expect((await db.logs.query({ authKeyId: other.id, limit: 1000 })).items).toHaveLength(700 - forKey);
+    });
+
     it('stores records of an unknown key without creating the key', async () => {
       const { db } = get();
       const orphan = usageRecord({ id: 'k-gone', userId: 'u9' });
