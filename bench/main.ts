@@ -16,6 +16,7 @@ import { runAutocannon } from './lib/autocannon';
 import { runWrk, wrkVersion, type Target } from './lib/wrk';
 import { bigBody, runBigBody, type BigBodyResult } from './workloads/big-body';
 import { ROUTES, runBodyLimits, type BodyLimitsResult } from './workloads/body-limits';
+import { controlPlane, type ControlPlaneResult } from './workloads/control-plane';
 import { probe, SSE, UNARY } from './workloads/requests';
 import { runSlowStreams, type SlowResult } from './workloads/slow-streams';
 import { runRounds, type Runner, type Workload } from './workloads/throughput';
@@ -38,11 +39,13 @@ const { values: args } = parseArgs({
     'body-mb': { ...number, default: '20' },
     'limits-mb': { ...number, default: '100' },
     'profile-seconds': { ...number, default: '10' },
+    'control-seconds': { ...number, default: '8' },
     profile: flag,
     'skip-rr': flag,
     'skip-slow': flag,
     'skip-big': flag,
     'skip-limits': flag,
+    'skip-control': flag,
   },
 });
 const num = (name: keyof typeof args): number => {
@@ -64,6 +67,7 @@ const opts = {
   bodyMb: num('body-mb'),
   limitsMb: num('limits-mb'),
   profileSeconds: num('profile-seconds'),
+  controlSeconds: num('control-seconds'),
 };
 const log = (s: string): void => void process.stderr.write(`[bench] ${s}\n`);
 
@@ -170,6 +174,15 @@ async function main(): Promise<void> {
       );
     }
 
+    // 3c. the control plane's ceilings, on stacks of their own (the rig's is idle meanwhile)
+    let control: ControlPlaneResult | undefined;
+    if (!args['skip-control']) {
+      control = await controlPlane({ seconds: opts.controlSeconds, log });
+      log(
+        `control plane: usage on SQLite ${Math.round(control.sqliteUsagePerSec)}/s, on Redis ${Math.round(control.redisUsagePerSec)}/s; key-pool outcomes ${Math.round(control.keyPoolOutcomesPerSec)}/s (one per event ${Math.round(control.keyPoolOutcomesPerSecSingle)}/s)`,
+      );
+    }
+
     // 4. the big bodies again with the buffered routes' limits raised to admit them: the body budget bounds memory
     if (!args['skip-limits']) limits.push(...(await raisedLimits(rig)));
 
@@ -189,6 +202,7 @@ async function main(): Promise<void> {
       big,
       limits,
       many,
+      control,
       notes,
     });
     process.stdout.write('\n' + report);

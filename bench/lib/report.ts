@@ -4,6 +4,7 @@ import type { Machine } from './machine';
 import { FLOORS } from './setup';
 import type { BigBodyResult } from '../workloads/big-body';
 import type { BodyLimitsResult } from '../workloads/body-limits';
+import type { CeilingFigure, ControlPlaneResult } from '../workloads/control-plane';
 import type { SlowResult } from '../workloads/slow-streams';
 import { pairedMedian, type Results } from '../workloads/throughput';
 
@@ -19,6 +20,8 @@ export interface Report {
   limits?: BodyLimitsResult[];
   /** many concurrent streams held at once (RSS); absent when skipped */
   many?: SlowResult;
+  /** the control plane's ceilings; absent when skipped */
+  control?: ControlPlaneResult;
   notes: string[];
 }
 
@@ -154,6 +157,25 @@ export function renderReport(r: Report): string {
         met(bigGw.status === 200 && bigGw.growthMb < 40),
       ]),
     );
+  }
+
+  const cp = r.control;
+  if (cp) {
+    const ceilings: [string, number, CeilingFigure | undefined][] = [
+      ['control plane: auth applies usage records, SQLite', cp.sqliteUsagePerSec, cp.details.sqliteUsage],
+      ['control plane: auth applies usage records, Redis', cp.redisUsagePerSec, cp.details.redisUsage],
+      ['control plane: key-pool applies attempt outcomes', cp.keyPoolOutcomesPerSec, cp.details.keyPoolOutcomes],
+    ];
+    for (const [label, perSec, d] of ceilings) {
+      out.push(
+        row([
+          label,
+          '≥ 20,000 / s',
+          `${fmtInt(perSec)} / s${d ? ` (limited by ${d.limitedBy})` : ''}`,
+          met(Number.isFinite(perSec) ? perSec >= 20_000 : null),
+        ]),
+      );
+    }
   }
 
   for (const l of (r.limits ?? []).filter((x) => x.config === 'defaults')) {
@@ -309,6 +331,53 @@ export function renderReport(r: Report): string {
       );
     }
   }
+  if (cp) out.push(...controlPlaneSection(cp, gw32?.rps ?? NaN));
   if (r.notes.length) out.push('', '## Notes', '', ...r.notes.map((n) => `- ${n}`));
   return out.join('\n') + '\n';
+}
+
+/**
+ * How many gateways one auth and one key-pool serve: each gateway request is one usage record, and at most one
+ * outcome per attempt when Google fails (successes reach key-pool aggregated per key, a few events a second).
+ */
+function controlPlaneSection(cp: ControlPlaneResult, gatewayRps: number): string[] {
+  const out: string[] = ['', `## The control plane's ceiling (${cp.settings})`, ''];
+  out.push(
+    row(['service', 'sustained', "gateways served at this run's c=32 rate", 'CPU µs per record', 'what limits it']),
+    row(['---', '---:', '---:', '---:', '---']),
+  );
+  const served = (perSec: number): string =>
+    Number.isFinite(gatewayRps) && gatewayRps > 0 ? fmt(perSec / gatewayRps, 1) : '–';
+  const cost = (d?: CeilingFigure): string =>
+    d
+      ? Object.entries(d.costUs)
+          .filter(([, v]) => v !== undefined)
+          .map(([k, v]) => `${k} ${fmt(v as number, 1)}`)
+          .join(', ')
+      : '–';
+  const rows: [string, number, CeilingFigure | undefined, string][] = [
+    ['auth, usage on SQLite', cp.sqliteUsagePerSec, cp.details.sqliteUsage, 'one record per request'],
+    ['auth, usage on Redis', cp.redisUsagePerSec, cp.details.redisUsage, 'one record per request'],
+    [
+      'key-pool, outcomes (20 per event)',
+      cp.keyPoolOutcomesPerSec,
+      cp.details.keyPoolOutcomes,
+      'every request failing over once',
+    ],
+    [
+      'key-pool, outcomes (1 per event)',
+      cp.keyPoolOutcomesPerSecSingle,
+      cp.details.keyPoolOutcomesSingle,
+      'every request failing over once, one event each',
+    ],
+  ];
+  for (const [name, perSec, d, per] of rows) {
+    out.push(row([name, `${fmtInt(perSec)} / s`, `${served(perSec)} (${per})`, cost(d), d?.limitedBy ?? '–']));
+  }
+  const first = rows
+    .slice(0, 3)
+    .filter(([, perSec]) => Number.isFinite(perSec))
+    .sort((a, b) => a[1] - b[1])[0];
+  if (first) out.push('', `First to saturate in this run: ${first[0]} (${fmtInt(first[1])} / s).`);
+  return out;
 }
