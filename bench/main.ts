@@ -163,8 +163,17 @@ async function main(): Promise<void> {
     let many: SlowResult | undefined;
     if (!args['skip-slow'] && opts.manyStreams > 0) {
       await sleep(1000);
+      // the gateway holds two descriptors per stream (client and upstream side): no more than its limit allows
+      const fdLimit = openFileLimit(rig.gatewayPid);
+      const streams = Math.min(opts.manyStreams, Math.floor((fdLimit - 1024) / 2));
+      if (streams < opts.manyStreams) {
+        notes.push(
+          `Many streams: ${opts.manyStreams.toLocaleString('en-US')} asked, ${streams.toLocaleString('en-US')} run: the gateway may open ${fdLimit.toLocaleString('en-US')} files on this machine (a hard limit the bench cannot raise without CAP_SYS_RESOURCE) and holds two per stream. The RSS per 1,000 streams is what to scale from.`,
+        );
+        log(`many streams: capped at ${streams} by the gateway's open-file limit (${fdLimit})`);
+      }
       many = await runSlowStreams(rig.gateway, rig.gatewayPid, {
-        streams: opts.manyStreams,
+        streams,
         intervalMs: 1000,
         rampMs: opts.manyRampMs,
         chunks: opts.slowSeconds,
@@ -212,6 +221,16 @@ async function main(): Promise<void> {
     log(`written to bench/results/latest.md (${((Date.now() - t0) / 1000).toFixed(0)} s in all)`);
   } finally {
     await rig.stop();
+  }
+}
+
+/** The soft open-file limit of a process (/proc/<pid>/limits), or 1,024 when it cannot be read. */
+function openFileLimit(pid: number): number {
+  try {
+    const m = /^Max open files\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/limits`, 'utf8'));
+    return m ? Number(m[1]) : 1024;
+  } catch {
+    return 1024;
   }
 }
 
