@@ -9,7 +9,8 @@ import {
   type UpstreamClassification,
 } from '@gg/key-state';
 import { DomainError, isUpstreamProxyFailure, proxyDispatcher } from '@gg/nest-common';
-import { request, type Dispatcher } from 'undici';
+import axios, { type AxiosRequestConfig } from 'axios';
+import { fetch, Request, Response, type Dispatcher } from 'undici';
 import { PoolStateService } from '../state/pool-state.service';
 
 export const CHECK_TIMEOUT_MS = 15_000;
@@ -89,26 +90,37 @@ export class KeyCheckService implements OnApplicationShutdown {
     let proxyFailure = false;
     const deadline = AbortSignal.timeout(CHECK_TIMEOUT_MS);
     try {
-      // no redirect is followed (undici's request follows none): the answer of Google's own URL is the verdict
-      const res = await request(this.url, {
-        method: 'GET',
+      // axios on undici's fetch (its own Request and Response, so the dispatcher is honoured): the same dispatcher
+      // as the gateway's traffic, through UPSTREAM_PROXY when set; no redirect followed (the answer of Google's own
+      // URL is the verdict), every status read as an answer, at most MAX_ANSWER_BYTES of it
+      const res = await axios.get<string>(this.url, {
         headers: { 'x-goog-api-key': secret, accept: 'application/json' },
-        dispatcher: this.dispatcher,
+        adapter: 'fetch',
+        // the package's types and the ones Node's global fetch is typed with differ in detail (undici 7 vs 6)
+        env: { fetch, Request, Response } as unknown as AxiosRequestConfig['env'],
+        fetchOptions: this.dispatcher ? { dispatcher: this.dispatcher } : undefined,
+        maxRedirects: 0,
+        maxContentLength: MAX_ANSWER_BYTES,
+        responseType: 'text',
+        transformResponse: (x: string) => x,
+        validateStatus: () => true,
         signal: deadline,
       });
-      status = res.statusCode;
-      headers = res.headers;
-      body = await readCapped(res.body, MAX_ANSWER_BYTES);
+      status = res.status;
+      headers = Object.fromEntries(Object.entries(res.headers).map(([k, v]) => [k, v == null ? undefined : String(v)]));
+      body = res.data;
     } catch (e) {
-      proxyFailure = isUpstreamProxyFailure(e);
+      const cause = causes(e);
+      proxyFailure = cause.some(isUpstreamProxyFailure);
+      const root = cause[cause.length - 1] as Error & { code?: string };
       body = deadline.aborted
         ? `timeout of ${CHECK_TIMEOUT_MS}ms exceeded`
-        : (e as Error).message || (e as { code?: string }).code || 'request failed';
-      if (status !== 0 && !proxyFailure) {
-        // the answer broke off or was too long: read as no answer
-        status = 0;
-        headers = undefined;
-      }
+        : root.code
+          ? `${root.code}: ${root.message}`
+          : root.message || 'request failed';
+      // the answer broke off or was too long: read as no answer
+      status = 0;
+      headers = undefined;
     }
     const latencyMs = Math.round(performance.now() - started);
     const classification = classifyUpstream(status, body, headers);
@@ -119,19 +131,11 @@ export class KeyCheckService implements OnApplicationShutdown {
   }
 }
 
-/** The body as text, refused past `max` bytes. */
-async function readCapped(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let n = 0;
-  for await (const c of body) {
-    n += (c as Buffer).length;
-    if (n > max) {
-      body.destroy();
-      throw new Error(`answer larger than ${max} bytes`);
-    }
-    chunks.push(c as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
+/** An error and its causes, outermost first (axios wraps fetch's TypeError, which wraps undici's error). */
+function causes(e: unknown): unknown[] {
+  const out: unknown[] = [];
+  for (let c: unknown = e; c != null && out.length < 8; c = (c as { cause?: unknown }).cause) out.push(c);
+  return out;
 }
 
 /** Upstream text may echo the key; whatever it looks like, it never leaves key-pool. */
