@@ -113,6 +113,7 @@ describe('parseTarget: which model a request runs, per route family', () => {
     ['GET', '/v1beta/files', 'none', null, null],
     ['DELETE', '/v1beta/files/abc', 'none', null, null],
     ['GET', '/v1beta/files/abc:download', 'none', null, null],
+    ['GET', '/download/v1beta/files/abc:download?alt=media', 'none', null, null],
     ['POST', '/upload/v1beta/files', 'none', null, null],
     ['PUT', '/upload/v1beta/files?upload_id=x', 'none', null, null],
     ['GET', '/v1beta/operations/op1', 'none', null, null],
@@ -156,6 +157,25 @@ describe('parseTarget: which model a request runs, per route family', () => {
       message: 'Ephemeral tokens are not issued through this gateway: they would reach Google outside it.',
       reason: 'ephemeral tokens are not issued through this gateway',
     });
+  });
+
+  it('serves only a file download under /download/, for every key', () => {
+    const served = parseTarget('/download/v1beta/files/abc:download?alt=media', 'GET');
+    expect(served.refusal).toBeNull();
+    expect(served.version).toBe('v1beta');
+    expect(served.upload).toBe(false);
+    expect(served.path).toBe('/download/v1beta/files/abc:download');
+    for (const [verb, url] of [
+      ['POST', '/download/v1beta/models/gemini-2.5-flash:generateContent'],
+      ['GET', '/download/v1beta/files/abc'],
+      ['DELETE', '/download/v1beta/files/abc:download'],
+      ['GET', '/download/v1beta/batches/b1'],
+      ['GET', '/download/v1beta/files/abc:download/more'],
+      ['GET', '/download/v2/files/abc:download'],
+      ['GET', '/download/files/abc:download'],
+    ]) {
+      expect(parseTarget(url, verb).refusal).toMatchObject({ code: 404, status: 'NOT_FOUND' });
+    }
   });
 
   it('refuses nothing else', () => {

@@ -61,6 +61,17 @@ export interface Target {
 
 const VERSIONS = new Set(['v1beta', 'v1', 'v1alpha']);
 
+/**
+ * Google's media path `/download/{v}/…` serves one thing: a file's bytes (`files/{id}:download`, a batch's results).
+ * Anything else under it is refused for every key rather than sent to a path nobody checked.
+ */
+export const DOWNLOAD_PATH_REFUSED: Refusal = Object.freeze({
+  code: 404,
+  status: 'NOT_FOUND',
+  message: 'Only GET /download/{version}/files/{id}:download is served under /download/.',
+  reason: 'unsupported /download/ path',
+});
+
 /** Batch jobs: the batch's model and the model of every inlined request. */
 const BATCH: BodyModels = {
   fields: ['batch.model', 'batch.inputConfig.requests.requests[].request.model'],
@@ -121,11 +132,17 @@ export function parseTarget(url: string, httpMethod = 'POST'): Target {
     t.upload = true;
     i = 2;
   }
-  if (!VERSIONS.has(segs[i])) return t;
+  const download = segs[1] === 'download';
+  if (download) i = 2;
+  if (!VERSIONS.has(segs[i])) {
+    if (download) t.refusal = DOWNLOAD_PATH_REFUSED;
+    return t;
+  }
   t.version = segs[i];
   const rest = segs.slice(i + 1);
   if (path.includes('%')) for (let k = 0; k < rest.length; k++) rest[k] = decodeSegment(rest[k]);
   classify(t, httpMethod.toUpperCase(), rest);
+  if (download && !isFileDownload(httpMethod.toUpperCase(), rest)) t.refusal = DOWNLOAD_PATH_REFUSED;
   return t;
 }
 
@@ -204,6 +221,13 @@ function openAi(t: Target, reads: boolean, rest: string[]): void {
 function body(t: Target, spec: BodyModels): void {
   t.modelSource = 'body';
   t.bodyModels = spec;
+}
+
+/** `GET files/{id}:download` (decoded segments), the one route of `/download/`. */
+function isFileDownload(verb: string, rest: string[]): boolean {
+  return (
+    (verb === 'GET' || verb === 'HEAD') && rest.length === 2 && rest[0] === 'files' && /^[^:]+:download$/.test(rest[1])
+  );
 }
 
 /** A path segment as the upstream reads it ('+' is a plus in a path); malformed escapes stay as sent. */

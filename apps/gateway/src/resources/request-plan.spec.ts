@@ -9,6 +9,9 @@ describe('planRequest: resources named by the path', () => {
   it('names files, cached contents, batches, stores, tuned models and operations', () => {
     expect(names('GET', '/v1beta/files/abc')).toEqual(['files/abc']);
     expect(names('GET', '/v1beta/files/abc:download?alt=media')).toEqual(['files/abc']);
+    // Google's media path for the same bytes (a batch's results file)
+    expect(names('GET', '/download/v1beta/files/abc:download?alt=media')).toEqual(['files/abc']);
+    expect(names('GET', '/download/v1beta/files%2Fabc:download')).toEqual(['files/abc']);
     expect(names('PATCH', '/v1beta/cachedContents/xyz?updateMask=ttl')).toEqual(['cachedContents/xyz']);
     expect(names('POST', '/v1beta/batches/123:cancel')).toEqual(['batches/123']);
     expect(names('GET', '/v1/fileSearchStores/s1/documents/d1')).toEqual(['fileSearchStores/s1']);

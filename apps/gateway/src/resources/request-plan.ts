@@ -54,7 +54,8 @@ export function planRequest(
   const path = raw.includes('%') || raw.includes('/.') || raw.includes('//') ? canonicalPath(raw) : raw;
   const seg = path.split('/').filter((s) => s !== '');
   const upload = seg[0] === 'upload';
-  if (upload) seg.shift();
+  // `/download/{v}/files/{id}:download` names the file like `/{v}/files/{id}:download` (the route refuses the rest)
+  if (upload || seg[0] === 'download') seg.shift();
   if (seg.length === 0 || !VERSION.test(seg[0])) return null;
   const version = seg[0];
   const rest = seg.slice(1);

@@ -1,4 +1,4 @@
-/** files.list/get/delete/download and cachedContents create/list/get/patch/delete, with per-key ownership. */
+/** files.list/get/delete/download (`/{v}/files/{id}:download` and `/download/{v}/…`) and cachedContents create/list/get/patch/delete, with per-key ownership. */
 import { GoogleError, invalidArgument } from './errors';
 import { parseBody, type Json, type Reply, type RequestContext } from './context';
 import { promptWords } from './generate';
@@ -15,7 +15,16 @@ export function handleFiles(ctx: RequestContext, store: Store): Reply {
     store.files.delete(ctx.id);
     return { json: {} };
   }
-  if (ctx.apiMethod === 'files.download') return invalidArgument('Only generated files can be downloaded.');
+  if (ctx.apiMethod === 'files.download') {
+    // only generated files (a batch's results) have bytes to serve, raw, whatever `alt` says
+    if (!found.generated || !found.bytes) return invalidArgument('Only generated files can be downloaded.');
+    ctx.res.writeHead(200, {
+      'content-type': String(found.file['mimeType'] ?? 'application/octet-stream'),
+      'content-length': found.bytes.length,
+    });
+    ctx.res.end(found.bytes);
+    return 'streaming';
+  }
   return { json: found.file };
 }
 

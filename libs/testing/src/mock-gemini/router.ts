@@ -26,8 +26,19 @@ export function route(httpMethod: string, path: string): Route {
   const seg = path.split('/');
   if (seg[1] === 'upload') {
     const version = seg[2];
-    return VERSIONS.has(version) && seg[3] === 'files' && seg.length === 4 && httpMethod === 'POST'
-      ? { apiMethod: 'upload', version, model: '', id: '' }
+    if (!VERSIONS.has(version) || httpMethod !== 'POST') return UNKNOWN;
+    if (seg[3] === 'files' && seg.length === 4) return { apiMethod: 'upload', version, model: '', id: '' };
+    const store = seg[4]?.endsWith(':uploadToFileSearchStore') ? seg[4].slice(0, seg[4].lastIndexOf(':')) : '';
+    return seg[3] === 'fileSearchStores' && seg.length === 5 && store
+      ? { apiMethod: 'fileSearchStores.uploadToFileSearchStore', version, model: '', id: store }
+      : UNKNOWN;
+  }
+  if (seg[1] === 'download') {
+    // Google's media host path for a file's bytes: `/download/{v}/files/{id}:download?alt=media`
+    const version = seg[2];
+    const id = seg[4]?.endsWith(':download') ? seg[4].slice(0, -':download'.length) : '';
+    return VERSIONS.has(version) && seg[3] === 'files' && seg.length === 5 && id && httpMethod === 'GET'
+      ? { apiMethod: 'files.download', version, model: '', id }
       : UNKNOWN;
   }
   const version = seg[1];
@@ -43,6 +54,8 @@ export function route(httpMethod: string, path: string): Route {
       return resource(httpMethod, version, rest, 'cachedContents');
     case 'batches':
       return batches(httpMethod, version, rest);
+    case 'fileSearchStores':
+      return { apiMethod: searchStores(httpMethod, rest), version, model: '', id: rest ?? '' };
     case 'openai':
       return { apiMethod: 'openai', version, model: '', id: '' };
     default:
@@ -70,6 +83,32 @@ function batches(httpMethod: string, version: string, rest: string | undefined):
   if (rest.includes('/') || rest.includes(':')) return { ...UNKNOWN, version };
   const apiMethod = httpMethod === 'GET' ? 'batches.get' : httpMethod === 'DELETE' ? 'batches.delete' : 'unknown';
   return { apiMethod, version, model: '', id: rest };
+}
+
+/** `fileSearchStores[/{s}[:importFile | /documents[/{d}] | /operations/{o} | /upload/operations/{o}]]` */
+function searchStores(httpMethod: string, rest: string | undefined): MockMethod {
+  const get = httpMethod === 'GET';
+  if (rest === undefined || rest === '') {
+    return get ? 'fileSearchStores.list' : httpMethod === 'POST' ? 'fileSearchStores.create' : 'unknown';
+  }
+  const seg = rest.split('/');
+  if (seg.length === 1) {
+    if (seg[0].endsWith(':importFile')) return httpMethod === 'POST' ? 'fileSearchStores.importFile' : 'unknown';
+    if (seg[0].includes(':')) return 'unknown';
+    return get ? 'fileSearchStores.get' : httpMethod === 'DELETE' ? 'fileSearchStores.delete' : 'unknown';
+  }
+  if (seg[1] === 'documents' && seg.length === 2) return get ? 'fileSearchStores.documents.list' : 'unknown';
+  if (seg[1] === 'documents' && seg.length === 3 && !seg[2].includes(':')) {
+    return get
+      ? 'fileSearchStores.documents.get'
+      : httpMethod === 'DELETE'
+        ? 'fileSearchStores.documents.delete'
+        : 'unknown';
+  }
+  const op =
+    (seg[1] === 'operations' && seg.length === 3) ||
+    (seg[1] === 'upload' && seg[2] === 'operations' && seg.length === 4);
+  return op && get ? 'fileSearchStores.operations.get' : 'unknown';
 }
 
 function resource(

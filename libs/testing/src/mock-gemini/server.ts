@@ -25,7 +25,8 @@ import { Rules } from './rules';
 import { Store } from './store';
 import type { Stoppable } from './stream';
 import type { MockGemini, MockGeminiOptions, RecordedLiveSession, RecordedRequest, ScriptRule } from './types';
-import { handleUpload, isChunkUpload } from './upload';
+import { handleUpload, isChunkUpload, startStoreUpload } from './upload';
+import { handleFileSearchStores } from './file-search-stores';
 import { LiveEndpoint } from './live';
 
 const BODY_TEXT_CAP = 1024 * 1024;
@@ -193,7 +194,19 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
       case 'batches.get':
       case 'batches.cancel':
       case 'batches.delete':
-        return handleBatches(ctx, store);
+        return handleBatches(ctx, store, opts.batchReadsToFinish);
+      case 'fileSearchStores.uploadToFileSearchStore':
+        return startStoreUpload(ctx, store);
+      case 'fileSearchStores.create':
+      case 'fileSearchStores.list':
+      case 'fileSearchStores.get':
+      case 'fileSearchStores.delete':
+      case 'fileSearchStores.importFile':
+      case 'fileSearchStores.documents.list':
+      case 'fileSearchStores.documents.get':
+      case 'fileSearchStores.documents.delete':
+      case 'fileSearchStores.operations.get':
+        return handleFileSearchStores(ctx, store);
       case 'openai':
         return handleOpenAiCompat(ctx);
       default:

@@ -5,13 +5,21 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 
 import type { StoredBatch } from './batches';
+import type { StoredSearchStore } from './file-search-stores';
 import type { Json } from './context';
 import { cacheDenied, fileDenied, type GoogleError } from './errors';
 
 export interface StoredFile {
   owner: string;
   file: Json;
+  /** the bytes, kept for small uploads (a batch reads its JSONL input) and for files the mock generates */
+  bytes?: Buffer;
+  /** made by the mock (a batch's results): the only files `:download` serves, as Google does */
+  generated?: boolean;
 }
+
+/** Uploads up to this size keep their bytes (batch input files); larger ones are only hashed. */
+export const KEPT_BYTES_CAP = 1024 * 1024;
 
 export interface UploadSession {
   owner: string;
@@ -20,6 +28,10 @@ export interface UploadSession {
   mimeType: string;
   received: number;
   hash: Hash;
+  /** opened on `{store}:uploadToFileSearchStore`: the store id, and the metadata of the start */
+  searchStore?: { id: string; meta: Json };
+  /** the chunks so far while their total stays within KEPT_BYTES_CAP; undefined once it does not */
+  chunks?: Buffer[];
 }
 
 export interface StoredCache {
@@ -43,8 +55,10 @@ export class Store {
   readonly sessions = new Map<string, UploadSession>();
   readonly caches = new Map<string, StoredCache>();
   readonly batches = new Map<string, StoredBatch>();
+  readonly searchStores = new Map<string, StoredSearchStore>();
 
   reset(): void {
+    this.searchStores.clear();
     this.batches.clear();
     this.files.clear();
     this.sessions.clear();
@@ -53,7 +67,15 @@ export class Store {
 
   startSession(owner: string, version: string, mimeType: string, displayName?: string): string {
     const id = `ABgVH${randomBytes(24).toString('base64url')}`;
-    this.sessions.set(id, { owner, version, displayName, mimeType, received: 0, hash: createHash('sha256') });
+    this.sessions.set(id, {
+      owner,
+      version,
+      displayName,
+      mimeType,
+      received: 0,
+      hash: createHash('sha256'),
+      chunks: [],
+    });
     return id;
   }
 
@@ -65,7 +87,8 @@ export class Store {
     size: number,
     sha256Hex: string,
     displayName?: string,
-  ): Json {
+    bytes?: Buffer,
+  ): StoredFile {
     const id = newId();
     const now = Date.now();
     const file: Json = { name: `files/${id}` };
@@ -81,8 +104,10 @@ export class Store {
       state: 'ACTIVE',
       source: 'UPLOADED',
     });
-    this.files.set(id, { owner, file });
-    return file;
+    const stored: StoredFile = { owner, file };
+    if (bytes && bytes.length <= KEPT_BYTES_CAP) stored.bytes = bytes;
+    this.files.set(id, stored);
+    return stored;
   }
 
   fileFor(id: string, key: string): StoredFile | GoogleError {

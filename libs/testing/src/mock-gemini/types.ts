@@ -12,6 +12,11 @@ export interface MockGeminiOptions {
    * grow memory.
    */
   record?: boolean;
+  /**
+   * The read (`batches.get` by its owner) on which a batch becomes SUCCEEDED (default 1); the reads before it see
+   * BATCH_STATE_RUNNING. Deterministic state changes for tests, no timers.
+   */
+  batchReadsToFinish?: number;
 }
 
 /** The API method a request was routed to; what `ScriptRule.method` matches. */
@@ -39,6 +44,16 @@ export type MockMethod =
   | 'batches.get'
   | 'batches.cancel'
   | 'batches.delete'
+  | 'fileSearchStores.create'
+  | 'fileSearchStores.list'
+  | 'fileSearchStores.get'
+  | 'fileSearchStores.delete'
+  | 'fileSearchStores.importFile'
+  | 'fileSearchStores.uploadToFileSearchStore'
+  | 'fileSearchStores.documents.list'
+  | 'fileSearchStores.documents.get'
+  | 'fileSearchStores.documents.delete'
+  | 'fileSearchStores.operations.get'
   | 'openai'
   /** the Live API WebSocket; a rule only applies to it when it names this method */
   | 'bidiGenerateContent'

@@ -1,12 +1,14 @@
 /**
  * `POST /upload/{v}/files`: the resumable protocol of @google/genai (start → upload … → upload, finalize), the
- * legacy multipart protocol and raw uploads (docs/gemini-wire.md §2.7). Bytes are hashed, not kept.
+ * legacy multipart protocol and raw uploads (docs/gemini-wire.md §2.7). Bytes are hashed; only small files keep
+ * them (KEPT_BYTES_CAP), for a batch to read its JSONL input.
  */
 import { createHash } from 'node:crypto';
 
 import { parseBody, type Json, type Reply, type RequestContext } from './context';
 import { GoogleError, googleError, invalidArgument } from './errors';
-import type { Store } from './store';
+import { uploadedToStore } from './file-search-stores';
+import { KEPT_BYTES_CAP, type Store } from './store';
 
 const CHUNK_GRANULARITY = String(8 * 1024 * 1024);
 
@@ -33,18 +35,35 @@ export function handleUpload(ctx: RequestContext, store: Store): Reply {
   return raw(ctx, store, contentType);
 }
 
-function start(ctx: RequestContext, store: Store): Reply {
+/** `POST /upload/{v}/fileSearchStores/{s}:uploadToFileSearchStore`: the store must be the key's; resumable only. */
+export function startStoreUpload(ctx: RequestContext, store: Store): Reply {
+  const target = store.searchStores.get(ctx.id);
+  if (!target || target.owner !== ctx.key) {
+    return googleError(
+      403,
+      `You do not have permission to access the FileSearchStore fileSearchStores/${ctx.id} or it may not exist.`,
+    );
+  }
+  if (header(ctx, 'x-goog-upload-protocol').toLowerCase() !== 'resumable') {
+    return invalidArgument('Only resumable uploads are supported to a FileSearchStore.');
+  }
+  return start(ctx, store, ctx.id);
+}
+
+function start(ctx: RequestContext, store: Store, searchStore?: string): Reply {
   if (header(ctx, 'x-goog-upload-command').toLowerCase() !== 'start') {
     return invalidArgument('Invalid X-Goog-Upload-Command for a new resumable upload: expected "start".');
   }
   const body = parseBody(ctx);
   if (body instanceof GoogleError) return body;
-  const meta: Json = body?.['file'] ?? {};
+  // a file's metadata is under `file`; a store upload's is the body itself
+  const meta: Json = (searchStore ? body : body?.['file']) ?? {};
   const mimeType =
     meta['mimeType'] ??
     meta['mime_type'] ??
     (header(ctx, 'x-goog-upload-header-content-type') || 'application/octet-stream');
   const id = store.startSession(ctx.key, ctx.version, mimeType, meta['displayName'] ?? meta['display_name']);
+  if (searchStore) store.sessions.get(id)!.searchStore = { id: searchStore, meta };
   const keyEcho = ctx.keyFromQuery ? `key=${encodeURIComponent(ctx.key)}&` : '';
   const url = `${ctx.baseUrl}/upload/${ctx.version}/files?${keyEcho}upload_id=${id}&upload_protocol=resumable`;
   // prettier-ignore
@@ -87,19 +106,27 @@ function chunk(ctx: RequestContext, store: Store): Reply {
     }
     session.hash.update(ctx.body);
     session.received += ctx.body.length;
+    if (session.chunks && session.received <= KEPT_BYTES_CAP) session.chunks.push(ctx.body);
+    else session.chunks = undefined;
   }
   if (!commands.includes('finalize')) return { json: null, headers: ['X-Goog-Upload-Status', 'active', ...received()] };
   store.sessions.delete(id);
+  if (session.searchStore) {
+    const { id: storeId, meta } = session.searchStore;
+    return uploadedToStore(store, storeId, session.mimeType, session.received, meta);
+  }
   const hex = session.hash.digest('hex');
+  const bytes = session.chunks ? Buffer.concat(session.chunks) : undefined;
   return fileReply(
-    store.addFile(session.owner, session.version, session.mimeType, session.received, hex, session.displayName),
+    store.addFile(session.owner, session.version, session.mimeType, session.received, hex, session.displayName, bytes)
+      .file,
   );
 }
 
 function raw(ctx: RequestContext, store: Store, contentType: string): Reply {
   const mimeType = contentType.split(';')[0].trim() || 'application/octet-stream';
   const hex = createHash('sha256').update(ctx.body).digest('hex');
-  return fileReply(store.addFile(ctx.key, ctx.version, mimeType, ctx.body.length, hex));
+  return fileReply(store.addFile(ctx.key, ctx.version, mimeType, ctx.body.length, hex, undefined, ctx.body).file);
 }
 
 /** multipart/related: part 1 = `{"file": {…}}`, part 2 = the bytes (with their Content-Type). */
@@ -117,9 +144,8 @@ function multipart(ctx: RequestContext, store: Store, contentType: string): Repl
   const media = parts[1];
   const mimeType = meta['mimeType'] ?? meta['mime_type'] ?? media.contentType ?? 'application/octet-stream';
   const hex = createHash('sha256').update(media.body).digest('hex');
-  return fileReply(
-    store.addFile(ctx.key, ctx.version, mimeType, media.body.length, hex, meta['displayName'] ?? meta['display_name']),
-  );
+  const displayName = meta['displayName'] ?? meta['display_name'];
+  return fileReply(store.addFile(ctx.key, ctx.version, mimeType, media.body.length, hex, displayName, media.body).file);
 }
 
 function splitMultipart(body: Buffer, boundary: string): { contentType?: string; body: Buffer }[] {
