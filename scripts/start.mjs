@@ -109,10 +109,24 @@ const QUIET = new Set([
 ]);
 const verbose = (env.LOG_LEVEL || 'info') === 'debug' || env.LOG_LEVEL === 'trace';
 
+/** a transaction line (TRANSACTION_LOG=stdout) as one short line: status, what, how long, tokens, which keys */
+function transaction(name, o) {
+  if (name === 'admin') {
+    const who = o.userId ? ` user=${o.userId}` : '';
+    return `[admin] ${o.status} ${o.method} ${o.route} ${o.durationMs}ms${who}`;
+  }
+  const tokens = o.promptTokens || o.outputTokens ? ` ${o.promptTokens}+${o.outputTokens} tok` : '';
+  const keys = (o.attempts ?? []).map((a) => (a.outcome === 'success' ? a.keyId : `${a.keyId}:${a.outcome}`));
+  const key = keys.length ? ` key=${keys.join(',')}` : '';
+  const error = o.error && o.status >= 400 ? ` (${o.error})` : '';
+  return `[${name}] ${o.status} ${o.method}${o.model ? ` ${o.model}` : ''} ${o.durationMs}ms${tokens}${key}${error}`;
+}
+
 function pretty(name, line) {
   if (!line.startsWith('{')) return `[${name}] ${line}`;
   try {
     const o = JSON.parse(line);
+    if (o.log === 'transaction') return transaction(name, o);
     if (
       !verbose &&
       o.level <= 30 &&

@@ -53,7 +53,11 @@ export async function startRig(o: RigOptions): Promise<Rig> {
       }),
     ),
   );
-  const stack = await Stack.start({ geminiBaseUrl: mock.info.url, env: { LOG_LEVEL: 'warn' } });
+  // TRANSACTION_LOG passes through, to measure the transaction log's cost (off against the default stdout)
+  const transactionLog: Record<string, string> = process.env.TRANSACTION_LOG
+    ? { TRANSACTION_LOG: process.env.TRANSACTION_LOG }
+    : {};
+  const stack = await Stack.start({ geminiBaseUrl: mock.info.url, env: { LOG_LEVEL: 'warn', ...transactionLog } });
   try {
     if (o.gatewayEnv) {
       await stack.signal('gateway', 'SIGTERM');

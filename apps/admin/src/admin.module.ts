@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ConfigModule, getConfig, metricsPortFor } from '@gg/config';
 import { loggerModule, ProbesModule, RpcClient } from '@gg/nest-common';
+import { AdminTransactions } from './http/transactions';
 import { AuditRecorder } from './audit/audit-recorder.service';
 import { AuditController } from './audit/audit.controller';
 import { AuthKeysController } from './auth-keys/auth-keys.controller';
@@ -50,6 +51,7 @@ import { UsersController } from './users/users.controller';
     AuditController,
   ],
   providers: [
+    AdminTransactions,
     RpcClient,
     CallerRpc,
     AccessTokens,

@@ -11,6 +11,7 @@ import { docsCsp, docsForAdmins, mountApiDocs } from './http/api-docs';
 import { BODY_LIMIT, bodyErrors } from './http/body-errors';
 import { AdminErrorFilter } from './http/error-filter';
 import { sameOriginJsonOnly } from './http/same-origin-json';
+import { AdminTransactions } from './http/transactions';
 import { securityHeaders } from './http/security-headers';
 import { spaHandlers } from './http/spa';
 import { streamTicketFromQuery } from './http/stream-token';
@@ -29,6 +30,8 @@ export async function createAdminApp(config: AppConfig): Promise<NestExpressAppl
   app.set('trust proxy', compileTrust(config.trustedProxies));
   app.disable('x-powered-by');
 
+  // first: every /api call gets its transaction line, those refused by the middleware below included
+  app.use(app.get(AdminTransactions).middleware);
   app.use(streamTicketFromQuery);
   app.use(securityHeaders);
   app.use(docsCsp);

@@ -10,6 +10,7 @@ import { ResourceStore } from './resources/resource-store.service';
 import { AttemptRunner } from './forward/attempt-runner.service';
 import { NativeRoute } from './forward/native.route';
 import { GatewayPipeline } from './forward/pipeline.service';
+import { GatewayTransactions } from './forward/transactions';
 import { UpstreamService } from './forward/upstream.service';
 import { OpenAiRoute } from './openai/openai.route';
 import { GatewayMetrics } from './http/gateway-metrics';
@@ -35,6 +36,7 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     OwnershipService,
     ResourceLists,
     ResourceGate,
+    GatewayTransactions,
     GatewayPipeline,
     RateLimiterService,
     AttemptRunner,

@@ -64,6 +64,8 @@ describe('loadConfig', () => {
     [{ METRICS_PORT: 'nine' }, 'METRICS_PORT'],
     [{ RATE_LIMIT_FAIL_MODE: 'maybe' }, 'RATE_LIMIT_FAIL_MODE'],
     [{ RATE_LIMIT_FAIL_MODE: 'Closed' }, 'RATE_LIMIT_FAIL_MODE'],
+    [{ TRANSACTION_LOG: 'syslog' }, 'TRANSACTION_LOG'],
+    [{ TRANSACTION_LOG: 'File' }, 'TRANSACTION_LOG'],
     [{ METRICS_PORT: '70000' }, 'METRICS_PORT'],
     [{ METRICS_PORT: '-1' }, 'METRICS_PORT'],
     [{ MAX_REQUEST_BODY_MB: 'ten' }, 'MAX_REQUEST_BODY_MB'],
@@ -122,6 +124,12 @@ describe('loadConfig', () => {
       9464,
       'closed',
     ]);
+  });
+
+  it('writes the transaction log on stdout by default, and reads TRANSACTION_LOG when set', () => {
+    expect(loadConfig({ DATA_DIR: dir() }).transactionLog).toBe('stdout');
+    expect(loadConfig({ DATA_DIR: dir(), TRANSACTION_LOG: 'file' }).transactionLog).toBe('file');
+    expect(loadConfig({ DATA_DIR: dir(), TRANSACTION_LOG: 'off' }).transactionLog).toBe('off');
   });
 
   it('has the body limits of the README by default (MiB), reads them when set, and admits a budget that fits exactly', () => {

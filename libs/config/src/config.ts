@@ -7,6 +7,7 @@ export type DatabaseType = 'sqlite' | 'redis';
 export type KeySelection = 'least-busy' | 'round-robin' | 'random';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type RateLimitFailMode = 'open' | 'closed';
+export type TransactionLogMode = 'stdout' | 'file' | 'off';
 
 /** One validated configuration, the same names for every app (docs/api.md §2 "Configuration"). */
 export interface AppConfig {
@@ -43,6 +44,11 @@ export interface AppConfig {
    */
   upstreamProxy: string | null;
   logLevel: LogLevel;
+  /**
+   * TRANSACTION_LOG: one JSON line per client request (gateway) and per admin API call, `"log":"transaction"`, on
+   * stdout, in `${DATA_DIR}/transactions/<app>.log` (rotated), or nowhere
+   */
+  transactionLog: TransactionLogMode;
   gatewayPort: number;
   adminPort: number;
   authHttpPort: number;
@@ -343,6 +349,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     upstreamKeepAliveMs: int(env, 'UPSTREAM_KEEPALIVE_SECONDS', 30, 1, 3600) * 1000,
     upstreamProxy: upstreamProxy(env),
     logLevel,
+    transactionLog: oneOf<TransactionLogMode>(env, 'TRANSACTION_LOG', 'stdout', ['stdout', 'file', 'off']),
     gatewayPort: port(env, 'GATEWAY_PORT', 8080),
     adminPort: port(env, 'ADMIN_PORT', 8081),
     authHttpPort: port(env, 'AUTH_HTTP_PORT', 8082),

@@ -14,3 +14,4 @@ export * from './caller-proof';
 export * from './zod-validation';
 export * from './mutex';
 export * from './upstream-proxy';
+export * from './transaction-log';

@@ -19,6 +19,8 @@ export interface Exchange {
   stream: boolean;
   record?: AuthKeyRecord;
   attempts: number;
+  /** each attempt's pool key id and outcome, as the runner settled it (the transaction log's `attempts`) */
+  tried?: AttemptTrace[];
   poolKeyId: string | null;
   /** ms spent waiting for upstream response heads, summed over attempts */
   upstreamWaitMs: number;
@@ -36,6 +38,13 @@ export interface Exchange {
   incomplete?: boolean;
   /** owned resources the request names, lists, creates or deletes (native route); null/absent: none */
   resources?: ResourcePlan | null;
+}
+
+/** One attempt of a request on one pool key: its id (never the secret), its outcome kind and the upstream status. */
+export interface AttemptTrace {
+  keyId: string;
+  outcome: string;
+  status: number;
 }
 
 /** Writes an error the gateway itself produces, in the shape of the route (Google's or OpenAI's). */

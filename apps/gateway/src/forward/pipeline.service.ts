@@ -14,6 +14,10 @@ import type { ErrorWriter, Exchange } from './exchange';
 import { Deadlines } from './deadlines';
 import { RequestAbort } from './request-abort';
 import { BodyBudget, BodyBudgetError, BodyTooLargeError, readBody, streamBody } from './read-body';
+import { scrubSecrets } from './scrub';
+import { GatewayTransactions } from './transactions';
+
+export { scrubSecrets };
 
 /** What a route does with the request once it is authenticated: its promise settles when the body is no longer needed. */
 export type ExchangeNext = (ex: Exchange, body: Buffer[] | Readable) => Promise<void>;
@@ -68,6 +72,7 @@ export class GatewayPipeline {
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
     private readonly limiter: RateLimiterService,
+    private readonly transactions: GatewayTransactions,
   ) {
     this.deadlines = new Deadlines(config.requestTimeoutMs);
     this.bodies = new BodyBudget(config.bodyMemoryBudgetBytes);
@@ -142,6 +147,8 @@ export class GatewayPipeline {
         });
       } else errors(ex.res, 401, 'UNAUTHENTICATED', AUTH_MESSAGES[result.reason]);
       this.metrics.countRequest(ex.method, ex.res.statusCode);
+      const { req, requestId, startedAt, method, model, stream } = ex;
+      this.transactions.refused(req, requestId, startedAt, method, model, stream, ex.res.statusCode, result.reason);
       return;
     }
     ex.record = result.record;
@@ -275,7 +282,11 @@ export class GatewayPipeline {
   private finish(ex: Exchange): void {
     if (!ex.record) return;
     const status = ex.status || ex.res.statusCode || 499;
-    this.metrics.countRequest(ex.method, status, (Date.now() - ex.startedAt) / 1000);
+    const now = Date.now();
+    this.metrics.countRequest(ex.method, status, (now - ex.startedAt) / 1000);
+    // a 2xx whose body did not end cleanly (a break, the deadline) keeps its error too
+    const withError = !!ex.error && (status >= 400 || !!ex.incomplete);
+    this.transactions.ended(ex, status, now, withError);
     this.usage.record({
       requestId: this.usageIdOf(ex),
       at: new Date(ex.startedAt).toISOString(),
@@ -287,12 +298,11 @@ export class GatewayPipeline {
       stream: ex.stream,
       status,
       attempts: ex.attempts,
-      latencyMs: Date.now() - ex.startedAt,
+      latencyMs: now - ex.startedAt,
       ttfbMs: ex.ttfbMs,
       promptTokens: ex.promptTokens,
       outputTokens: ex.outputTokens,
-      // a 2xx whose body did not end cleanly (a break, the deadline) keeps its error too
-      ...(ex.error && (status >= 400 || ex.incomplete) ? { error: scrubSecrets(ex.error).slice(0, 300) } : {}),
+      ...(withError && ex.error ? { error: scrubSecrets(ex.error).slice(0, 300) } : {}),
     });
   }
 }
@@ -310,9 +320,4 @@ function describe(e: unknown): string {
     0,
     300,
   );
-}
-
-/** Pool keys and user keys never reach the request log, even inside an error text that echoes one. */
-export function scrubSecrets(text: string): string {
-  return text.replace(/AIza[0-9A-Za-z_-]{20,}/g, 'AIza…').replace(/gg1?-[0-9A-Za-z_-]{20,}/g, 'gg-…');
 }

@@ -10,6 +10,7 @@ import { requestIdFrom } from '@gg/nest-common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { NativeRoute } from '../forward/native.route';
+import { GatewayTransactions } from '../forward/transactions';
 import { LiveRelay } from '../live/live-relay.service';
 import { refuseUpgrade } from '../live/live-wire';
 import { openAiEndpoint } from '../openai/openai-endpoint';
@@ -24,7 +25,7 @@ import { plainRequestBytes } from './plain-upgrade';
 import { RedisHealth } from './redis-health';
 import { canonicalUrl, NON_CANONICAL_PATH } from './target-path';
 
-const NATIVE = /^\/(?:upload\/)?v1(?:beta|alpha)?\//;
+const NATIVE = /^\/(?:upload\/|download\/)?v1(?:beta|alpha)?\//;
 
 /**
  * The gateway's HTTP server: plain Node `http`, no framework between the client socket and the upstream socket.
@@ -50,6 +51,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     private readonly metrics: GatewayMetrics,
     private readonly redis: RedisHealth,
     private readonly live: LiveRelay,
+    private readonly transactions: GatewayTransactions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -86,7 +88,10 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     res.setHeader('x-request-id', requestId);
     // before anything else (authentication included): a path the upstream could read another way is refused
     const url = canonicalUrl(req.url ?? '/');
-    if (url === null) return writeGoogleError(res, 400, 'INVALID_ARGUMENT', NON_CANONICAL_PATH);
+    if (url === null) {
+      this.transactions.refused(req, requestId, Date.now(), 'other', null, false, 400, 'non-canonical path');
+      return writeGoogleError(res, 400, 'INVALID_ARGUMENT', NON_CANONICAL_PATH);
+    }
     if (url !== req.url) req.url = url;
     if (NATIVE.test(url)) {
       if (this.draining) res.setHeader('connection', 'close');
@@ -101,6 +106,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
       else this.native.handle(req, res, requestId, Date.now(), startedAtPerf);
       return;
     }
+    this.transactions.refused(req, requestId, Date.now(), 'other', null, false, 404, 'no route');
     writeGoogleError(res, 404, 'NOT_FOUND', `No route for ${req.method} ${url.split('?')[0].slice(0, 200)}.`);
   }
 
@@ -173,6 +179,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     this.probes?.close();
     this.reporter.close();
     await this.usage.flush();
+    await this.transactions.flush();
     this.logger.log('gateway drained');
   }
 }

@@ -14,6 +14,7 @@ import { modelAllowed } from '../limits/model-allowed';
 import { RateLimiterService } from '../limits/rate-limiter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
+import { GatewayTransactions } from '../forward/transactions';
 import { LiveSession, type LiveHost } from './live-session';
 import { liveTargetOf, refuseUpgrade, type LiveTarget } from './live-wire';
 
@@ -51,6 +52,7 @@ export class LiveRelay implements LiveHost {
     private readonly runner: AttemptRunner,
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
+    private readonly transactions: GatewayTransactions,
   ) {
     this.geminiBaseUrl = config.geminiBaseUrl;
     this.maxAttempts = config.maxAttempts;
@@ -81,6 +83,7 @@ export class LiveRelay implements LiveHost {
     if (target.constrained) {
       // an ephemeral token is minted on a pool key by Google; the gateway mints none and cannot check one
       this.metrics.countRequest(METHOD, 403);
+      this.transactions.refused(req, requestId, startedAt, METHOD, null, true, 403, 'ephemeral token');
       refuseUpgrade(
         socket,
         403,
@@ -91,6 +94,8 @@ export class LiveRelay implements LiveHost {
       return true;
     }
     const refused = (r: Exclude<AuthResult, { ok: true }>): void => {
+      const status = r.reason === 'unavailable' ? 503 : r.reason === 'throttled' ? 429 : 401;
+      this.transactions.refused(req, requestId, startedAt, METHOD, null, true, status, r.reason);
       if (r.reason === 'unavailable') {
         this.metrics.countRequest(METHOD, 503);
         return refuseUpgrade(socket, 503, 'UNAVAILABLE', AUTH_MESSAGES.unavailable, requestId, { 'retry-after': '1' });
@@ -254,6 +259,11 @@ export class LiveRelay implements LiveHost {
     const now = Date.now();
     const status = s.status || 499;
     this.metrics.countRequest(METHOD, status, (now - s.startedAt) / 1000);
+    if (this.transactions.enabled) {
+      const { req, requestId, startedAt, model, record, poolKeyId, tried, ttfbMs, promptTokens, outputTokens } = s;
+      const source = { req, requestId, startedAt, method: METHOD, model, stream: true, record, poolKeyId, tried };
+      this.transactions.ended({ ...source, ttfbMs, promptTokens, outputTokens, error: s.error }, status, now, true);
+    }
     this.usage.record({
       requestId: usageIdFor(s.req, s.requestId),
       at: new Date(s.startedAt).toISOString(),
@@ -283,6 +293,15 @@ export class LiveRelay implements LiveHost {
     error: string,
   ): void {
     this.metrics.countRequest(METHOD, status, (Date.now() - startedAt) / 1000);
+    if (this.transactions.enabled) {
+      const source = { req, requestId, startedAt, method: METHOD, model: null, stream: true, record, poolKeyId: null };
+      this.transactions.ended(
+        { ...source, ttfbMs: null, promptTokens: 0, outputTokens: 0, error },
+        status,
+        Date.now(),
+        true,
+      );
+    }
     this.usage.record({
       requestId: usageIdFor(req, requestId),
       at: new Date(startedAt).toISOString(),

@@ -2,6 +2,7 @@ import type { AttemptOutcome, AuthKeyRecord, SnapshotKey } from '@gg/contracts';
 import { blameOfFailures, classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
+import type { AttemptTrace } from '../forward/exchange';
 import { scrubSecret } from '../forward/attempt-runner.service';
 import { AUTH_MESSAGES } from '../forward/pipeline.service';
 import {
@@ -75,6 +76,8 @@ export class LiveSession {
   status = 0;
   /** why the session ended abnormally, if it did */
   error?: string;
+  /** each attempt's pool key id and outcome (the transaction log's `attempts`) */
+  readonly tried: AttemptTrace[] = [];
 
   private up: WebSocket | null = null;
   private key: SnapshotKey | null = null;
@@ -421,6 +424,8 @@ export class LiveSession {
 
   private outcome(keyId: string, c: UpstreamClassification, status: number): AttemptOutcome {
     const o = toAttemptOutcome(keyId, this.model, status, c, Date.now());
+    // the transaction log's trace of the session's attempts
+    this.tried.push({ keyId, outcome: c.kind, status });
     o.user = this.record.userId;
     return o;
   }
