@@ -224,6 +224,30 @@ describe.each(['sqlite', 'redis'] as const)('sessions and stream tickets (%s)', 
     expect((await open(`${b}/api/logs/stream?ticket=${late}`))[0]).toBe(401);
   });
 
+  it('an open request-log or service-log stream ends within seconds of its session ending', async () => {
+    const [a, b] = replicas();
+    const s = await loginSession(stack, stack.adminUsername, stack.adminPassword);
+    /** Opens a stream with a fresh ticket; resolves with the ms from `since()` to the stream's end, read by the client. */
+    const follow = async (base: string, stream: 'logs' | 'service-logs', since: () => number): Promise<number> => {
+      const issued = await post(base, '/api/streams/ticket', { token: s.token, body: { stream } });
+      const { ticket } = (await issued.json()) as { ticket: string };
+      const r = await fetch(`${base}/api/${stream}/stream?ticket=${ticket}`);
+      expect(r.status).toBe(200);
+      const reader = r.body!.getReader();
+      while (!(await reader.read()).done); // the server ends it; nothing else does
+      return Date.now() - since();
+    };
+    let endedAt = Number.POSITIVE_INFINITY;
+    const streams = [follow(a, 'logs', () => endedAt), follow(b, 'service-logs', () => endedAt)];
+    await new Promise((r) => setTimeout(r, 500)); // fixed on purpose: both streams are open before the session ends
+    endedAt = Date.now();
+    expect((await post(a, '/api/auth/logout', { token: s.token, cookie: s.cookie })).status).toBe(204);
+    // each open stream asks auth every 5 s whether its session is live
+    const [logs, serviceLogs] = await Promise.all(streams);
+    expect(logs).toBeLessThan(7_000);
+    expect(serviceLogs).toBeLessThan(7_000);
+  });
+
   it('lists no users to a caller whose session ended', async () => {
     const s = await loginSession(stack, stack.adminUsername, stack.adminPassword);
     expect((await stack.api<User[]>(s.token, 'GET', '/api/users')).status).toBe(200);

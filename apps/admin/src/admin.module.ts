@@ -22,7 +22,8 @@ import { RolesGuard } from './security/roles.guard';
 import { SessionLiveness } from './security/session-liveness.service';
 import { SessionGuard } from './security/session.guard';
 import { SessionController } from './session/session.controller';
-import { ServiceLogsModule } from './service-logs/service-logs.module';
+import { ServiceLogsController } from './service-logs/service-logs.controller';
+import { ServiceLogsService } from './service-logs/service-logs.service';
 import { SessionService } from './session/session.service';
 import { StatsController } from './stats/stats.controller';
 import { StreamTicketStore } from './streams/stream-ticket.store';
@@ -36,7 +37,6 @@ import { UsersController } from './users/users.controller';
     loggerModule('admin'),
     PassportModule,
     ProbesModule.forRoot({ internalPort: metricsPortFor(getConfig(), 'admin') }),
-    ServiceLogsModule,
   ],
   controllers: [
     SessionController,
@@ -49,6 +49,7 @@ import { UsersController } from './users/users.controller';
     StreamsController,
     ResourcesController,
     AuditController,
+    ServiceLogsController,
   ],
   providers: [
     AdminTransactions,
@@ -61,6 +62,8 @@ import { UsersController } from './users/users.controller';
     JwtStrategy,
     SessionService,
     LogStreamService,
+    // beside SessionLiveness: an open service-log stream checks its session as the request-log stream does
+    ServiceLogsService,
     ReadinessChecks,
     AuditRecorder,
     // Order matters: authenticate first (401), then check the role (403), then that the session is still live (401).

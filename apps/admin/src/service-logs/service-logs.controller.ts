@@ -1,7 +1,8 @@
 import { Controller, Get, Query, Req, Res } from '@nestjs/common';
 import type { ServiceLogLine } from '@gg/contracts';
 import type { Request, Response } from 'express';
-import { Roles, StreamTicket } from '../security/decorators';
+import { AuthCaller, Roles, StreamTicket } from '../security/decorators';
+import type { AuthUser } from '../security/auth-user';
 import { ServiceLogsQueryDto, ServiceLogsStreamQueryDto } from './service-logs.dto';
 import { ServiceLogsService } from './service-logs.service';
 
@@ -19,7 +20,12 @@ export class ServiceLogsController {
   /** `text/event-stream`; EventSource cannot send headers: `?ticket=` from `POST /api/streams/ticket`. */
   @Get('stream')
   @StreamTicket('service-logs')
-  stream(@Query() { level, app }: ServiceLogsStreamQueryDto, @Req() req: Request, @Res() res: Response): void {
-    this.logs.stream({ level, app }, req, res);
+  stream(
+    @AuthCaller() caller: AuthUser,
+    @Query() { level, app }: ServiceLogsStreamQueryDto,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): void {
+    this.logs.stream(caller, { level, app }, req, res);
   }
 }

@@ -1,13 +1,16 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, redisOptions, type AppConfig } from '@gg/config';
-import type { ServiceLogLine } from '@gg/contracts';
-import { ProbesService, serviceLogsKey } from '@gg/nest-common';
+import { ErrorCode, type ServiceLogLine } from '@gg/contracts';
+import { DomainError, ProbesService, serviceLogsKey, type ProvenCaller } from '@gg/nest-common';
 import type { Request, Response } from 'express';
 import Redis from 'ioredis';
 import { Gauge } from 'prom-client';
+import { SessionLiveness } from '../security/session-liveness.service';
 import { matches, toServiceLogLine, type ServiceLogFilter } from './service-log-filter';
 
 const HEARTBEAT_MS = 15_000;
+/** An open stream asks auth this often whether its session is still live (logout, deactivation, role change). */
+const SESSION_RECHECK_MS = 5_000;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 /** entries read per XREVRANGE while looking for `limit` matches; at most the whole capped stream */
 const PAGE = 500;
@@ -31,6 +34,7 @@ export class ServiceLogsService implements OnModuleDestroy, OnApplicationShutdow
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     probes: ProbesService,
+    private readonly sessions: SessionLiveness,
   ) {
     this.key = serviceLogsKey(config.redisNamespace);
     this.redis = new Redis({ ...redisOptions(config.redisUrl), lazyConnect: true, maxRetriesPerRequest: 1 });
@@ -60,8 +64,11 @@ export class ServiceLogsService implements OnModuleDestroy, OnApplicationShutdow
     return out;
   }
 
-  /** `text/event-stream` of new lines matching the filter, until the client goes or the app stops. */
-  stream(filter: ServiceLogFilter, req: Request, res: Response): void {
+  /**
+   * `text/event-stream` of new lines matching the filter, until the client goes, the app stops or the caller's
+   * session ends (checked every SESSION_RECHECK_MS, as the request-log stream does).
+   */
+  stream(caller: ProvenCaller, filter: ServiceLogFilter, req: Request, res: Response): void {
     res.status(200);
     res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
     res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -71,6 +78,12 @@ export class ServiceLogsService implements OnModuleDestroy, OnApplicationShutdow
 
     let closed = false;
     const heartbeat = setInterval(() => write(': ping\n\n'), HEARTBEAT_MS);
+    const recheck = setInterval(() => {
+      this.sessions.assertLive(caller).catch((e: unknown) => {
+        // auth said no: the session is over; auth not answering does not end a stream
+        if (e instanceof DomainError && e.code !== ErrorCode.Unavailable) sub.close();
+      });
+    }, SESSION_RECHECK_MS);
     const write = (chunk: string): void => {
       if (closed) return;
       res.write(chunk);
@@ -83,6 +96,7 @@ export class ServiceLogsService implements OnModuleDestroy, OnApplicationShutdow
         if (closed) return;
         closed = true;
         clearInterval(heartbeat);
+        clearInterval(recheck);
         this.subscribers.delete(sub);
         this.clients.dec();
         res.end();
