@@ -48,15 +48,23 @@ export class RpcClient implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-function toDomainError(e: unknown, pattern: string): DomainError {
+/**
+ * What a failed call means to the caller. The peer's own errors arrive as plain payloads (`{code, message}`); an
+ * `Error` instance was raised on this side, by the transport (Redis away, the connection closed): the peer could
+ * not be reached, which is UNAVAILABLE (503 + Retry-After at the edge), not an internal error.
+ */
+export function toDomainError(e: unknown, pattern: string): DomainError {
   if (e instanceof DomainError) return e;
+  const service = pattern.split('.')[0];
   if (e instanceof TimeoutError) {
-    const service = pattern.split('.')[0];
     return new DomainError(ErrorCode.Unavailable, `the ${service} service did not answer in time`);
   }
   const p = e as Partial<RpcErrorPayload> | undefined;
   if (p && typeof p === 'object' && typeof p.code === 'string' && typeof p.message === 'string') {
     return new DomainError(p.code as ErrorCode, p.message, p.retryAfter);
+  }
+  if (e instanceof Error) {
+    return new DomainError(ErrorCode.Unavailable, `the ${service} service could not be reached`);
   }
   return new DomainError(ErrorCode.Internal, 'internal error');
 }
