@@ -6,6 +6,7 @@ import { loggerModule, pingController, ProbesModule } from '@gg/nest-common';
 import { AuditModule } from './audit/audit.module';
 import { KeysModule } from './keys/keys.module';
 import { LogsModule } from './logs/logs.module';
+import { RetentionService } from './maintenance/retention.service';
 import { SessionsModule } from './sessions/sessions.module';
 import { UsageModule } from './usage/usage.module';
 import { UsersModule } from './users/users.module';
@@ -25,5 +26,6 @@ import { UsersModule } from './users/users.module';
     AuditModule,
   ],
   controllers: [pingController(AuthPattern.Ping)],
+  providers: [RetentionService],
 })
 export class AuthModule {}

@@ -65,10 +65,8 @@ export const QueueName = {
   Usage: 'usage',
   /** repeatable pool key health checks, run by key-pool */
   PoolHealth: 'pool-health',
-  /** repeatable maintenance of auth (log retention) */
+  /** repeatable maintenance of auth (request-log and audit retention), each job run by its name */
   AuthMaintenance: 'auth-maintenance',
-  /** repeatable audit log retention, run by auth (its own queue: the maintenance worker runs every job it gets) */
-  AuthAuditMaintenance: 'auth-audit-maintenance',
 } as const;
 
 export const JobName = {

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CallerGuard } from '../common/caller.guard';
 import { AuditRecordGuard } from './audit-record.guard';
-import { AuditRetentionService } from './audit-retention.service';
 import { AuditController } from './audit.controller';
 import { AuditService } from './audit.service';
 
 @Module({
   controllers: [AuditController],
-  providers: [AuditService, AuditRetentionService, CallerGuard, AuditRecordGuard],
+  providers: [AuditService, CallerGuard, AuditRecordGuard],
 })
 export class AuditModule {}

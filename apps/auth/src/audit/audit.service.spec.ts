@@ -1,7 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { AuditEvent } from '@gg/contracts';
-import { FakeDb, testConfig } from '../testing/fakes';
-import { AuditRetentionService } from './audit-retention.service';
+import { FakeDb } from '../testing/fakes';
 import { AuditService } from './audit.service';
 
 beforeAll(() => Logger.overrideLogger(false));
@@ -46,17 +45,5 @@ describe('AuditService', () => {
     const db = new FakeDb();
     const entry = await new AuditService(db).record(admin, event);
     expect(entry.actorName).toBe('old-name');
-  });
-});
-
-describe('AuditRetentionService', () => {
-  it('purges entries older than AUDIT_RETENTION_DAYS and keeps the rest', async () => {
-    const db = new FakeDb();
-    const now = new Date('2026-03-31T12:00:00.000Z');
-    const row = (id: string, at: string) => ({ ...event, id, at, actorId: 'a-1' });
-    db.auditRows.push(row('old', '2026-03-01T11:59:59.000Z'), row('kept', '2026-03-01T12:00:01.000Z'));
-    const retention = new AuditRetentionService(testConfig({ auditRetentionDays: 30 }), db);
-    expect(await retention.purge(now)).toBe(1);
-    expect(db.auditRows.map((e) => e.id)).toEqual(['kept']);
   });
 });

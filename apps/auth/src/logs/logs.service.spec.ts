@@ -1,6 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { FakeDb, testConfig } from '../testing/fakes';
-import { LogRetentionService } from './log-retention.service';
+import { FakeDb } from '../testing/fakes';
 import { LogsService } from './logs.service';
 
 beforeAll(() => Logger.overrideLogger(false));
@@ -24,32 +23,5 @@ describe('LogsService', () => {
     expect(db.lastLogQuery).toEqual({});
     await logs.stats({ userId: 'a', role: 'admin', tokenVersion: 0 }, '7d');
     expect(db.lastStats).toEqual({ window: '7d', userId: undefined });
-  });
-});
-
-describe('LogRetentionService', () => {
-  it('purges request logs older than LOG_RETENTION_DAYS and keeps the rest', async () => {
-    const db = new FakeDb();
-    const now = new Date('2026-03-10T12:00:00.000Z');
-    const row = (id: string, at: string) => ({
-      id,
-      at,
-      userId: 'u',
-      authKeyId: 'k',
-      poolKeyId: null,
-      method: 'm',
-      model: null,
-      stream: false,
-      status: 200,
-      attempts: 1,
-      latencyMs: 1,
-      ttfbMs: null,
-      promptTokens: 0,
-      outputTokens: 0,
-    });
-    db.logRows.push(row('old', '2026-03-03T11:59:59.000Z'), row('kept', '2026-03-03T12:00:01.000Z'));
-    const retention = new LogRetentionService(testConfig({ logRetentionDays: 7 }), db);
-    expect(await retention.purge(now)).toBe(1);
-    expect(db.logRows.map((l) => l.id)).toEqual(['kept']);
   });
 });
