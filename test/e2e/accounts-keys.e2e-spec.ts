@@ -40,13 +40,7 @@ describe('user keys on two gateway replicas', () => {
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey(), fakeGeminiKey()] })).status).toBe(
       201,
     );
-    for (const i of [0, 1])
-      await poll(
-        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
-        (s) => s === 200,
-        10_000,
-        'gateway ready',
-      );
+    for (const i of [0, 1]) await stack.gatewayReady(i);
   });
 
   afterAll(async () => {

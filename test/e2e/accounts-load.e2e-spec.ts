@@ -69,12 +69,7 @@ describe.each(['sqlite', 'redis'] as const)(
         201,
       );
       for (const i of [0, 1]) {
-        await poll(
-          () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
-          (s) => s === 200,
-          10_000,
-          'gateway ready',
-        );
+        await stack.gatewayReady(i);
       }
     });
 

@@ -27,12 +27,7 @@ describe('accounts: users, sessions and object-level authorization', () => {
     admin = await stack.login();
     adminMe = (await stack.api<Me>(admin, 'GET', '/api/auth/me')).body;
     expect((await stack.api(admin, 'POST', '/api/keys', { keys: [fakeGeminiKey()] })).status).toBe(201);
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

@@ -40,12 +40,7 @@ describe('one request model for every route: paths, model allow-lists, client he
       allowedModels: ['gemini-2.5-flash', 'gemini-embedding-001'],
     });
     ai = new GoogleGenAI({ apiKey: limited.key, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

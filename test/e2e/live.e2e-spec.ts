@@ -99,12 +99,7 @@ describe('Live API relay (BidiGenerateContent over WebSocket)', () => {
     const k = await createUserKey(stack, admin, 'live');
     secret = k.key;
     keyId = k.id;
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

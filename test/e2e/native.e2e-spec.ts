@@ -29,12 +29,7 @@ describe.each(['sqlite', 'redis'] as const)('native Gemini path end to end (DATA
     secret = k.key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
     // the gateway learns the pool by push; wait until it can serve
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

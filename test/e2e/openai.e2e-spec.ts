@@ -34,12 +34,7 @@ describe('OpenAI-compatible API end to end (official openai SDK, only baseURL ch
     expect(added.status).toBe(201);
     secret = (await createUserKey(stack, token, 'openai-e2e')).key;
     client = new OpenAI({ apiKey: secret, baseURL: `${stack.gatewayUrl}/v1`, maxRetries: 0 });
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

@@ -21,12 +21,7 @@ describe('operations: metrics, service logs, API docs', () => {
     const k = await createUserKey(stack, token, 'ops');
     secret = k.key;
     keyId = k.id;
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
     const r = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:generateContent?key=${secret}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },

@@ -1,6 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
-import { createUserKey, fakeGeminiKey, poll } from './helpers';
+import { createUserKey, fakeGeminiKey } from './helpers';
 
 delete process.env.GOOGLE_GENAI_USE_VERTEXAI;
 jest.setTimeout(60_000);
@@ -32,12 +32,7 @@ describe('pool key affinity (two gateway replicas)', () => {
     ai0 = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.urlOf('gateway', 0) } });
     ai1 = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.urlOf('gateway', 1) } });
     for (const i of [0, 1]) {
-      await poll(
-        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
-        (s) => s === 200,
-        10_000,
-        `gateway ${i} ready`,
-      );
+      await stack.gatewayReady(i);
     }
   });
 

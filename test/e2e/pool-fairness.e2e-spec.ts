@@ -49,12 +49,7 @@ describe('pool fairness: one user cannot take the pool from the others', () => {
     const a = await loginSession(stack, 'alice', 'alice-password-1234');
     mallory = (await createKey(stack, m.token, { name: 'mallory' })).key;
     alice = (await createKey(stack, a.token, { name: 'alice' })).key;
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

@@ -57,12 +57,7 @@ describe('one pool, several gateway replicas', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-replicas')).key;
     for (const i of [0, 1]) {
-      await poll(
-        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
-        (s) => s === 200,
-        10_000,
-        `gateway ${i} ready`,
-      );
+      await stack.gatewayReady(i);
     }
   });
 

@@ -53,12 +53,7 @@ describe.each(['sqlite', 'redis'] as const)('pool state at rest (DATABASE_TYPE=%
     token = await stack.login();
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'pool-restart')).key;
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
     await gatewayInSync(stack, pool.length);
   });
 

@@ -28,12 +28,7 @@ describe('per-key rate limit across gateway replicas (GCRA in Redis)', () => {
     });
     expect(added.status).toBe(201);
     for (const i of [0, 1]) {
-      await poll(
-        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
-        (s) => s === 200,
-        10_000,
-        `gateway ${i} ready`,
-      );
+      await stack.gatewayReady(i);
     }
   });
 

@@ -131,12 +131,7 @@ describe.each(['sqlite', 'redis'] as const)('nothing secret in Redis (DATABASE_T
     // a user key: created by auth, shown once through admin
     const key = await createUserKey(stack, token, 'redis-secrets');
     secrets['user key'] = key.key;
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
 
     const ai = new GoogleGenAI({ apiKey: key.key, httpOptions: { baseUrl: stack.gatewayUrl } });
     const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hello' });
@@ -314,12 +309,7 @@ describe('a stack logged in to Redis as an ACL user limited to its namespace', (
     expect(added.status).toBe(201);
     expect(await poolKeys(stack, token)).toHaveLength(1);
     const key = await createUserKey(stack, token, 'acl');
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
     const ai = new GoogleGenAI({ apiKey: key.key, httpOptions: { baseUrl: stack.gatewayUrl } });
     expect((await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'hello' })).text).toBeTruthy();
     await poll(

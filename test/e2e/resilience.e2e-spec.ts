@@ -1,6 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
-import { createUserKey, fakeGeminiKey, maskOf, poll, poolKeys } from './helpers';
+import { createUserKey, fakeGeminiKey, maskOf, poolKeys } from './helpers';
 
 delete process.env.GOOGLE_GENAI_USE_VERTEXAI;
 jest.setTimeout(60_000);
@@ -27,12 +27,7 @@ describe('gateway resilience and key affinity', () => {
     expect((await stack.api(token, 'POST', '/api/keys', { keys: pool })).status).toBe(201);
     secret = (await createUserKey(stack, token, 'resilience')).key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

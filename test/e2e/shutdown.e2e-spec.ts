@@ -21,12 +21,7 @@ describe('graceful shutdown', () => {
     expect(added.status).toBe(201);
     key = await createUserKey(stack, token, 'shutdown');
     for (const i of [0, 1]) {
-      await poll(
-        () => fetch(`${stack.metricsUrlOf('gateway', i)}/readyz`).then((r) => r.status),
-        (s) => s === 200,
-        10_000,
-        `gateway #${i} ready`,
-      );
+      await stack.gatewayReady(i);
     }
   });
 

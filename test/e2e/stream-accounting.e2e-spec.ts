@@ -85,12 +85,7 @@ describe('streams are accounted when they end', () => {
     const k = await createUserKey(stack, token, 'streams');
     secret = k.key;
     authKeyId = k.id;
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

@@ -55,12 +55,7 @@ describe('transaction log (TRANSACTION_LOG=file)', () => {
     const k = await createUserKey(stack, token, 'tx');
     secret = k.key;
     ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
-    await poll(
-      () => fetch(`${stack.metricsUrlOf('gateway')}/readyz`).then((r) => r.status),
-      (s) => s === 200,
-      10_000,
-      'gateway ready',
-    );
+    await stack.gatewayReady();
   });
 
   afterAll(async () => {

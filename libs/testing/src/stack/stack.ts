@@ -117,6 +117,15 @@ export class Stack {
     return `http://127.0.0.1:${p.metricsPort}`;
   }
 
+  /**
+   * Waits until a gateway replica can serve: its /readyz answers 200 once it holds a pool snapshot with a key (the
+   * pool is learnt by push, after the keys were added).
+   */
+  async gatewayReady(index = 0, timeoutMs = 10_000): Promise<void> {
+    const url = `${this.metricsUrlOf('gateway', index)}/readyz`;
+    await waitFor(async () => (await fetch(url)).status === 200, timeoutMs, `gateway#${index} ready`);
+  }
+
   /** Start one app (again) and wait for its /readyz. */
   async spawn(name: AppName, index = 0, extraEnv: Record<string, string> = {}): Promise<void> {
     const port = await freePort();
