@@ -1,9 +1,9 @@
 import type { AuditEntry, AuditQuery, Page } from '@gg/contracts';
 import type { AuditRepository } from '../db-manager';
-import { clampLimit, decodeCursor, encodeCursor, normalizeIso } from '../shared/cursor';
+import { normalizeIso } from '../shared/cursor';
 import { encode, type Schema } from './codec';
 import type { RedisKeys } from './keys';
-import { loadRows } from './rows';
+import { pageNewestFirst } from './time-page';
 import { execAll, scriptedPipeline, type ScriptedRedis } from './scripts';
 
 export const AUDIT_FIELDS: Schema<AuditEntry> = {
@@ -19,7 +19,6 @@ export const AUDIT_FIELDS: Schema<AuditEntry> = {
   changes: 'json?',
 };
 
-const SCAN_CHUNK = 200;
 const PURGE_CHUNK = 500;
 
 /**
@@ -43,45 +42,12 @@ export class RedisAuditRepository implements AuditRepository {
   }
 
   async query(q: AuditQuery): Promise<Page<AuditEntry>> {
-    const limit = clampLimit(q.limit);
-    const zset = this.keys.auditLog();
-    const cursor = decodeCursor(q.cursor);
-    const cursorMs = cursor ? Date.parse(cursor.at) : null;
-    const min = q.since !== undefined ? String(Date.parse(normalizeIso(q.since))) : '-inf';
-    let anchor = cursorMs !== null ? String(cursorMs) : '+inf';
-    let offset = 0;
-    const found: AuditEntry[] = [];
-    while (found.length <= limit) {
-      const flat = await this.redis.zrevrangebyscore(zset, anchor, min, 'WITHSCORES', 'LIMIT', offset, SCAN_CHUNK);
-      const entries: { id: string; score: number }[] = [];
-      for (let i = 0; i < flat.length; i += 2) entries.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
-      if (entries.length === 0) break;
-      // ZREVRANGEBYSCORE orders members of one score by member descending: the (at desc, id desc) order
-      const candidates = entries.filter((e) => !(cursor && e.score === cursorMs && e.id >= cursor.id));
-      const rows = await loadRows<AuditEntry>(
-        this.redis,
-        candidates.map((e) => this.keys.auditEntry(e.id)),
-        AUDIT_FIELDS,
-      );
-      for (const row of rows) {
-        if (matches(row, q)) found.push(row);
-        if (found.length > limit) break;
-      }
-      const last = entries[entries.length - 1] as { score: number };
-      const sameAsLast = entries.filter((e) => e.score === last.score).length;
-      if (String(last.score) === anchor) offset += entries.length;
-      else {
-        anchor = String(last.score);
-        offset = sameAsLast;
-      }
-      if (entries.length < SCAN_CHUNK) break;
-    }
-    const items = found.slice(0, limit);
-    const tail = items[items.length - 1];
-    return {
-      items,
-      nextCursor: found.length > limit && tail ? encodeCursor({ at: tail.at, id: tail.id }) : null,
-    };
+    return pageNewestFirst<AuditEntry>(
+      this.redis,
+      { zset: this.keys.auditLog(), rowKey: (id) => this.keys.auditEntry(id), fields: AUDIT_FIELDS },
+      q,
+      (row) => matches(row, q),
+    );
   }
 
   async purgeBefore(isoTime: string): Promise<number> {

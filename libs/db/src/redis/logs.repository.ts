@@ -1,13 +1,13 @@
 import type { LogQuery, Page, RequestLog, Stats, StatsWindow } from '@gg/contracts';
 import type { LogsRepository } from '../db-manager';
-import { clampLimit, decodeCursor, encodeCursor, normalizeIso } from '../shared/cursor';
+import { normalizeIso } from '../shared/cursor';
 import { emptySeries, topKeys, windowLayout } from '../shared/stats-window';
 import { AUTH_KEY_FIELDS, LOG_FIELDS } from './codec';
 import type { RedisKeys } from './keys';
 import { loadRows } from './rows';
+import { pageNewestFirst } from './time-page';
 import { execAll, scriptedPipeline, type ScriptedRedis } from './scripts';
 
-const SCAN_CHUNK = 200;
 const PURGE_CHUNK = 500;
 
 export class RedisLogsRepository implements LogsRepository {
@@ -21,49 +21,18 @@ export class RedisLogsRepository implements LogsRepository {
    * checking the other filters on the rows, until a page and one more row are found.
    */
   async query(q: LogQuery): Promise<Page<RequestLog>> {
-    const limit = clampLimit(q.limit);
     const zset =
       q.authKeyId !== undefined
         ? this.keys.logsOfKey(q.authKeyId)
         : q.userId !== undefined
           ? this.keys.logsOfUser(q.userId)
           : this.keys.logs();
-    const cursor = decodeCursor(q.cursor);
-    const cursorMs = cursor ? Date.parse(cursor.at) : null;
-    const min = q.since !== undefined ? String(Date.parse(normalizeIso(q.since))) : '-inf';
-    let anchor = cursorMs !== null ? String(cursorMs) : '+inf';
-    let offset = 0;
-    const found: RequestLog[] = [];
-    while (found.length <= limit) {
-      const flat = await this.redis.zrevrangebyscore(zset, anchor, min, 'WITHSCORES', 'LIMIT', offset, SCAN_CHUNK);
-      const entries: { id: string; score: number }[] = [];
-      for (let i = 0; i < flat.length; i += 2) entries.push({ id: flat[i] as string, score: Number(flat[i + 1]) });
-      if (entries.length === 0) break;
-      const candidates = entries.filter((e) => !(cursor && e.score === cursorMs && e.id >= cursor.id));
-      const rows = await loadRows<RequestLog>(
-        this.redis,
-        candidates.map((e) => this.keys.log(e.id)),
-        LOG_FIELDS,
-      );
-      for (const row of rows) {
-        if (matches(row, q)) found.push(row);
-        if (found.length > limit) break;
-      }
-      const last = entries[entries.length - 1] as { score: number };
-      const sameAsLast = entries.filter((e) => e.score === last.score).length;
-      if (String(last.score) === anchor) offset += entries.length;
-      else {
-        anchor = String(last.score);
-        offset = sameAsLast;
-      }
-      if (entries.length < SCAN_CHUNK) break;
-    }
-    const items = found.slice(0, limit);
-    const tail = items[items.length - 1];
-    return {
-      items,
-      nextCursor: found.length > limit && tail ? encodeCursor({ at: tail.at, id: tail.id }) : null,
-    };
+    return pageNewestFirst<RequestLog>(
+      this.redis,
+      { zset, rowKey: (id) => this.keys.log(id), fields: LOG_FIELDS },
+      q,
+      (row) => matches(row, q),
+    );
   }
 
   async purgeBefore(isoTime: string): Promise<number> {
