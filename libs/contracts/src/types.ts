@@ -1,5 +1,7 @@
 /** Types of the admin REST API (docs/api.md §4) and of the messages between apps. Pure TS: safe in a browser. */
 
+import type { PoolKeyProxy, SnapshotProxy } from './proxies';
+
 export type Role = 'admin' | 'user';
 
 export interface User {
@@ -67,6 +69,8 @@ export interface PoolKey {
   totalRequests: number;
   /** resources (files, cached contents, batches, …) created through the gateway that this key holds now */
   resources?: number;
+  /** the upstream proxy its traffic goes through now; null: no proxy list (UPSTREAM_PROXY or direct) */
+  proxy?: PoolKeyProxy | null;
 }
 
 export interface AddPoolKeysResult {
@@ -179,6 +183,8 @@ export interface SnapshotKey {
   cooldownUntil: number;
   /** model -> epoch ms until which the key rests for that model */
   modelCooldowns: Record<string, number>;
+  /** the proxy the admin bound it to (PoolSnapshot.proxies); absent: consistent hashing over the list */
+  proxyId?: string;
 }
 
 export interface PoolSnapshot {
@@ -194,6 +200,8 @@ export interface PoolSnapshot {
   /** model -> epoch ms until which that model rests on every key (Google overloaded for it); absent: none */
   modelPausedUntil?: Record<string, number>;
   keys: SnapshotKey[];
+  /** the upstream proxy list (full URLs: the transport is sealed); absent or empty: UPSTREAM_PROXY or direct */
+  proxies?: SnapshotProxy[];
 }
 
 export type OutcomeKind = 'success' | 'rate_limited' | 'invalid' | 'transient' | 'affinity' | 'client_error';

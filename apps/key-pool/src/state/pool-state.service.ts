@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
-import type { AttemptOutcome, OutcomeKind, PoolSnapshot } from '@gg/contracts';
+import type { AttemptOutcome, OutcomeKind, PoolSnapshot, SnapshotProxy } from '@gg/contracts';
 import { DB_MANAGER, type DbManager } from '@gg/db';
 import {
   applyOutcome,
@@ -46,6 +46,8 @@ export class PoolStateService implements OnModuleInit {
   private readonly modelRest = new ModelRestDetector();
   /** epoch-ms based so that it keeps growing across restarts of key-pool (gateways ignore older snapshots) */
   private version = Date.now();
+  /** the upstream proxy list and the keys' explicit bindings (ProxiesService), published with the keys */
+  private proxies: { list: SnapshotProxy[]; bindings: ReadonlyMap<string, string> } = { list: [], bindings: new Map() };
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -192,6 +194,12 @@ export class PoolStateService implements OnModuleInit {
     return this.modelRest.active(now);
   }
 
+  /** The proxy list or a binding changed (ProxiesService): published with the next snapshot. */
+  setProxies(list: SnapshotProxy[], bindings: ReadonlyMap<string, string>): void {
+    this.proxies = { list, bindings };
+    this.changed([]);
+  }
+
   currentVersion(): number {
     return this.version;
   }
@@ -211,7 +219,12 @@ export class PoolStateService implements OnModuleInit {
       applied: Object.fromEntries([...this.applied].map(([id, a]) => [id, a.seq])),
       pausedUntil: this.pause.pausedUntil(now),
       modelPausedUntil: this.modelsResting(now),
-      keys: this.all().map((e) => toSnapshotKey(e.id, e.secret, e.state, now)),
+      keys: this.all().map((e) => {
+        const key = toSnapshotKey(e.id, e.secret, e.state, now);
+        const proxyId = this.proxies.bindings.get(e.id);
+        return proxyId ? { ...key, proxyId } : key;
+      }),
+      ...(this.proxies.list.length > 0 ? { proxies: this.proxies.list } : {}),
     };
   }
 
