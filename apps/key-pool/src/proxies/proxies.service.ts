@@ -64,7 +64,10 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown {
         this.proxies.set(p.id, this.entry(p.id, this.crypto.decrypt(p.urlEnc), p.urlEnc, p.createdAt));
       } catch (e) {
         // left out until the right ENCRYPTION_KEY is back; the next save drops it, so the admin is told
-        this.logger.error({ proxyId: p.id, err: (e as Error).message }, 'upstream proxy skipped: its URL cannot be read');
+        this.logger.error(
+          { proxyId: p.id, err: (e as Error).message },
+          'upstream proxy skipped: its URL cannot be read',
+        );
       }
     }
     for (const [keyId, proxyId] of Object.entries(stored.bindings)) {
