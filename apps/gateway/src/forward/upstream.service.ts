@@ -208,8 +208,10 @@ export class UpstreamService implements OnApplicationShutdown {
      * deadline plus DEADLINE_BACKSTOP_MS: the deadline itself is the gateway's (Deadlines), which aborts `signal`
      */
     headersTimeout?: number;
+    /** a proxy of the list (ProxyRouter) instead of this service's own pool; its failures rest the proxy instead */
+    dispatcher?: Dispatcher;
   }): Promise<Dispatcher.ResponseData> {
-    const pool = this.pool;
+    const pool = opts.dispatcher ?? this.pool;
     return pool
       .request({
         // a Pool is bound to the origin already; a proxy's dispatcher is told it
@@ -261,6 +263,11 @@ export class UpstreamService implements OnApplicationShutdown {
     this.logger.warn(
       `upstream connection pool to ${this.origin}${via} replaced after ${failures} connection failures in a row (last: ${(e as { code: string }).code}); the old one drains`,
     );
+  }
+
+  /** A connection pool to the origin through `proxy` (one of the proxy list), with this service's settings. */
+  proxyPool(proxy: string): Dispatcher {
+    return proxyDispatcher(proxy, this.origin, { ...this.options, connectTimeoutMs: this.connectTimeoutMs });
   }
 
   /** The connection pool to the origin: direct, or through UPSTREAM_PROXY with the same settings. */
