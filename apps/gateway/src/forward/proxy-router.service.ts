@@ -3,7 +3,7 @@ import { maskProxyUrl } from '@gg/config';
 import { PoolEvent, type ProxyFailureReport, type SnapshotKey, type SnapshotProxy } from '@gg/contracts';
 import { routeProxy } from '@gg/key-state';
 import { isUpstreamProxyFailure, RpcClient } from '@gg/nest-common';
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import type { Dispatcher } from 'undici';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
@@ -51,6 +51,20 @@ export class ProxyRouter implements OnApplicationShutdown {
       help: 'Failures of an upstream proxy of the list, by proxy id (reported to key-pool, which rests the proxy)',
       labelNames: ['proxy'],
       registers: [metrics.registry],
+    });
+    const proxies = (now: number): readonly SnapshotProxy[] => this.proxies(now);
+    new Gauge({
+      name: 'gateway_upstream_proxies',
+      help: "Upstream proxies of the list in this replica's copy, by status (resting: key-pool's rest or a failure seen here)",
+      labelNames: ['status'],
+      registers: [metrics.registry],
+      collect() {
+        const now = Date.now();
+        const list = proxies(now);
+        const resting = list.filter((p) => p.restingUntil > now).length;
+        this.set({ status: 'active' }, list.length - resting);
+        this.set({ status: 'resting' }, resting);
+      },
     });
   }
 
