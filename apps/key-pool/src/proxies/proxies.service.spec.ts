@@ -27,10 +27,12 @@ class FakePool {
 
 describe('ProxiesService', () => {
   const kv = new Map<string, string>();
+  let kvDown = false;
   const db = {
     kv: {
       get: (k: string) => Promise.resolve(kv.get(k) ?? null),
-      set: (k: string, v: string) => Promise.resolve(void kv.set(k, v)),
+      set: (k: string, v: string) =>
+        kvDown ? Promise.reject(new Error('database unreachable')) : Promise.resolve(void kv.set(k, v)),
     },
   } as unknown as DbManager;
   const config = { geminiBaseUrl: 'https://upstream.example', connectTimeoutMs: 1000 } as AppConfig;
@@ -46,6 +48,7 @@ describe('ProxiesService', () => {
 
   beforeEach(async () => {
     kv.clear();
+    kvDown = false;
     pool = new FakePool();
     ['k1', 'k2', 'k3'].forEach((k) => pool.keys.add(k));
     service = await start();
@@ -82,6 +85,17 @@ describe('ProxiesService', () => {
 
     expect((await service.delete(b.id)).boundKeys).toBe(1);
     expect(service.keyProxy('k1')).toEqual({ id: a.id, url: 'socks5://a.example:1080', binding: 'hash' });
+    expect(pool.published?.bindings.size).toBe(0);
+  });
+
+  it('undoes a change it could not store: the list and the snapshot stay as they were', async () => {
+    const a = await service.add('http://a.example:8080');
+    kvDown = true;
+    await expect(service.add('http://b.example:8080')).rejects.toThrow('database unreachable');
+    await expect(service.bind('k1', a.id)).rejects.toThrow('database unreachable');
+    await expect(service.delete(a.id)).rejects.toThrow('database unreachable');
+    expect(service.list().map((p) => [p.id, p.boundKeys])).toEqual([[a.id, 0]]);
+    expect(pool.published?.list.map((p) => p.id)).toEqual([a.id]);
     expect(pool.published?.bindings.size).toBe(0);
   });
 

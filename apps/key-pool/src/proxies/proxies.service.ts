@@ -44,6 +44,8 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ProxiesService.name);
   /** in the order they were added */
   private readonly proxies = new Map<string, ProxyEntry>();
+  /** the same, as the array routing takes (rebuilt when the list changes, not for every key routed) */
+  private ordered: ProxyEntry[] = [];
   private readonly bindings = new Map<string, string>();
   /** key checks' dispatchers, per proxy id (a proxy's URL never changes: a new URL is a new proxy) */
   private readonly dispatchers = new Map<string, Dispatcher>();
@@ -99,9 +101,7 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown {
       if (p.url === url) throw DomainError.conflict(`this proxy is in the list already (${p.id})`);
     }
     const entry = this.entry(randomUUID(), url, this.crypto.encrypt(url), new Date().toISOString());
-    this.proxies.set(entry.id, entry);
-    await this.save();
-    this.publish();
+    await this.commit(() => this.proxies.set(entry.id, entry));
     this.logger.log({ proxyId: entry.id, proxy: entry.masked }, 'upstream proxy added');
     return this.list().find((p) => p.id === entry.id) as UpstreamProxy;
   }
@@ -109,10 +109,10 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown {
   async delete(id: string): Promise<UpstreamProxy> {
     const view = this.list().find((p) => p.id === id);
     if (!view) throw DomainError.notFound('proxy not found');
-    this.proxies.delete(id);
-    for (const [keyId, proxyId] of this.bindings) if (proxyId === id) this.bindings.delete(keyId);
-    await this.save();
-    this.publish();
+    await this.commit(() => {
+      this.proxies.delete(id);
+      for (const [keyId, proxyId] of this.bindings) if (proxyId === id) this.bindings.delete(keyId);
+    });
     const d = this.dispatchers.get(id);
     this.dispatchers.delete(id);
     d?.close().catch(() => undefined);
@@ -124,16 +124,13 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown {
   async bind(keyId: string, proxyId: string | null): Promise<void> {
     if (!this.pool.get(keyId)) throw DomainError.notFound('pool key not found');
     if (proxyId !== null && !this.proxies.has(proxyId)) throw DomainError.badRequest('proxyId: no such proxy');
-    if (proxyId === null) this.bindings.delete(keyId);
-    else this.bindings.set(keyId, proxyId);
-    await this.save();
-    this.publish();
+    await this.commit(() => (proxyId === null ? this.bindings.delete(keyId) : this.bindings.set(keyId, proxyId)));
     this.logger.log({ keyId, proxyId }, proxyId ? 'pool key bound to a proxy' : 'pool key back to proxy hashing');
   }
 
   /** The proxy of a pool key now, or null when the list is empty. */
   routeOf(keyId: string, now = Date.now(), exclude?: ReadonlySet<string>): ProxyRoute<ProxyEntry> | null {
-    return routeProxy(keyId, this.bindings.get(keyId), [...this.proxies.values()], now, exclude);
+    return routeProxy(keyId, this.bindings.get(keyId), this.ordered, now, exclude);
   }
 
   /** `PoolKey.proxy` of a key. */
@@ -213,8 +210,27 @@ export class ProxiesService implements OnModuleInit, OnApplicationShutdown {
 
   /** The list and the bindings to the snapshot (which carries the bindings of keys in the pool only). */
   private publish(): void {
+    this.ordered = [...this.proxies.values()];
     const proxies = [...this.proxies.values()].map(({ id, url, restingUntil }) => ({ id, url, restingUntil }));
     this.pool.setProxies(proxies, new Map(this.bindings));
+  }
+
+  /** Applies an admin's change, stores it and publishes it; undone when it could not be stored. */
+  private async commit(change: () => void): Promise<void> {
+    const proxies = [...this.proxies];
+    const bindings = [...this.bindings];
+    change();
+    try {
+      await this.save();
+    } catch (e) {
+      this.proxies.clear();
+      proxies.forEach(([id, p]) => this.proxies.set(id, p));
+      this.bindings.clear();
+      bindings.forEach(([keyId, proxyId]) => this.bindings.set(keyId, proxyId));
+      throw e;
+    } finally {
+      this.publish();
+    }
   }
 
   /** Writes the whole document, one write at a time (in the order the changes were made). */
