@@ -22,6 +22,9 @@ describe('upstream proxy list', () => {
   let http: TestProxy;
   let socks: TestProxy;
   let third: TestProxy;
+  /** demands other credentials than the ones its URL in the list carries: answers every CONNECT 407 */
+  let wrong: TestProxy;
+  const wrongPassword = `bad-${randomBytes(8).toString('hex')}`;
   const ids = new Map<TestProxy, string>();
   const pool = [fakeGeminiKey(), fakeGeminiKey(), fakeGeminiKey(), fakeGeminiKey()];
   const answers: string[] = [];
@@ -85,10 +88,11 @@ describe('upstream proxy list', () => {
   }
 
   beforeAll(async () => {
-    [mock, http, socks, third] = await Promise.all([
+    [mock, http, socks, third, wrong] = await Promise.all([
       startMockGemini(),
       startHttpProxy({ auth }),
       startSocks5Proxy({ auth }),
+      startHttpProxy({ auth }),
       startHttpProxy({ auth }),
     ]);
     // debug: every log line an app may write, for the password to be looked for in all of them
@@ -101,7 +105,7 @@ describe('upstream proxy list', () => {
 
   afterAll(async () => {
     await stack?.stop();
-    await Promise.all([mock, http, socks, third].map((x) => x?.close()));
+    await Promise.all([mock, http, socks, third, wrong].map((x) => x?.close()));
   });
 
   it('refuses a URL that is no proxy, without echoing it', async () => {
@@ -180,6 +184,27 @@ describe('upstream proxy list', () => {
     expect(await gauge(stack.metricsUrlOf('key-pool'), `gg_pool_proxy_resting{proxy="${ids.get(http)}"}`)).toBe(1);
   });
 
+  it('rests a proxy that answers 407, a key bound to it served through another', async () => {
+    const url = wrong.url.replace(`:${encodeURIComponent(auth.password)}@`, `:${wrongPassword}@`);
+    const r = await api<UpstreamProxy>('POST', '/api/proxies', { url });
+    expect(r.status).toBe(201);
+    const k2 = keyOf(await keys(), pool[2]);
+    expect((await api('PATCH', `/api/keys/${k2.id}`, { proxyId: r.body.id })).status).toBe(200);
+    await gatewaySeesProxies(3, 1);
+    const statuses = await sendUntilSeen(mock, pool[2], generate);
+    expect(new Set(statuses)).toEqual(new Set([200]));
+    expect(wrong.refused).toBeGreaterThan(0);
+    const rested = await poll(
+      async () => (await api<UpstreamProxy[]>('GET', '/api/proxies')).body.find((p) => p.id === r.body.id)!,
+      (p) => p.status === 'resting',
+      3000,
+      'the proxy answering 407 to rest',
+    );
+    expect(rested.lastError).toBe('HTTP 407');
+    expect(keyOf(await keys(), pool[2])).toMatchObject({ status: 'active', failureCount: 0 });
+    expect((await api('DELETE', `/api/proxies/${r.body.id}`)).status).toBe(204);
+  });
+
   it('deletes a proxy, unbinding its keys; audits every action, never with a secret', async () => {
     expect((await api('DELETE', `/api/proxies/${ids.get(http)}`)).status).toBe(204);
     expect((await api('DELETE', `/api/proxies/${ids.get(http)}`)).status).toBe(404);
@@ -189,8 +214,9 @@ describe('upstream proxy list', () => {
 
     const audit = (await api<Page<AuditEntry>>('GET', '/api/audit?limit=50')).body.items;
     const actions = audit.map((e) => e.action);
-    expect(actions.filter((a) => a === 'proxy.add')).toHaveLength(3);
-    expect(actions.filter((a) => a === 'pool-key.bind')).toHaveLength(2);
+    expect(actions.filter((a) => a === 'proxy.add')).toHaveLength(4);
+    expect(actions.filter((a) => a === 'pool-key.bind')).toHaveLength(3);
+    // the newest deletion: the proxy that rested first
     expect(audit.find((e) => e.action === 'proxy.delete')).toMatchObject({
       targetType: 'proxy',
       targetName: masked(http),
@@ -200,6 +226,7 @@ describe('upstream proxy list', () => {
 
     const forms = [
       auth.password,
+      wrongPassword,
       encodeURIComponent(auth.password),
       Buffer.from(`${auth.user}:${auth.password}`).toString('base64'),
     ];
