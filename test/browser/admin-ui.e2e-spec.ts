@@ -147,6 +147,28 @@ describe('admin UI in the browser', () => {
     await waitForText(page.locator('.top-keys'), 'browser-laptop');
   });
 
+  it("links a request-log row to that request's lines in the service logs", async () => {
+    // the first attempt meets a key Google refuses: key-pool logs that it disables the key, naming the request
+    mock.script({ type: 'invalidKey', times: 1 });
+    await nav(page, 'Logs').click();
+    const rows = page.locator('table tbody tr');
+    await waitForCount(rows, 3);
+    await waitForText(page.locator('.live-badge'), 'Live');
+    const ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
+    const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'a refused key first' });
+    const requestId = r.sdkHttpResponse?.headers?.['x-request-id'] ?? '';
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    await waitForCount(rows, 4);
+
+    await rows.first().getByRole('link', { name: 'Service logs' }).click();
+    await page.waitForURL((url) => url.searchParams.get('requestId') === requestId);
+    expect(await page.getByLabel('Request id').inputValue()).toBe(requestId);
+    const lines = page.locator('.lines li');
+    await waitForText(lines, 'pool key disabled');
+    // that request's lines only
+    for (const text of await lines.allTextContents()) expect(text).toContain(requestId);
+  });
+
   it('lets an admin create a user who then sees no admin page', async () => {
     await nav(page, 'Users').click();
     // the list is loaded (and the form will not re-render under the typing) once the admin's own row is there

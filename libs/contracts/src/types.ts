@@ -102,6 +102,11 @@ export interface RequestLog {
   promptTokens: number;
   outputTokens: number;
   error?: string;
+  /**
+   * The `x-request-id` the gateway answered (its service-log lines carry it), set by the admin API. `id` is the
+   * same unless the client sent its own id: that gets a suffix in `id` so that a reused one still counts once.
+   */
+  requestId?: string;
 }
 
 export interface Page<T> {
@@ -228,6 +233,8 @@ export interface AttemptOutcome {
   blame?: AttemptBlame;
   /** a 503 UNAVAILABLE / overloaded answer: evidence about the model rather than the key */
   overloaded?: boolean;
+  /** failures only: the request the attempt served, named on the lines key-pool logs about this outcome */
+  requestId?: string;
 }
 
 export type AttemptBlame = 'key' | 'request';

@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ClientRedis, ServerRedis, type RedisOptions } from '@nestjs/microservices';
 import type Redis from 'ioredis';
+import { runInContextOf, withContext } from './request-context';
 import type { OpenFailure, TransportSeal } from './transport-seal';
 
 type RedisTransportOptions = NonNullable<RedisOptions['options']>;
@@ -25,7 +26,10 @@ function parse(buffer: string | Buffer): unknown {
   }
 }
 
-/** The Nest Redis server (requests and events in, replies out), every message sealed with the transport key. */
+/**
+ * The Nest Redis server (requests and events in, replies out), every message sealed with the transport key. A
+ * message is handled in the request context it carries (`_ctx`): the handler's log lines name the request.
+ */
 export class SealedServerRedis extends ServerRedis {
   constructor(
     options: RedisTransportOptions,
@@ -42,17 +46,20 @@ export class SealedServerRedis extends ServerRedis {
     if (!packet || typeof packet !== 'object' || (typeof packet.pattern === 'string' && packet.pattern !== channel)) {
       return dropped('forged', channel);
     }
-    return super.handleMessage(channel, JSON.stringify(packet), pub, pattern);
+    return runInContextOf(packet, () => super.handleMessage(channel, JSON.stringify(packet), pub, pattern));
   }
 }
 
-/** The Nest Redis client (requests and events out, replies in), every message sealed with the transport key. */
+/**
+ * The Nest Redis client (requests and events out, replies in), every message sealed with the transport key. A
+ * message sent while a request is served carries its context (`_ctx`, sealed with the rest).
+ */
 export class SealedClientRedis extends ClientRedis {
   constructor(
     options: RedisTransportOptions,
     private readonly seal: TransportSeal,
   ) {
-    super({ ...options, serializer: { serialize: (packet: unknown) => seal.seal(packet) } });
+    super({ ...options, serializer: { serialize: (packet: object) => seal.seal(withContext(packet)) } });
   }
 
   override createResponseCallback(): (channel: string, buffer: string) => Promise<void> {

@@ -59,6 +59,8 @@ export type ServiceLogLevel = ServiceLogLine['level'];
 export interface ServiceLogQuery {
   level?: ServiceLogLevel;
   app?: string;
+  /** only the lines written for this request (its x-request-id) */
+  requestId?: string;
   limit?: number;
 }
 

@@ -231,6 +231,8 @@ export class AttemptRunner {
   private outcome(ex: Exchange, keyId: string, c: UpstreamClassification, status: number): AttemptOutcome {
     const o = toAttemptOutcome(keyId, ex.model, status, c, Date.now());
     if (ex.record) o.user = ex.record.userId;
+    // a failure names its request on key-pool's lines (successes are counted together, they name none)
+    if (o.kind !== 'success') o.requestId = ex.requestId;
     // every outcome of the request passes here once: the transaction log's trace of its attempts
     (ex.tried ??= []).push({ keyId, outcome: c.kind, status });
     return o;

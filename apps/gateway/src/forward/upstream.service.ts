@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, maskProxyUrl, type AppConfig } from '@gg/config';
-import { proxyDispatcher, UPSTREAM_PROXY_FAILURE } from '@gg/nest-common';
+import { proxyDispatcher, runOutsideRequest, UPSTREAM_PROXY_FAILURE } from '@gg/nest-common';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayMetrics } from '../http/gateway-metrics';
@@ -212,8 +212,11 @@ export class UpstreamService implements OnApplicationShutdown {
     dispatcher?: Dispatcher;
   }): Promise<Dispatcher.ResponseData> {
     const pool = opts.dispatcher ?? this.pool;
-    return pool
-      .request({
+    // Dispatched outside the request context: a connection opened now serves later requests too, and its events
+    // (the answer's body chunks among them) run in the context it was opened in, which must not be this request's.
+    // What awaits the answer resumes in the request's context all the same.
+    return runOutsideRequest(() =>
+      pool.request({
         // a Pool is bound to the origin already; a proxy's dispatcher is told it
         origin: this.origin,
         method: opts.method as Dispatcher.HttpMethod,
@@ -223,18 +226,18 @@ export class UpstreamService implements OnApplicationShutdown {
         body: bodyOf(opts.body) as Buffer | Readable | null,
         signal: opts.signal,
         headersTimeout: opts.headersTimeout ?? this.requestTimeoutMs + DEADLINE_BACKSTOP_MS,
-      })
-      .then(
-        (up) => {
-          // a replaced pool's outcomes say nothing about the current one
-          if (pool === this.pool) this.health.success();
-          return up;
-        },
-        (e: unknown) => {
-          if (pool === this.pool && this.isPoolFailure(e, opts)) this.failed(e);
-          throw e;
-        },
-      );
+      }),
+    ).then(
+      (up) => {
+        // a replaced pool's outcomes say nothing about the current one
+        if (pool === this.pool) this.health.success();
+        return up;
+      },
+      (e: unknown) => {
+        if (pool === this.pool && this.isPoolFailure(e, opts)) this.failed(e);
+        throw e;
+      },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

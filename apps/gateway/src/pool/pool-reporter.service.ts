@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { PoolEvent, type AttemptOutcome, type InFlightReport, type PoolOutcomeBatch } from '@gg/contracts';
-import { RpcClient } from '@gg/nest-common';
+import { RpcClient, runOutsideRequest } from '@gg/nest-common';
 import { PoolSnapshotService } from './pool-snapshot.service';
 
 const FLUSH_MS = 100;
@@ -104,7 +104,8 @@ export class PoolReporterService implements OnModuleInit {
     this.pool.stamp(seq);
     const batch: PoolOutcomeBatch = { gatewayId: this.pool.gatewayId, seq, outcomes };
     this.outcomes = [];
-    this.rpc.emit(PoolEvent.Outcome, batch);
+    // the batch is many requests' (its failures name theirs), not the one whose timer happened to flush it
+    runOutsideRequest(() => this.rpc.emit(PoolEvent.Outcome, batch));
   }
 
   private reportInFlight(): void {

@@ -41,6 +41,7 @@ const OUTCOME_FIELDS = new Set([
   'user',
   'blame',
   'overloaded',
+  'requestId',
 ]);
 const BATCH_FIELDS = new Set(['gatewayId', 'seq', 'outcomes']);
 
@@ -68,7 +69,8 @@ function isOutcome(v: unknown): v is AttemptOutcome {
     (absent(v.count) || (int(v.count) && v.count >= 1)) &&
     (absent(v.user) || (typeof v.user === 'string' && v.user.length <= 128)) &&
     (absent(v.blame) || BLAMES.includes(v.blame as AttemptBlame)) &&
-    (absent(v.overloaded) || typeof v.overloaded === 'boolean')
+    (absent(v.overloaded) || typeof v.overloaded === 'boolean') &&
+    (absent(v.requestId) || (typeof v.requestId === 'string' && v.requestId.length <= 128))
   );
 }
 

@@ -143,12 +143,19 @@ export class PoolStateService implements OnModuleInit {
         ? applyThrottled(entry.state, outcome, now)
         : applyOutcome(entry.state, outcome, now, this.policy, Math.random, mayRest);
       if (usable >= 0 && Boolean(entry.state.disabled) !== wasDisabled) usable += wasDisabled ? 1 : -1;
+      if (entry.state.disabled && !wasDisabled) {
+        // the reason is the classification's short text (an upstream status), never the key
+        this.logger.warn(
+          { keyId: entry.id, reason: entry.state.disabledReason, requestId: outcome.requestId },
+          'pool key disabled',
+        );
+      }
       changed.add(entry.id);
       for (const listener of this.outcomeListeners) listener(outcome.kind);
       const restedUntil = this.modelRest.record(outcome, now);
       if (restedUntil > 0) {
         this.logger.warn(
-          { model: outcome.model, restedUntil: new Date(restedUntil).toISOString() },
+          { model: outcome.model, restedUntil: new Date(restedUntil).toISOString(), requestId: outcome.requestId },
           'the model is overloaded upstream: it rests',
         );
       }
@@ -156,7 +163,7 @@ export class PoolStateService implements OnModuleInit {
       const wasPaused = this.pause.pausedUntil(now) > 0;
       if (usable < 0) usable = this.usableKeyCount();
       const until = this.pause.record(entry.id, outcome.kind, now, usable, outcome.retryDelayMs);
-      if (until > 0 && !wasPaused) this.startPause(until, changed);
+      if (until > 0 && !wasPaused) this.startPause(until, changed, outcome.requestId);
     }
     if (changed.size > 0) this.changed([...changed]);
   }
@@ -228,7 +235,8 @@ export class PoolStateService implements OnModuleInit {
     };
   }
 
-  private startPause(until: number, changed: Set<string>): void {
+  /** `requestId`: the request whose failure tipped the pool into the pause. */
+  private startPause(until: number, changed: Set<string>, requestId: string | undefined): void {
     for (const id of this.pause.evidence) {
       const entry = this.entries.get(id);
       if (!entry) continue;
@@ -236,7 +244,7 @@ export class PoolStateService implements OnModuleInit {
       changed.add(id);
     }
     this.logger.warn(
-      { pausedUntil: new Date(until).toISOString(), keys: this.pause.evidence.length },
+      { pausedUntil: new Date(until).toISOString(), keys: this.pause.evidence.length, requestId },
       'most keys are rate limited: the pool pauses',
     );
     const ttl = Math.max(1, Math.ceil((until - Date.now()) / 1000));
