@@ -18,6 +18,7 @@ import { GatewayMetrics } from './http/gateway-metrics';
 import { GatewayServer } from './http/gateway-server';
 import { RedisHealth } from './http/redis-health';
 import { RateLimiterService } from './limits/rate-limiter.service';
+import { LiveProxies } from './live/live-proxies.service';
 import { LiveRelay } from './live/live-relay.service';
 import { PoolReporterService } from './pool/pool-reporter.service';
 import { PoolSnapshotService } from './pool/pool-snapshot.service';
@@ -44,6 +45,7 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     AttemptRunner,
     NativeRoute,
     OpenAiRoute,
+    LiveProxies,
     LiveRelay,
     GatewayMetrics,
     RedisHealth,

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AttemptOutcome, AuthKeyRecord, KeyChangedEvent, SnapshotKey } from '@gg/contracts';
-import { hashUserKey } from '@gg/nest-common';
+import { hashUserKey, type UpstreamProxyError } from '@gg/nest-common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -15,6 +15,7 @@ import { RateLimiterService } from '../limits/rate-limiter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import { GatewayTransactions } from '../forward/transactions';
+import { LiveProxies, type LiveVia } from './live-proxies.service';
 import { LiveSession, type LiveHost } from './live-session';
 import { liveTargetOf, refuseUpgrade, type LiveTarget } from './live-wire';
 
@@ -53,6 +54,7 @@ export class LiveRelay implements LiveHost {
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
     private readonly transactions: GatewayTransactions,
+    private readonly proxies: LiveProxies,
   ) {
     this.geminiBaseUrl = config.geminiBaseUrl;
     this.maxAttempts = config.maxAttempts;
@@ -250,6 +252,14 @@ export class LiveRelay implements LiveHost {
 
   report(o: AttemptOutcome): void {
     this.runner.report(o);
+  }
+
+  via(key: SnapshotKey, tried: ReadonlySet<string>): LiveVia | null {
+    return this.proxies.via(key, tried);
+  }
+
+  proxyFailed(via: LiveVia, e: UpstreamProxyError, last: boolean): void {
+    this.proxies.failed(via, e, last);
   }
 
   /** One usage record per session, whatever its end. */
