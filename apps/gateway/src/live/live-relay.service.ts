@@ -15,6 +15,7 @@ import { RateLimiterService } from '../limits/rate-limiter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import { GatewayTransactions } from '../forward/transactions';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import { LiveSession, type LiveHost } from './live-session';
 import { liveTargetOf, refuseUpgrade, type LiveTarget } from './live-wire';
 
@@ -38,8 +39,6 @@ export class LiveRelay implements LiveHost {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<LiveSession>();
   readonly geminiBaseUrl: string;
-  readonly maxAttempts: number;
-  readonly upstreamSetupTimeoutMs: number;
   readonly clientSetupTimeoutMs = CLIENT_SETUP_TIMEOUT_MS;
   readonly pingIntervalMs = PING_INTERVAL_MS;
   readonly maxUpstreamMessageBytes: number;
@@ -53,11 +52,9 @@ export class LiveRelay implements LiveHost {
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
     private readonly transactions: GatewayTransactions,
+    private readonly settings: RuntimeSettings,
   ) {
     this.geminiBaseUrl = config.geminiBaseUrl;
-    this.maxAttempts = config.maxAttempts;
-    // the upstream must accept the socket and answer the setup within the first-byte limit when one is set
-    this.upstreamSetupTimeoutMs = config.firstByteTimeoutMs ?? config.requestTimeoutMs;
     this.maxUpstreamMessageBytes = config.maxAnswerBodyBytes;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -65,6 +62,15 @@ export class LiveRelay implements LiveHost {
       perMessageDeflate: false,
       maxPayload: config.maxRequestBodyBytes,
     });
+  }
+
+  get maxAttempts(): number {
+    return this.settings.values.maxAttempts;
+  }
+
+  /** the upstream must accept the socket and answer the setup within the first-byte limit when one is set */
+  get upstreamSetupTimeoutMs(): number {
+    return this.settings.firstByteTimeoutMs ?? this.settings.requestTimeoutMs;
   }
 
   /** Open sessions (for the drain). */
