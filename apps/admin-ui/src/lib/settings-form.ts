@@ -102,9 +102,16 @@ export function apiErrors(message: string): FieldErrors {
   return errors;
 }
 
-/** `300 s`, `7 days`, `50 %`, or the value itself. */
+/** `300 s`, `7 days`, `50 %`, a list, `fast=gemini-2.5-flash`, or `none`. */
 export function withUnit(name: SettingName, value: unknown): string {
   const unit = SETTINGS[name].unit;
-  const text = Array.isArray(value) ? value.join(', ') || 'none' : value === '' ? 'none' : String(value);
+  let text: string;
+  if (Array.isArray(value)) text = value.join(', ');
+  else if (value !== null && typeof value === 'object') {
+    text = Object.entries(value as Record<string, string>)
+      .map(([alias, model]) => `${alias}=${model}`)
+      .join(', ');
+  } else text = String(value);
+  if (text === '') return 'none';
   return unit ? `${text} ${unit}` : text;
 }
