@@ -11,6 +11,8 @@ describe('ModelCatalogue', () => {
     expect(cat.resolve('fast')).toBe('gemini-2.5-flash');
     expect(cat.resolve('gemini-2.5-pro')).toBe('gemini-2.5-pro');
     expect(cat.refuses('gemini-secret')).toBe(true);
+    expect(cat.refuses('Gemini-Secret')).toBe(true);
+    expect(cat.resolve('FAST')).toBe('gemini-2.5-flash');
     // an alias is an offer, whatever it points at
     expect(cat.refuses('fast')).toBe(false);
     expect(cat.refuses('gemini-2.5-flash')).toBe(false);

@@ -22,6 +22,8 @@ export type SettingsListener = (values: SettingsValues) => void;
 export class RuntimeSettings implements OnApplicationBootstrap {
   private readonly logger = new Logger(RuntimeSettings.name);
   private version = -1;
+  /** older versions received in a row: key-pool's store was reset (see accept) */
+  private older = 0;
   values: SettingsValues;
   requestTimeoutMs = 0;
   /** null: no first-byte limit */
@@ -53,11 +55,15 @@ export class RuntimeSettings implements OnApplicationBootstrap {
     listener(this.values);
   }
 
-  /** Take pushed or fetched settings unless they are older than those held. */
+  /**
+   * Take pushed or fetched settings unless they are older than those held. One older view is a fetch overtaken by a
+   * change; older ones again and again (key-pool republishes every few seconds) mean its store was reset: taken.
+   */
   accept(view: SettingsView): void {
     if (!view || typeof view.version !== 'number' || !view.settings) return;
-    if (view.version < this.version) return;
     if (SETTING_NAMES.some((n) => view.settings[n] === undefined)) return;
+    if (view.version < this.version && ++this.older < 2) return;
+    this.older = 0;
     const same = view.version === this.version;
     this.version = view.version;
     if (same) return;
