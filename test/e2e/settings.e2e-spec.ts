@@ -1,6 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
-import type { AuditEntry, Page, RequestLog, SettingsView } from '@gg/contracts';
+import type { AuditEntry, AuthKeyWithSecret, Page, RequestLog, SettingsView } from '@gg/contracts';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
 import { createUserKey, fakeGeminiKey, poll } from './helpers';
 
@@ -165,6 +165,17 @@ describe('runtime settings and the model catalogue', () => {
       'three requests logged',
     );
     expect(logs.map((l) => l.model)).toEqual(Array(3).fill('gemini-2.5-flash'));
+
+    // allow-lists see the real model: an alias of a listed model passes, an alias is no way around a list
+    const keyFor = async (allowedModels: string[]) => {
+      const r = await stack.api<AuthKeyWithSecret>(token, 'POST', '/api/auth-keys', { name: 'listed', allowedModels });
+      expect(r.status).toBe(201);
+      return new OpenAI({ apiKey: r.body.key, baseURL: `${stack.urlOf('gateway', 0)}/v1`, maxRetries: 0 });
+    };
+    const ask = (client: OpenAI) =>
+      client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] });
+    await expect(ask(await keyFor(['gemini-2.5-flash']))).resolves.toMatchObject({ object: 'chat.completion' });
+    await expect(ask(await keyFor(['gemini-2.5-pro', 'fast']))).rejects.toMatchObject({ status: 403 });
   });
 
   it('a hidden model is in neither SDK list and is refused by name, with nothing sent upstream', async () => {
