@@ -1,5 +1,6 @@
 import { GoogleGenAI } from '@google/genai';
 import OpenAI from 'openai';
+import WebSocket from 'ws';
 import type { AuditEntry, AuthKeyWithSecret, Page, RequestLog, SettingsView } from '@gg/contracts';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
 import { createUserKey, fakeGeminiKey, poll } from './helpers';
@@ -139,6 +140,7 @@ describe('runtime settings and the model catalogue', () => {
   it('an alias reaches its real model through the OpenAI SDK and the Gemini SDK; the default model fills in', async () => {
     expect((await patch({ modelAliases: { fast: 'gemini-2.5-flash' }, defaultModel: 'fast' })).status).toBe(200);
     await bothList('models/fast', true);
+    const since = new Date().toISOString();
     const openai = new OpenAI({ apiKey: secret, baseURL: `${stack.urlOf('gateway', 1)}/v1`, maxRetries: 0 });
     const chat = await openai.chat.completions.create({
       model: 'fast',
@@ -157,9 +159,12 @@ describe('runtime settings and the model catalogue', () => {
     });
     expect(plain.status).toBe(200);
     expect(upstream('generateContent').map((r) => r.model)).toEqual(Array(3).fill('gemini-2.5-flash'));
-    // the request log names the real model
+    // the request log names the real model (the lists asked for meanwhile name none)
     const logs = await poll(
-      async () => (await stack.api<Page<RequestLog>>(token, 'GET', '/api/logs?limit=3')).body.items,
+      async () =>
+        (
+          await stack.api<Page<RequestLog>>(token, 'GET', `/api/logs?since=${encodeURIComponent(since)}`)
+        ).body.items.filter((l) => l.model !== null),
       (items) => items.length === 3,
       5000,
       'three requests logged',
@@ -176,6 +181,30 @@ describe('runtime settings and the model catalogue', () => {
       client.chat.completions.create({ model: 'fast', messages: [{ role: 'user', content: 'x' }] });
     await expect(ask(await keyFor(['gemini-2.5-flash']))).resolves.toMatchObject({ object: 'chat.completion' });
     await expect(ask(await keyFor(['gemini-2.5-pro', 'fast']))).rejects.toMatchObject({ status: 403 });
+  });
+
+  it('a Live session runs the real model of an alias, and a hidden model is refused at its setup', async () => {
+    expect((await patch({ hiddenModels: ['gemini-2.5-pro'], modelAliases: { fast: 'gemini-2.5-flash' } })).status).toBe(
+      200,
+    );
+    await bothList('models/fast', true);
+    /** Opens a session on gateway 1 and sends its setup; answers the first message or the close. */
+    const session = (model: string) =>
+      new Promise<{ first?: unknown; code?: number }>((resolve, reject) => {
+        const url = `${stack.urlOf('gateway', 1).replace(/^http/, 'ws')}/ws/google.ai.generativelanguage.v1beta.GenerativeService.BidiGenerateContent?key=${secret}`;
+        const ws = new WebSocket(url);
+        ws.on('open', () => ws.send(JSON.stringify({ setup: { model: `models/${model}` } })));
+        ws.once('message', (d: Buffer) => {
+          resolve({ first: JSON.parse(d.toString()) });
+          ws.close();
+        });
+        ws.on('close', (code) => resolve({ code }));
+        ws.on('error', reject);
+      });
+    expect(await session('fast')).toEqual({ first: { setupComplete: {} } });
+    expect(mock.liveSessions.map((s) => s.model)).toEqual(['models/gemini-2.5-flash']);
+    expect(await session('gemini-2.5-pro')).toEqual({ code: 1008 });
+    expect(mock.liveSessions).toHaveLength(1);
   });
 
   it('a hidden model is in neither SDK list and is refused by name, with nothing sent upstream', async () => {

@@ -239,6 +239,12 @@ export class LiveRelay implements LiveHost {
     return modelAllowed(record.allowedModels, model);
   }
 
+  resolveModel(model: string): string | null {
+    const catalogue = this.settings.catalogue;
+    if (!catalogue.active) return model;
+    return catalogue.refuses(model) ? null : catalogue.resolve(model);
+  }
+
   /** As the REST runner chooses: none while the pool pauses, else the selector's pick for the model. */
   choose(model: string, exclude: ReadonlySet<string>): SnapshotKey | null {
     const now = Date.now();
