@@ -9,3 +9,4 @@ export * from './resources';
 export * from './schemas';
 export * from './audit';
 export * from './settings';
+export * from './settings-view';

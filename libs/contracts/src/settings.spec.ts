@@ -5,7 +5,7 @@ import {
   settingsValues,
   type SettingsEnv,
   type StoredSettings,
-} from './settings';
+} from './index';
 
 const env = (pinned: SettingsEnv['pinned'] = []): SettingsEnv => ({ defaults: builtInSettings(), pinned });
 const now = new Date('2030-01-01T00:00:00Z');

@@ -5,3 +5,4 @@ export * from './users';
 export * from './pool-keys';
 export * from './rpc';
 export * from './audit';
+export * from './settings';
