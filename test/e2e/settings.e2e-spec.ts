@@ -133,6 +133,12 @@ describe('runtime settings and the model catalogue', () => {
     expect(pinned.status).toBe(409);
     expect(JSON.stringify(pinned.body)).toContain('keySelection is pinned by KEY_SELECTION');
     expect((await patch({ surprise: 1 })).status).toBe(400);
+    // admins only
+    const user = { username: 'settings-user', password: 'settings-user-pw', role: 'user' };
+    expect((await stack.api(token, 'POST', '/api/users', user)).status).toBe(201);
+    const userToken = await stack.login(user.username, user.password);
+    expect((await stack.api(userToken, 'GET', '/api/settings')).status).toBe(403);
+    expect((await stack.api(userToken, 'PATCH', '/api/settings', { maxAttempts: 2 })).status).toBe(403);
     const after = (await stack.api<SettingsView>(token, 'GET', '/api/settings')).body;
     expect(after).toEqual(before);
   });
