@@ -22,13 +22,16 @@ import { LiveProxies } from './live/live-proxies.service';
 import { LiveRelay } from './live/live-relay.service';
 import { PoolReporterService } from './pool/pool-reporter.service';
 import { PoolSnapshotService } from './pool/pool-snapshot.service';
+import { RuntimeSettings } from './settings/runtime-settings.service';
+import { SettingsEventsController } from './settings/settings-events.controller';
 import { UsageReporterService } from './usage/usage-reporter.service';
 
 @Module({
   imports: [ConfigModule],
-  controllers: [EventsController],
+  controllers: [EventsController, SettingsEventsController],
   providers: [
     RpcClient,
+    RuntimeSettings,
     AuthCacheService,
     PoolSnapshotService,
     PoolReporterService,

@@ -35,6 +35,8 @@ export interface LiveHost {
    */
   readonly pingIntervalMs: number;
   modelAllowed(record: AuthKeyRecord, model: string): boolean;
+  /** the model catalogue (runtime settings): the real model of a bare id asked for, null for a hidden one */
+  resolveModel?(model: string): string | null;
   choose(model: string, exclude: ReadonlySet<string>): SnapshotKey | null;
   acquire(keyId: string): void;
   release(keyId: string): void;
@@ -206,15 +208,29 @@ export class LiveSession {
       this.error = 'the first message was not a setup naming a model';
       return this.closeClient(1007, 'The first message must be a setup message that names a model.');
     }
-    this.model = model.startsWith('models/') ? model.slice(7) : model;
-    if (!this.host.modelAllowed(this.record, model)) {
+    const asked = model.startsWith('models/') ? model.slice(7) : model;
+    const real = this.host.resolveModel ? this.host.resolveModel(asked) : asked;
+    if (real === null) {
+      this.model = asked;
+      this.status = 404;
+      this.error = 'hidden model';
+      return this.closeClient(
+        1008,
+        `models/${asked.slice(0, 60)} is not found for API version ${this.target.version}, or is not supported for bidiGenerateContent.`,
+      );
+    }
+    // an alias runs its real model: the allow-list, the pool and Google see that one
+    this.model = real;
+    if (!this.host.modelAllowed(this.record, real)) {
       this.status = 403;
       this.error = 'model not allowed for this key';
       return this.closeClient(1008, `This API key may not use the model ${this.model.slice(0, 60)}.`);
     }
     // The setup goes upstream as parsed here, so that the model Google runs is the one checked above (a message
     // with the key twice would otherwise be read one way here and maybe another way there); all else is relayed.
-    this.setup = { data: Buffer.from(JSON.stringify(JSON.parse(data.toString('utf8')))), isBinary };
+    const parsed = JSON.parse(data.toString('utf8')) as { setup: { model: string } };
+    if (real !== asked) parsed.setup.model = `models/${real}`;
+    this.setup = { data: Buffer.from(JSON.stringify(parsed)), isBinary };
     this.phase = 'connecting';
     // what the client sends meanwhile waits in its socket, not in the gateway
     this.client.pause();
