@@ -4,6 +4,7 @@ import pino, { type Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
 import { RequestMethod, type DynamicModule, type LoggerService } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { setDebugLogger } from './debug-log';
 import { ServiceLogSink } from './service-log-sink';
 
 /** Paths redacted from every log line: secrets never reach a log. */
@@ -45,15 +46,23 @@ export function createLogger(app: string, opts: { serviceLogs?: boolean } = {}):
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
-  if (opts.serviceLogs === false) return pino(options);
+  if (opts.serviceLogs === false) return withDebugLines(pino(options));
   const sink = new ServiceLogSink({ redisUrl: config.redisUrl, namespace: config.redisNamespace });
-  return pino(
-    options,
-    pino.multistream([
-      { stream: pino.destination({ dest: 1, sync: true }), level: config.logLevel },
-      { stream: sink, level: config.logLevel },
-    ]),
+  return withDebugLines(
+    pino(
+      options,
+      pino.multistream([
+        { stream: pino.destination({ dest: 1, sync: true }), level: config.logLevel },
+        { stream: sink, level: config.logLevel },
+      ]),
+    ),
   );
+}
+
+/** The app logger is also the one the components' debug lines (DebugLog) go through. */
+function withDebugLines(logger: Logger): Logger {
+  setDebugLogger(logger);
+  return logger;
 }
 
 /** nestjs-pino for an HTTP app: request id from `x-request-id` on every line, echoed in the response. */
