@@ -127,6 +127,11 @@ describe('debug log (LOG_LEVEL=debug)', () => {
       { msg: 'auth cache', result: 'hit' },
     ]);
     expect(auth.filter((l) => l.result === 'hit').length).toBeGreaterThanOrEqual(ids.length);
+    // and auth, on its side, found the key by its current secret
+    expect(parse(stack.output('auth')).find((l) => l.msg === 'key lookup')).toMatchObject({
+      found: true,
+      how: 'current secret',
+    });
 
     // key-pool applied the 429: the model cooldown on the limited key, with the delay Google gave
     const applied = await poll(

@@ -1,6 +1,6 @@
 import type { AuthKeyRecord } from '@gg/contracts';
 import type { IncomingMessage } from 'node:http';
-import { transactionJson, type GatewayTransaction, type TransactionSource } from './transactions';
+import { isoTime, transactionJson, type GatewayTransaction, type TransactionSource } from './transactions';
 
 /** The line as a log reader sees it. */
 function transactionLine(...args: Parameters<typeof transactionJson>): GatewayTransaction {
@@ -96,5 +96,12 @@ describe('transactionJson', () => {
     const s = source({ model: null, poolKeyId: null, ttfbMs: null, tried: [] });
     const line = transactionLine(s, 503, s.startedAt + 2, '::1', false);
     expect(line).toMatchObject({ model: null, poolKeyId: null, ttfbMs: null, attempts: [], durationMs: 2 });
+  });
+
+  it('writes the time as toISOString does, within a second and across seconds', () => {
+    const base = Date.parse('2026-11-30T20:42:13.000Z');
+    for (const ms of [base, base + 7, base + 42, base + 999, base + 1000, base + 1005, base - 1, 0, 1.5]) {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 });

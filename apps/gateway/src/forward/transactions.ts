@@ -62,7 +62,7 @@ export function transactionJson(
   client: string,
   withError: boolean,
 ): string {
-  let out = `"requestId":${str(s.requestId)},"time":"${new Date(s.startedAt).toISOString()}"`;
+  let out = `"requestId":${str(s.requestId)},"time":"${isoTime(s.startedAt)}"`;
   if (s.record) out += `,"userId":${str(s.record.userId)},"authKeyId":${str(s.record.id)}`;
   out += `,"poolKeyId":${s.poolKeyId === null ? 'null' : str(s.poolKeyId)}`;
   out += `,"route":${str(routeLabel(s.method))},"method":${str(s.method)}`;
@@ -79,6 +79,24 @@ export function transactionJson(
   out += `,"promptTokens":${num(s.promptTokens)},"outputTokens":${num(s.outputTokens)},"client":${str(client)}`;
   if (withError && s.error) out += `,"error":${str(scrubSecrets(s.error).slice(0, 300))}`;
   return out;
+}
+
+let isoSecond = NaN;
+let isoPrefix = '';
+
+/**
+ * `new Date(ms).toISOString()`, a third of the line's cost when built anew each time: the part up to the second is
+ * kept while requests keep arriving within the same second.
+ */
+export function isoTime(ms: number): string {
+  if (!Number.isInteger(ms) || ms < 0) return new Date(ms).toISOString();
+  const second = Math.floor(ms / 1000);
+  if (second !== isoSecond) {
+    isoSecond = second;
+    isoPrefix = new Date(second * 1000).toISOString().slice(0, 20);
+  }
+  const r = ms - second * 1000;
+  return `${isoPrefix}${r < 10 ? '00' : r < 100 ? '0' : ''}${r}Z`;
 }
 
 /** A number as JSON writes it (NaN and Infinity as null). */
