@@ -16,7 +16,6 @@ const FLUSH_EVERY_MS = 1000;
  * STDOUT_FLUSH_MS.
  */
 const PIPE_BUF = 4096;
-const STDOUT_MIN_LENGTH = PIPE_BUF - 512;
 const STDOUT_FLUSH_MS = 100;
 /**
  * Lines held while the destination does not keep up (a blocked stdout, a full disk): past this, new lines are
@@ -119,30 +118,51 @@ export class RotatingFile implements LineSink {
  */
 export class StdoutSink implements LineSink {
   private readonly boom: SonicBoom;
+  /**
+   * Whole lines not handed to sonic-boom yet, at most PIPE_BUF bytes. Batched here rather than by sonic-boom's
+   * minLength: sonic-boom measures its whole last buffer (Buffer.byteLength) on every write, kilobytes per line.
+   */
+  private batch = '';
+  private batchBytes = 0;
+  private readonly timer: NodeJS.Timeout;
   /** lines dropped because stdout did not keep up (TRANSACTION_BUFFER_BYTES held) */
   dropped = 0;
   private readonly onExit = (): void => this.flushSync();
 
   constructor(private readonly fd = 1) {
+    // minLength 1: a batch handed over is written at once, or right after the write in flight
     this.boom = new SonicBoom({
       fd,
       sync: false,
-      minLength: STDOUT_MIN_LENGTH,
+      minLength: 1,
       maxWrite: PIPE_BUF,
       maxLength: TRANSACTION_BUFFER_BYTES,
-      periodicFlush: STDOUT_FLUSH_MS,
     });
     this.boom.on('error', () => undefined);
-    this.boom.on('drop', () => this.dropped++);
+    this.boom.on('drop', (batch: string) => (this.dropped += lineCount(batch)));
+    this.timer = setInterval(() => this.handOver(), STDOUT_FLUSH_MS).unref();
     // process.exit() after a fatal error, or an exit that skipped the shutdown hooks: what is buffered still goes out
     process.once('exit', this.onExit);
   }
 
   write(line: string): void {
-    this.boom.write(line);
+    const bytes = Buffer.byteLength(line);
+    if (this.batchBytes + bytes > PIPE_BUF) this.handOver();
+    this.batch += line;
+    this.batchBytes += bytes;
+  }
+
+  /** The batch to sonic-boom, as one write. */
+  private handOver(): void {
+    if (this.batchBytes === 0 || destroyed(this.boom)) return;
+    const batch = this.batch;
+    this.batch = '';
+    this.batchBytes = 0;
+    this.boom.write(batch);
   }
 
   flush(): Promise<void> {
+    this.handOver();
     return flushBoom(this.boom);
   }
 
@@ -154,20 +174,30 @@ export class StdoutSink implements LineSink {
   flushSync(): void {
     if (destroyed(this.boom)) return;
     const b = this.boom as unknown as Internals;
-    // a write in flight keeps its own buffer (it may still land); what waits behind it goes now
+    // a write in flight keeps its own buffer (it may still land); what waits behind it, and the batch, go now
     const parts = b._writing || b._writingBuf.length === 0 ? b._bufs : [b._writingBuf, ...b._bufs];
+    const text = parts.map((p) => (typeof p === 'string' ? p : p.toString())).join('') + this.batch;
     b._bufs = [];
     b._len = 0;
     if (!b._writing) b._writingBuf = '';
-    writeAllSync(this.fd, Buffer.from(parts.map((p) => (typeof p === 'string' ? p : p.toString())).join('')));
+    this.batch = '';
+    this.batchBytes = 0;
+    writeAllSync(this.fd, Buffer.from(text));
   }
 
   /** Stops the timer and the exit hook (tests: one sink per case). */
   close(): void {
+    clearInterval(this.timer);
     process.removeListener('exit', this.onExit);
     this.flushSync();
     if (!destroyed(this.boom)) this.boom.destroy();
   }
+}
+
+function lineCount(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
 }
 
 /** What StdoutSink.flushSync reads of sonic-boom 4 (its typings declare none of it). */
