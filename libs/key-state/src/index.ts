@@ -9,6 +9,7 @@ export * from './policy';
 export * from './retry-delay';
 export * from './sanitize';
 export * from './selection';
+export * from './selection-explain';
 export * from './serialize';
 export * from './snapshot';
 export * from './state';

@@ -4,6 +4,7 @@ export * from './domain-error';
 export * from './filters';
 export * from './logging';
 export * from './request-context';
+export * from './debug-log';
 export * from './probes';
 export * from './user-key-crypto';
 export * from './ping';

@@ -12,6 +12,7 @@ import {
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isSaneRequestId, requestIdMixin, runWithRequestId } from './request-context';
+import { setDebugLogger } from './debug-log';
 import { ServiceLogSink } from './service-log-sink';
 
 /** Paths redacted from every log line: secrets never reach a log. */
@@ -56,14 +57,16 @@ export function createLogger(app: string, opts: { serviceLogs?: boolean } = {}):
     // a `requestId` the line names itself (a batch's outcome, the transaction line) wins over the context's
     mixin: requestIdMixin,
   };
-  if (opts.serviceLogs === false) return pino(options);
+  if (opts.serviceLogs === false) return withDebugLines(pino(options));
   const sink = new ServiceLogSink({ redisUrl: config.redisUrl, namespace: config.redisNamespace });
-  return pino(
-    options,
-    pino.multistream([
-      { stream: pino.destination({ dest: 1, sync: true }), level: config.logLevel },
-      { stream: sink, level: config.logLevel },
-    ]),
+  return withDebugLines(
+    pino(
+      options,
+      pino.multistream([
+        { stream: pino.destination({ dest: 1, sync: true }), level: config.logLevel },
+        { stream: sink, level: config.logLevel },
+      ]),
+    ),
   );
 }
 
@@ -85,6 +88,12 @@ class RequestContextModule implements NestModule {
   configure(consumer: MiddlewareConsumer): void {
     consumer.apply(enterRequestContext).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
+}
+
+/** The app logger is also the one the components' debug lines (DebugLog) go through. */
+function withDebugLines(logger: Logger): Logger {
+  setDebugLogger(logger);
+  return logger;
 }
 
 /**

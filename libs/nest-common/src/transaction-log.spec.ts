@@ -1,7 +1,7 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import fs, { existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RotatingFile, TransactionLog } from './transaction-log';
+import { RotatingFile, StdoutSink, TransactionLog } from './transaction-log';
 
 describe('transaction log', () => {
   let dir: string;
@@ -72,5 +72,70 @@ describe('transaction log', () => {
     log.write({ requestId: 'r1' });
     await log.flush();
     expect(existsSync(join(dir, 'transactions'))).toBe(false);
+  });
+});
+
+describe('transaction log on stdout (StdoutSink)', () => {
+  let dir: string;
+  let fd: number;
+  let sink: StdoutSink;
+  let write: jest.SpyInstance;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gg-tx-'));
+    fd = openSync(join(dir, 'out'), 'a');
+    write = jest.spyOn(fs, 'write');
+    sink = new StdoutSink(fd);
+  });
+  afterEach(() => {
+    // closes fd too (sonic-boom closes a descriptor other than 1 and 2 when destroyed)
+    sink.close();
+    write.mockRestore();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const out = (): string => readFileSync(join(dir, 'out'), 'utf8');
+  const line = (i: number) => `${JSON.stringify({ i, pad: 'x'.repeat(300) })}\n`;
+  const written = (): string[] => write.mock.calls.filter((c) => c[0] === fd).map((c) => String(c[1]));
+
+  it('batches lines into writes of whole lines, none over PIPE_BUF (atomic on a pipe), and loses none', async () => {
+    for (let i = 0; i < 200; i++) sink.write(line(i));
+    await sink.flush();
+    const writes = written();
+    // ~320 bytes a line: a dozen lines a write, not one write a line
+    expect(writes.length).toBeLessThan(30);
+    for (const w of writes) {
+      expect(Buffer.byteLength(w)).toBeLessThanOrEqual(4096);
+      expect(w.endsWith('\n')).toBe(true);
+    }
+    const got = out()
+      .trimEnd()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { i: number }).i);
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => i));
+  });
+
+  it('a lone line of a quiet app goes out within the flush period, without any flush call', async () => {
+    sink.write(line(1));
+    expect(out()).toBe('');
+    const deadline = Date.now() + 2000;
+    while (out() === '' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(out()).toBe(line(1));
+  });
+
+  it('flushSync (the exit hook) writes what is buffered at once, and nothing twice', async () => {
+    sink.write(line(1));
+    sink.write(line(2));
+    sink.flushSync();
+    expect(out()).toBe(line(1) + line(2));
+    sink.write(line(3));
+    await sink.flush();
+    expect(out()).toBe(line(1) + line(2) + line(3));
+  });
+
+  it('flushSync gives up on a descriptor that fails (a closed stdout) instead of hanging the exit', () => {
+    const broken = new StdoutSink(987654);
+    broken.write(line(1));
+    broken.flushSync();
+    broken.close();
   });
 });

@@ -3,7 +3,7 @@ import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AuthKey, AuthKeyRecord, AuthKeyWithSecret, Caller, KeyLimits } from '@gg/contracts';
 import { type AuthKeyPatch, type AuthKeyRow, DB_MANAGER, type DbManager } from '@gg/db';
-import { DomainError, generateUserKey, hashUserKey } from '@gg/nest-common';
+import { DebugLog, DomainError, generateUserKey, hashUserKey } from '@gg/nest-common';
 import { AuthEventsService } from '../events/auth-events.service';
 import { toAuthKey, toKeyRecord } from './auth-key.mapper';
 import { LegacyKeysService } from './legacy-keys.service';
@@ -32,6 +32,7 @@ const CACHED_FIELDS: readonly (keyof AuthKeyPatch)[] = ['isActive', 'expiresAt',
 @Injectable()
 export class KeysService {
   private readonly logger = new Logger(KeysService.name);
+  private readonly debug = new DebugLog(KeysService.name);
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -131,21 +132,29 @@ export class KeysService {
    */
   async verify(hash: string, now = Date.now()): Promise<AuthKeyRecord | null> {
     const row = await this.db.authKeys.findByHash(hash);
-    if (!row) return null;
+    if (!row) return this.looked(null, 'no key has it');
     const owner = await this.db.users.findById(row.userId);
-    if (equalHex(row.hash, hash)) return toKeyRecord(row, owner);
+    if (equalHex(row.hash, hash)) return this.looked(toKeyRecord(row, owner), 'current secret');
     if (row.previousHash && equalHex(row.previousHash, hash) && row.previousHashExpiresAt) {
       const graceEnd = Date.parse(row.previousHashExpiresAt);
-      if (graceEnd <= now) return null;
+      if (graceEnd <= now) return this.looked(null, 'previous secret, grace over');
       // a client still on the secret a rotation replaced: worth knowing before the grace ends (once per gateway
       // cache fill, not per request)
       this.logger.log(
         { keyId: row.id, graceEndsAt: row.previousHashExpiresAt },
         'a rotated user key was used during its grace period',
       );
-      return toKeyRecord(row, owner, graceEnd);
+      return this.looked(toKeyRecord(row, owner, graceEnd), 'previous secret, in its grace');
     }
-    return null;
+    return this.looked(null, 'no key has it');
+  }
+
+  /** "key lookup" (debug): the gateway's cache asked for a hash; ids only, never the hash. */
+  private looked(record: AuthKeyRecord | null, how: string): AuthKeyRecord | null {
+    if (this.debug.on) {
+      this.debug.line('key lookup', { found: record !== null, how, ...(record ? { authKeyId: record.id } : {}) });
+    }
+    return record;
   }
 
   private async findVisible(caller: Caller, id: string): Promise<AuthKeyRow> {

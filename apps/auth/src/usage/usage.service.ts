@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { usageToRequestLog, type UsageBatchJob, type UsageRecord } from '@gg/contracts';
 import { DB_MANAGER, type DbManager } from '@gg/db';
-import { ProbesService } from '@gg/nest-common';
+import { DebugLog, ProbesService } from '@gg/nest-common';
 import { Counter } from 'prom-client';
 import { AuthEventsService } from '../events/auth-events.service';
 import { isUsageRecord } from './usage.mapper';
@@ -19,6 +19,7 @@ interface Pending {
 @Injectable()
 export class UsageService {
   private readonly logger = new Logger(UsageService.name);
+  private readonly debug = new DebugLog(UsageService.name);
   private readonly applied: Counter;
   /** jobs whose records wait for the store call in progress to end */
   private readonly waiting: Pending[] = [];
@@ -61,6 +62,10 @@ export class UsageService {
     const applied = records.filter((r) => fresh.delete(r.requestId));
     this.applied.inc({ result: 'applied' }, applied.length);
     this.applied.inc({ result: 'duplicate' }, records.length - applied.length);
+    if (this.debug.on) {
+      const duplicates = records.length - applied.length;
+      this.debug.line('usage batch applied', { records: records.length, applied: applied.length, duplicates });
+    }
     this.events.logsAppended(applied.map((r) => usageToRequestLog(r)));
     return applied.length;
   }

@@ -4,7 +4,15 @@ import { LRUCache } from 'lru-cache';
 import { Counter } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { AuthPattern, type AuthKeyRecord, type KeyChangedEvent, type KeyVerifyRequest } from '@gg/contracts';
-import { checkUserKey, clientAddress, compileTrust, hashUserKey, RpcClient, type TrustFn } from '@gg/nest-common';
+import {
+  checkUserKey,
+  clientAddress,
+  compileTrust,
+  DebugLog,
+  hashUserKey,
+  RpcClient,
+  type TrustFn,
+} from '@gg/nest-common';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { AuthFailureLimiter } from './failure-limiter';
 import { LegacyKeyGate } from './legacy-key-gate';
@@ -44,6 +52,8 @@ const UNAVAILABLE: AuthRefusal = { ok: false, reason: 'unavailable' };
 @Injectable()
 export class AuthCacheService implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(AuthCacheService.name);
+  /** "auth cache" lines: hit, miss, negative (a key auth said it does not know), forged (checksum failed) */
+  private readonly debug = new DebugLog(AuthCacheService.name);
   /** by the key as presented: the steady state is one map lookup, no hashing (the secret never leaves memory) */
   private readonly known = new LRUCache<string, Known>({
     max: MAX_KNOWN,
@@ -97,18 +107,33 @@ export class AuthCacheService implements OnApplicationBootstrap, OnModuleDestroy
   authenticate(key: string | null, now: number, req: IncomingMessage): AuthResult | Promise<AuthResult> {
     if (!key) return MISSING;
     const hit = this.known.get(key);
-    if (hit !== undefined && hit.expiresAt > now) return judge(hit.record, now);
+    if (hit !== undefined && hit.expiresAt > now) {
+      if (this.debug.on) this.debug.line('auth cache', { result: 'hit', authKeyId: hit.record.id });
+      return judge(hit.record, now);
+    }
     const address = clientAddress(req, this.trust);
     const wait = this.failures.blockedFor(address, now);
-    if (wait > 0) return this.refuse(address, now, { ok: false, reason: 'throttled', retryAfter: wait });
+    if (wait > 0) {
+      if (this.debug.on) this.debug.line('auth cache', { result: 'throttled', client: address, retryAfter: wait });
+      return this.refuse(address, now, { ok: false, reason: 'throttled', retryAfter: wait });
+    }
     const unknownUntil = this.unknown.get(key);
-    if (unknownUntil !== undefined && unknownUntil > now) return this.refuse(address, now, UNKNOWN);
+    if (unknownUntil !== undefined && unknownUntil > now) {
+      if (this.debug.on) this.debug.line('auth cache', { result: 'negative', client: address });
+      return this.refuse(address, now, UNKNOWN);
+    }
     if (hit === undefined) {
       const format = checkUserKey(key, this.config.keyHashSecret);
-      if (format === null || (format === 'legacy' && !this.legacy.accepting))
+      if (format === null || (format === 'legacy' && !this.legacy.accepting)) {
+        if (this.debug.on) this.debug.line('auth cache', { result: 'forged', client: address, lookup: false });
         return this.refuse(address, now, MALFORMED);
+      }
     }
     const hash = hit?.hash ?? hashUserKey(key, this.config.keyHashSecret);
+    if (this.debug.on) {
+      const why = hit === undefined ? 'not cached' : 'expired';
+      this.debug.line('auth cache', { result: 'miss', why, lookup: this.pending.has(hash) ? 'shared' : 'rpc' });
+    }
     return this.lookup(key, hash).then(
       (record) => (record ? judge(record, Date.now()) : this.refuse(address, Date.now(), UNKNOWN)),
       () => UNAVAILABLE,
@@ -151,10 +176,13 @@ export class AuthCacheService implements OnApplicationBootstrap, OnModuleDestroy
     if (p) return p;
     const generation = this.generation;
     this.lookups.inc();
+    const sentAt = this.debug.on ? performance.now() : 0;
     p = this.rpc
       .send<AuthKeyRecord | null>(AuthPattern.KeyVerify, { hash } satisfies KeyVerifyRequest, 3000)
       .then((record) => {
         if (generation === this.generation) this.store(key, hash, record ?? null);
+        if (this.debug.on)
+          this.debug.line('auth lookup', lookupLine(record ?? null, sentAt, generation === this.generation));
         return record ?? null;
       })
       .catch((e) => {
@@ -177,6 +205,17 @@ export class AuthCacheService implements OnApplicationBootstrap, OnModuleDestroy
     this.known.set(key, { hash, record, expiresAt: now + this.config.authCacheTtlMs });
     this.byHash.set(hash, key);
   }
+}
+
+/** "auth lookup": auth's answer to one RPC (ids only), how long it took, whether it was cached. */
+function lookupLine(record: AuthKeyRecord | null, sentAt: number, cached: boolean): object {
+  return {
+    found: record !== null,
+    ...(record ? { authKeyId: record.id, userId: record.userId, active: record.isActive } : {}),
+    ms: Math.round((performance.now() - sentAt) * 10) / 10,
+    // an invalidation raced with the lookup: the answer serves the waiting requests but is not kept
+    cached,
+  };
 }
 
 function judge(record: AuthKeyRecord, now: number): AuthResult {

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AttemptOutcome, SnapshotKey } from '@gg/contracts';
-import { isUpstreamProxyFailure } from '@gg/nest-common';
+import { DebugLog, isUpstreamProxyFailure } from '@gg/nest-common';
 import { blameOfFailures, classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -8,6 +8,7 @@ import { GatewayMetrics } from '../http/gateway-metrics';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { RuntimeSettings } from '../settings/runtime-settings.service';
+import { attemptLine, blameLine, poolChoiceLine } from './attempt-debug';
 import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
 import { ProxyRouter } from './proxy-router.service';
 import { clientBodyFailure } from './read-body';
@@ -37,6 +38,7 @@ const MAX_ERROR_BODY = 256 * 1024;
 @Injectable()
 export class AttemptRunner {
   private readonly logger = new Logger(AttemptRunner.name);
+  private readonly debug = new DebugLog(AttemptRunner.name);
 
   constructor(
     private readonly pool: PoolSnapshotService,
@@ -53,7 +55,7 @@ export class AttemptRunner {
     try {
       await this.tryKeys(ex, call, responder, held);
     } finally {
-      this.flushHeld(held, false);
+      this.flushHeld(ex, held, false);
     }
   }
 
@@ -71,6 +73,10 @@ export class AttemptRunner {
       !(streamed && ex.attempts > 0)
     ) {
       const key = this.choose(call.pinned, ex.model, Date.now(), exclude);
+      if (this.debug.on) {
+        const why = this.pool.explain(ex.model, Date.now(), exclude);
+        this.debug.line('pool choice', poolChoiceLine(ex, call.pinned, key, why));
+      }
       if (!key) break;
       exclude.add(key.id);
       ex.attempts++;
@@ -144,7 +150,7 @@ export class AttemptRunner {
 
       if (up.statusCode < 400) {
         // another key served what the held failures could not: they were those keys' own
-        this.flushHeld(held, true);
+        this.flushHeld(ex, held, true);
         // the errors of earlier attempts are not this request's; a break sets its own
         ex.error = undefined;
         // the answer's outcome is reported once, when it ends (settle): a break is reported before the release
@@ -239,6 +245,7 @@ export class AttemptRunner {
     if (o.kind !== 'success') o.requestId = ex.requestId;
     // every outcome of the request passes here once: the transaction log's trace of its attempts
     (ex.tried ??= []).push({ keyId, outcome: c.kind, status });
+    if (this.debug.on) this.debug.line('attempt classified', attemptLine(ex, keyId, c, status));
     return o;
   }
 
@@ -250,9 +257,10 @@ export class AttemptRunner {
   }
 
   /** Reports the held transient failures (once), blamed on the keys when another key served the request. */
-  private flushHeld(held: AttemptOutcome[], served: boolean): void {
+  private flushHeld(ex: Exchange, held: AttemptOutcome[], served: boolean): void {
     if (held.length === 0) return;
     const blame = blameOfFailures(held.length, served);
+    if (this.debug.on) this.debug.line('attempts blamed', blameLine(ex, held.length, served, blame));
     for (const o of held.splice(0)) {
       if (blame) o.blame = blame;
       this.report(o);

@@ -1,6 +1,11 @@
 import type { AuthKeyRecord } from '@gg/contracts';
 import type { IncomingMessage } from 'node:http';
-import { transactionLine, type TransactionSource } from './transactions';
+import { isoTime, transactionJson, type GatewayTransaction, type TransactionSource } from './transactions';
+
+/** The line as a log reader sees it. */
+function transactionLine(...args: Parameters<typeof transactionJson>): GatewayTransaction {
+  return JSON.parse(`{${transactionJson(...args)}}`) as GatewayTransaction;
+}
 
 const POOL_KEY = `AIza${'Q'.repeat(35)}`;
 const USER_KEY = `gg-${'u'.repeat(40)}`;
@@ -26,7 +31,7 @@ function source(over: Partial<TransactionSource> = {}): TransactionSource {
   };
 }
 
-describe('transactionLine', () => {
+describe('transactionJson', () => {
   it('holds the ids, the route label, the attempts and the figures of the request', () => {
     const s = source();
     expect(transactionLine(s, 200, s.startedAt + 123, '10.0.0.9', false)).toEqual({
@@ -70,5 +75,33 @@ describe('transactionLine', () => {
     expect(text).not.toContain(POOL_KEY);
     expect(text).not.toContain(USER_KEY);
     expect(text).not.toMatch(/AIza[0-9A-Za-z_-]{20,}|gg1?-[0-9A-Za-z_-]{20,}/);
+  });
+
+  it('stays one valid JSON line whatever the client put in the model, the method, the address or the error', () => {
+    const hostile = 'a"b\\c\n{"status":200}\u2028\u0000é';
+    const s = source({
+      model: hostile,
+      method: hostile,
+      error: hostile,
+      tried: [{ keyId: 'k"1', outcome: 'x', status: 429 }],
+    });
+    const text = transactionJson(s, 400, s.startedAt + 5, hostile, true);
+    expect(text).not.toContain('\n');
+    const line = JSON.parse(`{${text}}`) as GatewayTransaction;
+    expect(line).toMatchObject({ model: hostile, method: hostile, client: hostile, error: hostile, status: 400 });
+    expect(line.attempts).toEqual([{ keyId: 'k"1', outcome: 'x', status: 429 }]);
+  });
+
+  it('a request with no model, no pool key, no first byte: nulls, as JSON.stringify of the object would give', () => {
+    const s = source({ model: null, poolKeyId: null, ttfbMs: null, tried: [] });
+    const line = transactionLine(s, 503, s.startedAt + 2, '::1', false);
+    expect(line).toMatchObject({ model: null, poolKeyId: null, ttfbMs: null, attempts: [], durationMs: 2 });
+  });
+
+  it('writes the time as toISOString does, within a second and across seconds', () => {
+    const base = Date.parse('2026-11-30T20:42:13.000Z');
+    for (const ms of [base, base + 7, base + 42, base + 999, base + 1000, base + 1005, base - 1, 0, 1.5]) {
+      expect(isoTime(ms)).toBe(new Date(ms).toISOString());
+    }
   });
 });

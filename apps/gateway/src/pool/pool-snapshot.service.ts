@@ -13,10 +13,12 @@ import {
   availableAt,
   defaultKeyPolicy,
   earliestAvailableAt,
+  explainPick,
   KeySelector,
   keyPolicyFrom,
   normalizeModel,
   type KeyPolicy,
+  type PickExplanation,
 } from '@gg/key-state';
 import { RpcClient } from '@gg/nest-common';
 import { Gauge } from 'prom-client';
@@ -25,6 +27,13 @@ import { RuntimeSettings } from '../settings/runtime-settings.service';
 
 const RECONCILE_MS = 5_000;
 const NO_PROXIES: readonly SnapshotProxy[] = [];
+
+/** What stops every pick, and how picks are made, as the debug log shows them. */
+interface PoolRests {
+  mode: string;
+  poolPausedUntil?: string;
+  modelRestsUntil?: string;
+}
 /** a local penalty key-pool never acknowledged (lost event, restarted key-pool) stops being re-applied after this */
 const UNACKED_MAX_AGE_MS = 30_000;
 
@@ -124,6 +133,19 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
     if (this.snapshot.pausedUntil > now) return null;
     if (this.snapshot.modelPausedUntil && this.modelPausedUntil(model, now) > 0) return null;
     return this.selector.pick(this.snapshot.keys as SnapshotKey[], model, now, this.inFlightOf, exclude);
+  }
+
+  /** For the debug log: why `pick` chose what it did (built only when debug is on). */
+  explain(model: string | null, now: number, exclude?: ReadonlySet<string>): PickExplanation & PoolRests {
+    const why = explainPick(this.snapshot.keys, model, now, this.inFlightOf, this.config.keyMaxConcurrency, exclude);
+    const paused = this.pausedUntil(now);
+    const rest = this.modelPausedUntil(model, now);
+    return {
+      ...why,
+      mode: this.config.keySelection,
+      ...(paused > 0 ? { poolPausedUntil: new Date(paused).toISOString() } : {}),
+      ...(rest > 0 ? { modelRestsUntil: new Date(rest).toISOString() } : {}),
+    };
   }
 
   /** Epoch ms when a key should be usable for the model again (for Retry-After). */

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { DebugLog } from '@gg/nest-common';
 import type { Exchange } from '../forward/exchange';
 import { defaultExpiry, namedInAnswer } from './answer-names';
 import { planRequest, type ResourcePlan } from './request-plan';
@@ -24,6 +25,7 @@ export type Verdict =
 @Injectable()
 export class OwnershipService {
   private readonly logger = new Logger(OwnershipService.name);
+  private readonly debug = new DebugLog(OwnershipService.name);
   readonly upstreamHosts: readonly string[];
 
   constructor(
@@ -125,6 +127,12 @@ export class OwnershipService {
     if (!userId || named.length === 0) return;
     const existing = await this.store.get(named.map((n) => n.name));
     const now = Date.now();
+    if (this.debug.on) {
+      const created = named.filter((_, i) => !existing[i]).map((n) => n.name);
+      const known = named.filter((_, i) => existing[i]).map((n) => n.name);
+      // "affinity recorded": what this request created now belongs to its user, on the key that made it
+      this.debug.line('affinity recorded', { requestId: ex.requestId, keyId, created, alreadyOwned: known });
+    }
     await Promise.all(
       named.map((n, i) => (existing[i] ? undefined : this.store.put({ ...n, userId, keyId, createdAt: now }))),
     );

@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
+import { DebugLog } from '@gg/nest-common';
 import type { Readable } from 'node:stream';
 import { writeGoogleError } from '../http/google-error';
 import type { Exchange } from '../forward/exchange';
-import { OwnershipService } from './ownership.service';
+import { OwnershipService, type Verdict } from './ownership.service';
 import { ResourceLists } from './resource-lists.service';
 
 /**
@@ -13,6 +14,7 @@ import { ResourceLists } from './resource-lists.service';
 @Injectable()
 export class ResourceGate {
   private readonly logger = new Logger(ResourceGate.name);
+  private readonly debug = new DebugLog(ResourceGate.name);
 
   constructor(
     private readonly ownership: OwnershipService,
@@ -47,6 +49,7 @@ export class ResourceGate {
     }
     try {
       const verdict = await this.ownership.authorize(ex.record?.userId ?? '', plan.refs);
+      if (this.debug.on) this.debug.line('affinity', affinityLine(ex.requestId, plan.refs, verdict));
       if (!verdict.ok) {
         if (!Array.isArray(body)) body.resume();
         ex.status = verdict.status;
@@ -80,4 +83,18 @@ export class ResourceGate {
       return null;
     }
   }
+}
+
+/**
+ * "affinity": the resources a request names and the pool key that holds them. hit: the caller's, pinned to that key;
+ * miss: not the caller's or no record (answered 404); unreadable: the records could not be read (503).
+ */
+function affinityLine(requestId: string, refs: { name: string }[], verdict: Verdict): object {
+  const result = verdict.ok ? 'hit' : verdict.status === 404 ? 'miss' : 'unreadable';
+  return {
+    requestId,
+    resources: refs.map((r) => r.name),
+    result,
+    ...(verdict.ok ? { keyId: verdict.keyId } : { refused: verdict.name }),
+  };
 }

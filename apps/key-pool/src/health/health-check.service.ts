@@ -10,8 +10,8 @@ import { Queue, Worker } from 'bullmq';
 import IORedis from 'ioredis';
 import { APP_CONFIG, redisOptions, type AppConfig } from '@gg/config';
 import { JobName, QueueName } from '@gg/contracts';
-import { ProbesService } from '@gg/nest-common';
-import { KeyCheckService } from '../keys/key-check.service';
+import { DebugLog, ProbesService } from '@gg/nest-common';
+import { KeyCheckService, scrub, type ProbeResult } from '../keys/key-check.service';
 import { PoolStateService } from '../state/pool-state.service';
 
 const SCHEDULER_ID = 'pool-health-sweep';
@@ -26,6 +26,7 @@ const SWEEP_CONCURRENCY = 4;
 @Injectable()
 export class HealthCheckService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(HealthCheckService.name);
+  private readonly debug = new DebugLog(HealthCheckService.name);
   private connection: IORedis;
   private queue: Queue | null = null;
   private worker: Worker | null = null;
@@ -80,6 +81,7 @@ export class HealthCheckService implements OnModuleInit, OnApplicationBootstrap,
       await Promise.all(
         due.slice(i, i + SWEEP_CONCURRENCY).map(async (entry) => {
           const probe = await this.checks.probe(entry.secret, entry.id);
+          if (this.debug.on) this.debug.line('health check', probeLine(entry.id, entry.secret, probe));
           this.checks.apply(entry.id, probe, 'recover');
           if (probe.classification.kind === 'success') recovered++;
         }),
@@ -94,4 +96,15 @@ export class HealthCheckService implements OnModuleInit, OnApplicationBootstrap,
     await this.queue?.close().catch(() => undefined);
     await this.connection?.quit().catch(() => undefined);
   }
+}
+
+/** "health check": one probe of a resting or disabled key; its reason scrubbed of the key (Google may echo it). */
+function probeLine(keyId: string, secret: string, probe: ProbeResult): object {
+  return {
+    keyId,
+    status: probe.status,
+    outcome: probe.proxyFailure ? 'proxy failure (not applied)' : probe.classification.kind,
+    reason: scrub(probe.classification.reason, secret),
+    latencyMs: Math.round(probe.latencyMs),
+  };
 }

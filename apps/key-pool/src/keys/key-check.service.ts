@@ -157,6 +157,6 @@ function causes(e: unknown): unknown[] {
 }
 
 /** Upstream text may echo the key; whatever it looks like, it never leaves key-pool. */
-function scrub(text: string, secret: string): string {
+export function scrub(text: string, secret: string): string {
   return redactSecrets(secret ? text.split(secret).join('[redacted]') : text);
 }

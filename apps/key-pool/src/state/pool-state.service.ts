@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AttemptOutcome, OutcomeKind, PoolSnapshot, SnapshotProxy } from '@gg/contracts';
 import { DB_MANAGER, type DbManager } from '@gg/db';
+import { DebugLog } from '@gg/nest-common';
 import {
   applyOutcome,
   applyThrottled,
@@ -19,6 +20,7 @@ import {
   type KeyState,
 } from '@gg/key-state';
 import { CryptoService } from '../secrets/crypto.service';
+import { outcomeLine } from './outcome-debug';
 import type { PoolEntry } from './pool-entry';
 
 /** kv entry holding the end (epoch ms) of a pool-wide pause, so that it outlives a restart */
@@ -37,6 +39,7 @@ const ACK_TTL_MS = 10 * 60_000;
 @Injectable()
 export class PoolStateService implements OnModuleInit {
   private readonly logger = new Logger(PoolStateService.name);
+  private readonly debug = new DebugLog(PoolStateService.name);
   private readonly entries = new Map<string, PoolEntry>();
   private readonly listeners: PoolChangeListener[] = [];
   private readonly outcomeListeners: ((kind: OutcomeKind) => void)[] = [];
@@ -146,9 +149,12 @@ export class PoolStateService implements OnModuleInit {
       const throttled = outcome.kind === 'rate_limited' && this.pause.pausedUntil(now) > 0;
       const mayRest = outcome.kind !== 'transient' || mayStartRest(this.states(), now);
       const wasDisabled = Boolean(entry.state.disabled);
+      const before = entry.state;
       entry.state = throttled
         ? applyThrottled(entry.state, outcome, now)
         : applyOutcome(entry.state, outcome, now, this.policy, Math.random, mayRest);
+      if (this.debug.on)
+        this.debug.line('outcome applied', outcomeLine(outcome, before, entry.state, throttled, gatewayId));
       if (usable >= 0 && Boolean(entry.state.disabled) !== wasDisabled) usable += wasDisabled ? 1 : -1;
       if (entry.state.disabled && !wasDisabled) {
         // the reason is the classification's short text (an upstream status), never the key
