@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gg/config';
-import { RpcClient } from '@gg/nest-common';
+import { RpcClient, TelemetryShutdown } from '@gg/nest-common';
 import { AuthCacheService } from './auth/auth-cache.service';
 import { EventsController } from './events.controller';
 import { OwnershipService } from './resources/ownership.service';
@@ -27,6 +27,7 @@ import { UsageReporterService } from './usage/usage-reporter.service';
   controllers: [EventsController],
   providers: [
     RpcClient,
+    TelemetryShutdown,
     AuthCacheService,
     PoolSnapshotService,
     PoolReporterService,

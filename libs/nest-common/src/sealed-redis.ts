@@ -1,6 +1,8 @@
 import { Logger } from '@nestjs/common';
 import { ClientRedis, ServerRedis, type RedisOptions } from '@nestjs/microservices';
+import { SpanKind } from '@opentelemetry/api';
 import type Redis from 'ioredis';
+import { injectTrace, telemetryEnabled, traceHandler, type TraceCarrier } from './telemetry';
 import type { OpenFailure, TransportSeal } from './transport-seal';
 
 type RedisTransportOptions = NonNullable<RedisOptions['options']>;
@@ -42,7 +44,12 @@ export class SealedServerRedis extends ServerRedis {
     if (!packet || typeof packet !== 'object' || (typeof packet.pattern === 'string' && packet.pattern !== channel)) {
       return dropped('forged', channel);
     }
-    return super.handleMessage(channel, JSON.stringify(packet), pub, pattern);
+    const trace = takeTraceEnvelope(packet);
+    if (!trace) return super.handleMessage(channel, JSON.stringify(packet), pub, pattern);
+    // a request continues the sender's trace (child span); an event is linked to it
+    const kind = 'id' in packet ? SpanKind.SERVER : SpanKind.CONSUMER;
+    const name = channel.slice(channel.indexOf(':') + 1);
+    return traceHandler(name, kind, trace, () => super.handleMessage(channel, JSON.stringify(packet), pub, pattern));
   }
 }
 
@@ -52,7 +59,7 @@ export class SealedClientRedis extends ClientRedis {
     options: RedisTransportOptions,
     private readonly seal: TransportSeal,
   ) {
-    super({ ...options, serializer: { serialize: (packet: unknown) => seal.seal(packet) } });
+    super({ ...options, serializer: { serialize: (packet: unknown) => seal.seal(withTraceEnvelope(packet)) } });
   }
 
   override createResponseCallback(): (channel: string, buffer: string) => Promise<void> {
@@ -63,4 +70,23 @@ export class SealedClientRedis extends ClientRedis {
       return inner(channel, JSON.stringify(opened.packet));
     };
   }
+}
+
+/**
+ * The sender's trace context rides beside the payload, in the packet's `_ctx` envelope (never in `data`, which the
+ * handlers validate): `{ traceparent, links }` of the context active when the message was sent, with tracing on.
+ */
+function withTraceEnvelope(packet: unknown): unknown {
+  if (!telemetryEnabled() || !packet || typeof packet !== 'object') return packet;
+  const carrier: TraceCarrier = {};
+  injectTrace(carrier);
+  return carrier.traceparent || carrier.links ? { ...packet, _ctx: carrier } : packet;
+}
+
+/** Removes the `_ctx` envelope from a received packet and returns its trace carrier, if any. */
+function takeTraceEnvelope(packet: object): TraceCarrier | undefined {
+  if (!('_ctx' in packet)) return undefined;
+  const envelope = (packet as { _ctx?: unknown })._ctx;
+  delete (packet as { _ctx?: unknown })._ctx;
+  return envelope && typeof envelope === 'object' ? (envelope as TraceCarrier) : undefined;
 }

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AttemptOutcome, SnapshotKey } from '@gg/contracts';
-import { isUpstreamProxyFailure } from '@gg/nest-common';
+import { errorType, isUpstreamProxyFailure, traceparentOf } from '@gg/nest-common';
+import type { Span } from '@opentelemetry/api';
 import { blameOfFailures, classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -10,6 +11,7 @@ import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
 import { clientBodyFailure } from './read-body';
+import { endAttempt, startAttempt } from './tracing';
 import { DEADLINE_BACKSTOP_MS, UpstreamService } from './upstream.service';
 
 const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
@@ -36,6 +38,8 @@ const MAX_ERROR_BODY = 256 * 1024;
 @Injectable()
 export class AttemptRunner {
   private readonly logger = new Logger(AttemptRunner.name);
+  /** where attempts go (the attempt spans' server.address) */
+  private readonly upstreamUrl: URL;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -43,7 +47,9 @@ export class AttemptRunner {
     private readonly reporter: PoolReporterService,
     private readonly upstream: UpstreamService,
     private readonly metrics: GatewayMetrics,
-  ) {}
+  ) {
+    this.upstreamUrl = new URL(config.geminiBaseUrl);
+  }
 
   async run(ex: Exchange, call: UpstreamCall, responder: Responder): Promise<void> {
     /** this request's transient failures, reported once its attempts are over (flushHeld) */
@@ -51,7 +57,7 @@ export class AttemptRunner {
     try {
       await this.tryKeys(ex, call, responder, held);
     } finally {
-      this.flushHeld(held, false);
+      this.flushHeld(held, false, ex);
     }
   }
 
@@ -70,6 +76,7 @@ export class AttemptRunner {
       ex.attempts++;
       ex.poolKeyId = key.id;
       this.pool.acquire(key.id);
+      const span = ex.span && startAttempt(ex, ex.span, key.id, this.upstreamUrl);
       // the call's headers are this request's own object: set the key of this attempt in place
       call.headers['x-goog-api-key'] = key.secret;
       const sentAt = performance.now();
@@ -89,6 +96,7 @@ export class AttemptRunner {
       } catch (e) {
         ex.upstreamWaitMs += performance.now() - sentAt;
         this.pool.release(key.id);
+        if (span) endAttempt(span, ex, 0, errorType(e));
         const headersTimedOut = (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
         if (headersTimedOut && !firstByteApplies && !ex.deadlineHit) {
           // the backstop fired before the sweep: the deadline all the same
@@ -133,7 +141,7 @@ export class AttemptRunner {
 
       if (up.statusCode < 400) {
         // another key served what the held failures could not: they were those keys' own
-        this.flushHeld(held, true);
+        this.flushHeld(held, true, ex);
         // the errors of earlier attempts are not this request's; a break sets its own
         ex.error = undefined;
         // the answer's outcome is reported once, when it ends (settle): a break is reported before the release
@@ -142,6 +150,7 @@ export class AttemptRunner {
         const release = once(() => {
           this.pool.release(key.id);
           this.settle(ex, key.id, status, broke);
+          if (span) endAttempt(span, ex, status, broke === null ? null : 'broken', undefined, true);
         });
         const broken = (reason: string): void => {
           broke ??= reason;
@@ -162,8 +171,9 @@ export class AttemptRunner {
       this.pool.release(key.id);
       const body = scrubSecret(raw, key.secret);
       const c = classifyUpstream(up.statusCode, body.toString('utf8'), up.headers, Date.now());
+      if (span) endAttempt(span, ex, up.statusCode, String(up.statusCode), c.kind);
       if (c.kind === 'transient') held.push(this.outcome(ex, key.id, c, up.statusCode));
-      else this.report(this.outcome(ex, key.id, c, up.statusCode));
+      else this.report(this.outcome(ex, key.id, c, up.statusCode), ex.span);
       ex.error = c.reason;
       if (c.proxyBug) {
         this.logger.error(`upstream saw no key (request ${ex.requestId}): the gateway did not inject the pool key`);
@@ -230,19 +240,19 @@ export class AttemptRunner {
   }
 
   /** One attempt's outcome to the local pool copy, to key-pool and to the metrics (the Live relay's too). */
-  report(o: AttemptOutcome): void {
+  report(o: AttemptOutcome, span?: Span): void {
     this.pool.applyLocal(o);
-    this.reporter.report(o);
+    this.reporter.report(o, span && traceparentOf(span));
     this.metrics.attempts.inc({ outcome: o.kind });
   }
 
   /** Reports the held transient failures (once), blamed on the keys when another key served the request. */
-  private flushHeld(held: AttemptOutcome[], served: boolean): void {
+  private flushHeld(held: AttemptOutcome[], served: boolean, ex: Exchange): void {
     if (held.length === 0) return;
     const blame = blameOfFailures(held.length, served);
     for (const o of held.splice(0)) {
       if (blame) o.blame = blame;
-      this.report(o);
+      this.report(o, ex.span);
     }
   }
 
@@ -251,8 +261,9 @@ export class AttemptRunner {
    * the headers is one failure of the key; a client that left tells nothing about the key.
    */
   private settle(ex: Exchange, keyId: string, status: number, broke: string | null): void {
-    if (broke !== null) return this.report(this.outcome(ex, keyId, { kind: 'transient', reason: broke }, status));
-    this.report(this.outcome(ex, keyId, ex.abort.signal.aborted ? CLIENT_LEFT : SUCCESS, status));
+    const c =
+      broke !== null ? { kind: 'transient' as const, reason: broke } : ex.abort.signal.aborted ? CLIENT_LEFT : SUCCESS;
+    this.report(this.outcome(ex, keyId, c, status), ex.span);
   }
 }
 
