@@ -194,6 +194,22 @@ describe('OpenTelemetry: traces over OTLP/HTTP', () => {
     expect(upstream[0].headers.tracestate).toBeUndefined();
   });
 
+  it("admin's API calls are traced by route pattern, and its RPC to auth continues the trace", async () => {
+    const created = await poll(
+      async () => receiver.spans.find((s) => s.service === 'gemini-gateway-admin' && s.name === 'POST /api/auth-keys'),
+      Boolean,
+      10_000,
+      "admin's span of the user key's creation",
+    );
+    expect(created!.kind).toBe(SERVER);
+    expect(created!.attributes).toMatchObject({ 'http.route': '/api/auth-keys', 'http.response.status_code': 201 });
+    const child = receiver.spans.find(
+      (s) =>
+        s.service === 'gemini-gateway-auth' && s.traceId === created!.traceId && s.parentSpanId === created!.spanId,
+    );
+    expect(child?.kind).toBe(SERVER);
+  });
+
   it('records no prompt, answer or key: not in any span sent, not in any log line', () => {
     const apps: AppName[] = ['gateway', 'auth', 'key-pool', 'admin'];
     const everything = [...receiver.bodies, ...apps.map((a) => stack.output(a))].join('\n');
