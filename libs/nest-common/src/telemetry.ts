@@ -74,10 +74,9 @@ export function telemetryEnabled(): boolean {
   return tracer !== null;
 }
 
-/** The tracer of our spans; only when telemetryEnabled(). */
+/** The tracer of our spans (a no-op one before the start and after the shutdown). */
 export function appTracer(): Tracer {
-  if (!tracer) throw new Error('telemetry is not started');
-  return tracer;
+  return tracer ?? trace.getTracer('gemini-gateway');
 }
 
 /** Sends the spans still batched and stops the SDK (the apps' shutdown; a no-op with traces off). */
@@ -87,6 +86,10 @@ export async function stopTelemetry(): Promise<void> {
   sdk = null;
   tracer = null;
   await running.shutdown().catch(() => undefined);
+  // a span begun after this is a no-op one
+  trace.disable();
+  propagation.disable();
+  context.disable();
 }
 
 /** Flushes the spans at application shutdown, after the app's own hooks have ended theirs. */
