@@ -1,7 +1,10 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startMockGemini, Stack, type AppName, type MockGemini } from '@gg/testing';
+import { resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { appEntry, startMockGemini, Stack, type AppName, type MockGemini } from '@gg/testing';
 import { createUserKey, fakeGeminiKey, poll } from './helpers';
 import { gatewayInSync } from './pool-support';
 
@@ -38,14 +41,22 @@ function attributes(list: OtlpAttribute[] | undefined): Record<string, unknown> 
 }
 
 /** An OTLP/HTTP receiver (the http/json encoding): every body as received, and the spans in them. */
-async function startReceiver(): Promise<{ server: Server; url: string; bodies: string[]; spans: ReceivedSpan[] }> {
+async function startReceiver(): Promise<{
+  server: Server;
+  url: string;
+  bodies: string[];
+  protobuf: Buffer[];
+  spans: ReceivedSpan[];
+}> {
   const bodies: string[] = [];
+  const protobuf: Buffer[] = [];
   const spans: ReceivedSpan[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const text = Buffer.concat(chunks).toString('utf8');
+      if (req.headers['content-type'] === 'application/x-protobuf') protobuf.push(Buffer.concat(chunks));
       bodies.push(`${req.method} ${req.url} ${req.headers['content-type']}\n${text}`);
       if (req.url === '/v1/traces' && req.headers['content-type'] === 'application/json') {
         const body = JSON.parse(text) as {
@@ -68,7 +79,7 @@ async function startReceiver(): Promise<{ server: Server; url: string; bodies: s
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, spans };
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodies, protobuf, spans };
 }
 
 /**
@@ -208,6 +219,26 @@ describe('OpenTelemetry: traces over OTLP/HTTP', () => {
         s.service === 'gemini-gateway-auth' && s.traceId === created!.traceId && s.parentSpanId === created!.spanId,
     );
     expect(child?.kind).toBe(SERVER);
+  });
+
+  it('exports over http/protobuf (the default protocol) too, and flushes what is batched at shutdown', async () => {
+    // the built telemetry module in a process of its own: start, one span, stop (as an app's shutdown hook does)
+    const telemetry = resolve(appEntry('auth'), '../../../../libs/nest-common/src/telemetry.js');
+    const name = `flushed-${randomBytes(4).toString('hex')}`;
+    const script = `const t = require(${JSON.stringify(telemetry)});
+      t.startTelemetry({ otelTraces: { protocol: 'http/protobuf' } }, 'auth').then(async () => {
+        const span = t.appTracer().startSpan(${JSON.stringify(name)});
+        span.end();
+        await t.stopTelemetry();
+        process.stdout.write(span.spanContext().traceId);
+      });`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['-e', script], {
+      env: { PATH: process.env.PATH ?? '', OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url },
+    });
+    const sent = receiver.protobuf.find((b) => b.includes(name));
+    expect(sent).toBeDefined();
+    expect(sent!.includes('gemini-gateway-auth')).toBe(true);
+    expect(sent!.includes(Buffer.from(stdout, 'hex'))).toBe(true);
   });
 
   it('records no prompt, answer or key: not in any span sent, not in any log line', () => {
