@@ -37,7 +37,7 @@ export const MAX_LINKS = 128;
 export async function startTelemetry(config: Pick<AppConfig, 'otelTraces'>, app: TelemetryApp): Promise<boolean> {
   const traces = config.otelTraces;
   if (!traces || sdk) return sdk !== null;
-  // required here only: these are the SDK, loaded on demand
+  // imported here only: with traces off, none of these modules is ever loaded
   const [{ NodeTracerProvider, BatchSpanProcessor }, resources, { W3CTraceContextPropagator }, exporter] =
     await Promise.all([
       import('@opentelemetry/sdk-trace-node'),
