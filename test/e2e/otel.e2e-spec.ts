@@ -168,6 +168,8 @@ describe('OpenTelemetry: traces over OTLP/HTTP', () => {
       'gen_ai.operation.name': 'generate_content',
       'gen_ai.provider.name': 'gcp.gemini',
       'gen_ai.request.model': 'gemini-2.5-flash',
+      'server.address': '127.0.0.1',
+      'server.port': mock.port,
       'http.response.status_code': 200,
       'gg.attempt': 1,
     });

@@ -38,8 +38,6 @@ const MAX_ERROR_BODY = 256 * 1024;
 @Injectable()
 export class AttemptRunner {
   private readonly logger = new Logger(AttemptRunner.name);
-  /** where attempts go (the attempt spans' server.address) */
-  private readonly upstreamUrl: URL;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -47,9 +45,7 @@ export class AttemptRunner {
     private readonly reporter: PoolReporterService,
     private readonly upstream: UpstreamService,
     private readonly metrics: GatewayMetrics,
-  ) {
-    this.upstreamUrl = new URL(config.geminiBaseUrl);
-  }
+  ) {}
 
   async run(ex: Exchange, call: UpstreamCall, responder: Responder): Promise<void> {
     /** this request's transient failures, reported once its attempts are over (flushHeld) */
@@ -76,7 +72,7 @@ export class AttemptRunner {
       ex.attempts++;
       ex.poolKeyId = key.id;
       this.pool.acquire(key.id);
-      const span = ex.span && startAttempt(ex, ex.span, key.id, this.upstreamUrl);
+      const span = ex.span && startAttempt(ex, ex.span, key.id, this.config.geminiBaseUrl);
       // the call's headers are this request's own object: set the key of this attempt in place
       call.headers['x-goog-api-key'] = key.secret;
       const sentAt = performance.now();

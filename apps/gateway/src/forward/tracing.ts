@@ -102,9 +102,21 @@ function finalAttributes(ex: Exchange): Attributes {
   return a;
 }
 
+/** server.address and server.port of GEMINI_BASE_URL, parsed once */
+let upstream: { base: string; address: string; port: number } | null = null;
+
+function upstreamOf(base: string): { address: string; port: number } {
+  if (upstream?.base !== base) {
+    const u = new URL(base);
+    upstream = { base, address: u.hostname, port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80) };
+  }
+  return upstream;
+}
+
 /** The CLIENT span of one upstream attempt on one pool key (its id only), a child of the request's span. */
-export function startAttempt(ex: Exchange, parent: Span, keyId: string, upstream: URL): Span {
+export function startAttempt(ex: Exchange, parent: Span, keyId: string, baseUrl: string): Span {
   const operation = operationOf(ex.method);
+  const { address, port } = upstreamOf(baseUrl);
   const name = ex.model === null ? operation : `${operation} ${ex.model}`;
   return appTracer().startSpan(
     name,
@@ -112,8 +124,8 @@ export function startAttempt(ex: Exchange, parent: Span, keyId: string, upstream
       kind: SpanKind.CLIENT,
       attributes: {
         ...requestAttributes(ex),
-        'server.address': upstream.hostname,
-        'server.port': Number(upstream.port) || (upstream.protocol === 'https:' ? 443 : 80),
+        'server.address': address,
+        'server.port': port,
         'gg.pool_key.id': keyId,
         'gg.attempt': ex.attempts,
       },
