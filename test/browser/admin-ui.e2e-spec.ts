@@ -1,11 +1,11 @@
 /**
  * The admin SPA in a real browser (Debian's Chromium through playwright-core) against a real stack: log in,
  * fill the pool, create a user key, call the gateway with it through @google/genai, and watch the call count
- * and the request log move without a reload; the phone layout; a user who is not an admin; a user who changes
- * her own password.
+ * and the request log move without a reload; an upstream proxy added (credentials never shown) and a key bound to
+ * it; the phone layout; a user who is not an admin; a user who changes her own password.
  */
 import { GoogleGenAI } from '@google/genai';
-import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
+import { startHttpProxy, startMockGemini, Stack, type MockGemini, type TestProxy } from '@gg/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { fakeGeminiKey, launchBrowser, logIn, maskOf, nav, newContext, waitForCount, waitForText } from './support';
 
@@ -14,6 +14,7 @@ jest.setTimeout(60_000);
 
 describe('admin UI in the browser', () => {
   let mock: MockGemini;
+  let proxy: TestProxy;
   let stack: Stack;
   let browser: Browser;
   let admin: BrowserContext;
@@ -24,6 +25,8 @@ describe('admin UI in the browser', () => {
 
   beforeAll(async () => {
     mock = await startMockGemini();
+    // a working proxy: the calls of later cases go out through it while it is in the list
+    proxy = await startHttpProxy({ auth: { user: 'ui', password: 'proxy-secret-pw' } });
     [stack, browser] = await Promise.all([
       Stack.start({ geminiBaseUrl: mock.url, env: { LOG_LEVEL: 'info' } }),
       launchBrowser(),
@@ -36,6 +39,7 @@ describe('admin UI in the browser', () => {
     await browser?.close();
     await stack?.stop();
     await mock?.close();
+    await proxy?.close();
   });
 
   it('sends a visitor to the login page and, after login, back to the page asked for', async () => {
@@ -64,6 +68,33 @@ describe('admin UI in the browser', () => {
     for (const key of pool) await waitForText(rows.filter({ hasText: maskOf(key) }), 'Active');
     // secrets never reach the page
     expect(await page.content()).not.toContain(pool[0]);
+  });
+
+  it('adds an upstream proxy, shown masked, and binds a pool key to it', async () => {
+    await nav(page, 'Proxies').click();
+    await page.getByRole('heading', { level: 1, name: 'Proxies' }).waitFor();
+    const input = page.getByLabel('Proxy URL');
+    await input.fill('ftp://nowhere');
+    await waitForText(page.locator('#proxy-url-hint'), 'url must use http:, https:, socks5:');
+    await input.fill(proxy.url);
+    await page.getByRole('button', { name: 'Add proxy' }).click();
+    const shown = proxy.url.replace(':proxy-secret-pw@', ':***@');
+    await waitForText(page.locator('.toast'), `Proxy ${shown} added`);
+    const row = page.locator('table tbody tr').filter({ hasText: shown });
+    await waitForText(row, 'Active');
+    // every pool key goes through it, the only proxy
+    await waitForText(row.locator('td[data-label="Keys"]'), /^\s*3\s*$/);
+    expect(await input.inputValue()).toBe('');
+
+    await nav(page, 'Pool').click();
+    const select = page.getByLabel(`Proxy of ${maskOf(pool[0])}`);
+    // the column names proxies by host:port, the whole masked URL on hover
+    await select.selectOption({ label: new URL(proxy.url).host });
+    await waitForText(page.locator('.toast'), `Key ${maskOf(pool[0])} goes through ${shown}.`);
+    await nav(page, 'Proxies').click();
+    await waitForText(page.locator('table tbody tr').filter({ hasText: shown }), '(1 bound)');
+    // the password never reaches the page
+    expect(await page.content()).not.toContain('proxy-secret-pw');
   });
 
   it('creates a user key, shows it once, and counts calls made with it without a reload', async () => {
@@ -114,6 +145,28 @@ describe('admin UI in the browser', () => {
     await nav(page, 'Dashboard').click();
     await waitForText(page.getByTestId('kpi-requests'), /^3$/);
     await waitForText(page.locator('.top-keys'), 'browser-laptop');
+  });
+
+  it("links a request-log row to that request's lines in the service logs", async () => {
+    // the first attempt meets a key Google refuses: key-pool logs that it disables the key, naming the request
+    mock.script({ type: 'invalidKey', times: 1 });
+    await nav(page, 'Logs').click();
+    const rows = page.locator('table tbody tr');
+    await waitForCount(rows, 3);
+    await waitForText(page.locator('.live-badge'), 'Live');
+    const ai = new GoogleGenAI({ apiKey: secret, httpOptions: { baseUrl: stack.gatewayUrl } });
+    const r = await ai.models.generateContent({ model: 'gemini-2.5-flash', contents: 'a refused key first' });
+    const requestId = r.sdkHttpResponse?.headers?.['x-request-id'] ?? '';
+    expect(requestId).toMatch(/^[0-9a-f-]{36}$/);
+    await waitForCount(rows, 4);
+
+    await rows.first().getByRole('link', { name: 'Service logs' }).click();
+    await page.waitForURL((url) => url.searchParams.get('requestId') === requestId);
+    expect(await page.getByLabel('Request id').inputValue()).toBe(requestId);
+    const lines = page.locator('.lines li');
+    await waitForText(lines, 'pool key disabled');
+    // that request's lines only
+    for (const text of await lines.allTextContents()) expect(text).toContain(requestId);
   });
 
   it('lets an admin create a user who then sees no admin page', async () => {

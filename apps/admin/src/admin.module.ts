@@ -11,6 +11,7 @@ import { ReadinessChecks } from './health/readiness.service';
 import { RedisLink } from './health/redis-link';
 import { ResourcesController } from './resources/resources.controller';
 import { KeysController } from './keys/keys.controller';
+import { ProxiesController } from './proxies/proxies.controller';
 import { LogStreamService } from './logs/log-stream.service';
 import { LogsEventsController } from './logs/logs-events.controller';
 import { LogsController } from './logs/logs.controller';
@@ -43,6 +44,7 @@ import { UsersController } from './users/users.controller';
     UsersController,
     AuthKeysController,
     KeysController,
+    ProxiesController,
     LogsController,
     LogsEventsController,
     StatsController,

@@ -11,6 +11,7 @@ import { AttemptRunner } from './forward/attempt-runner.service';
 import { NativeRoute } from './forward/native.route';
 import { GatewayPipeline } from './forward/pipeline.service';
 import { GatewayTransactions } from './forward/transactions';
+import { ProxyRouter } from './forward/proxy-router.service';
 import { UpstreamService } from './forward/upstream.service';
 import { OpenAiRoute } from './openai/openai.route';
 import { GatewayMetrics } from './http/gateway-metrics';
@@ -33,6 +34,7 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     PoolReporterService,
     UsageReporterService,
     UpstreamService,
+    ProxyRouter,
     ResourceStore,
     OwnershipService,
     ResourceLists,

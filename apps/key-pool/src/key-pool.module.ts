@@ -7,6 +7,7 @@ import { HealthCheckService } from './health/health-check.service';
 import { HealthQueueMetrics } from './health/health-queue.metrics';
 import { KeyCheckService } from './keys/key-check.service';
 import { PoolKeysService } from './keys/pool-keys.service';
+import { ProxiesService } from './proxies/proxies.service';
 import { ReadinessChecks } from './readiness';
 import { ResourceRecordsService } from './resources/resource-records.service';
 import { ResourcesController } from './resources/resources.controller';
@@ -31,6 +32,7 @@ import { StatePersister } from './state/state-persister.service';
     SnapshotPublisher,
     InFlightService,
     PoolKeysService,
+    ProxiesService,
     KeyCheckService,
     HealthCheckService,
     ReadinessChecks,

@@ -8,7 +8,7 @@
 /** What an entry's `changes` may hold for one field. */
 export type AuditValue = string | number | boolean | null | string[];
 
-export const AUDIT_TARGET_TYPES = ['pool-key', 'pool', 'user', 'user-key'] as const;
+export const AUDIT_TARGET_TYPES = ['pool-key', 'pool', 'user', 'user-key', 'proxy'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** The actions recorded, `<target type>.<verb>`. */
@@ -17,6 +17,11 @@ export const AuditAction = {
   PoolKeyDelete: 'pool-key.delete',
   PoolKeyReset: 'pool-key.reset',
   PoolKeyCheck: 'pool-key.check',
+  /** a pool key bound to a proxy, or back to consistent hashing (`changes.proxyId` null) */
+  PoolKeyBind: 'pool-key.bind',
+  /** an upstream proxy added or deleted: named by its masked URL */
+  ProxyAdd: 'proxy.add',
+  ProxyDelete: 'proxy.delete',
   /** every pool key reset at once: target type `pool`, no id */
   PoolResetAll: 'pool.reset-all',
   UserCreate: 'user.create',

@@ -8,3 +8,4 @@ export * from './limits';
 export * from './resources';
 export * from './schemas';
 export * from './audit';
+export * from './proxies';

@@ -47,6 +47,14 @@ export const PoolPattern = {
   Reset: 'pool.keys.reset',
   ResetAll: 'pool.keys.reset-all',
   Check: 'pool.keys.check',
+  /** RPC: bind a pool key to a proxy, or back to consistent hashing (BindProxyRequest) -> PoolKey */
+  Bind: 'pool.keys.bind',
+  /** RPC: the proxy list -> UpstreamProxy[] */
+  ProxiesList: 'pool.proxies.list',
+  /** RPC: add a proxy (AddProxyRequest) -> UpstreamProxy */
+  ProxiesAdd: 'pool.proxies.add',
+  /** RPC: delete a proxy ({ id }) -> { deleted: true } */
+  ProxiesDelete: 'pool.proxies.delete',
   /** RPC: liveness of the key-pool service for readiness probes; payload `{}`, answer anything (`{ ok: true }`) */
   Ping: 'pool.ping',
 } as const;
@@ -58,6 +66,8 @@ export const PoolEvent = {
   Outcome: 'pool.outcome',
   /** event from a gateway: its per-key in-flight counts, a lease (payload: InFlightReport) */
   InFlight: 'pool.inflight',
+  /** event from a gateway: an upstream proxy failed (payload: ProxyFailureReport); key-pool rests it */
+  ProxyFailure: 'pool.proxy.failure',
 } as const;
 
 export const QueueName = {

@@ -1,5 +1,7 @@
 /** Types of the admin REST API (docs/api.md §4) and of the messages between apps. Pure TS: safe in a browser. */
 
+import type { PoolKeyProxy, SnapshotProxy } from './proxies';
+
 export type Role = 'admin' | 'user';
 
 export interface User {
@@ -67,6 +69,8 @@ export interface PoolKey {
   totalRequests: number;
   /** resources (files, cached contents, batches, …) created through the gateway that this key holds now */
   resources?: number;
+  /** the upstream proxy its traffic goes through now; null: no proxy list (UPSTREAM_PROXY or direct) */
+  proxy?: PoolKeyProxy | null;
 }
 
 export interface AddPoolKeysResult {
@@ -98,6 +102,11 @@ export interface RequestLog {
   promptTokens: number;
   outputTokens: number;
   error?: string;
+  /**
+   * The `x-request-id` the gateway answered (its service-log lines carry it), set by the admin API. `id` is the
+   * same unless the client sent its own id: that gets a suffix in `id` so that a reused one still counts once.
+   */
+  requestId?: string;
 }
 
 export interface Page<T> {
@@ -181,6 +190,8 @@ export interface SnapshotKey {
   cooldownUntil: number;
   /** model -> epoch ms until which the key rests for that model */
   modelCooldowns: Record<string, number>;
+  /** the proxy the admin bound it to (PoolSnapshot.proxies); absent: consistent hashing over the list */
+  proxyId?: string;
 }
 
 export interface PoolSnapshot {
@@ -196,6 +207,8 @@ export interface PoolSnapshot {
   /** model -> epoch ms until which that model rests on every key (Google overloaded for it); absent: none */
   modelPausedUntil?: Record<string, number>;
   keys: SnapshotKey[];
+  /** the upstream proxy list (full URLs: the transport is sealed); absent or empty: UPSTREAM_PROXY or direct */
+  proxies?: SnapshotProxy[];
 }
 
 export type OutcomeKind = 'success' | 'rate_limited' | 'invalid' | 'transient' | 'affinity' | 'client_error';
@@ -222,6 +235,8 @@ export interface AttemptOutcome {
   blame?: AttemptBlame;
   /** a 503 UNAVAILABLE / overloaded answer: evidence about the model rather than the key */
   overloaded?: boolean;
+  /** failures only: the request the attempt served, named on the lines key-pool logs about this outcome */
+  requestId?: string;
 }
 
 export type AttemptBlame = 'key' | 'request';

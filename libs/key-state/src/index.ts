@@ -13,3 +13,4 @@ export * from './serialize';
 export * from './snapshot';
 export * from './state';
 export * from './views';
+export * from './proxy-ring';

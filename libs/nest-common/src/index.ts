@@ -3,6 +3,7 @@ export * from './rpc-client';
 export * from './domain-error';
 export * from './filters';
 export * from './logging';
+export * from './request-context';
 export * from './probes';
 export * from './user-key-crypto';
 export * from './ping';

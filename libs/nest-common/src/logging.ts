@@ -2,8 +2,16 @@ import { getConfig } from '@gg/config';
 import { LoggerModule } from 'nestjs-pino';
 import pino, { type Logger } from 'pino';
 import { randomUUID } from 'node:crypto';
-import { RequestMethod, type DynamicModule, type LoggerService } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import {
+  Module,
+  RequestMethod,
+  type DynamicModule,
+  type LoggerService,
+  type MiddlewareConsumer,
+  type NestModule,
+} from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { isSaneRequestId, requestIdMixin, runWithRequestId } from './request-context';
 import { ServiceLogSink } from './service-log-sink';
 
 /** Paths redacted from every log line: secrets never reach a log. */
@@ -29,11 +37,12 @@ export const REDACT_PATHS = [
 /** A sane client request id: reused when it looks harmless, otherwise a fresh UUID. */
 export function requestIdFrom(header: string | string[] | undefined): string {
   const v = Array.isArray(header) ? header[0] : header;
-  return v && /^[A-Za-z0-9._:-]{1,128}$/.test(v) ? v : randomUUID();
+  return isSaneRequestId(v) ? v : randomUUID();
 }
 
 /**
- * The app's pino logger: JSON lines on stdout, `app` on every line, secrets redacted by path. Each line also
+ * The app's pino logger: JSON lines on stdout, `app` on every line, `requestId` on every line written for a
+ * request (libs/nest-common request-context), secrets redacted by path. Each line also
  * goes, batched and asynchronously, to the capped Redis stream `${REDIS_NAMESPACE}:service-logs` (unless
  * `serviceLogs: false`).
  */
@@ -44,6 +53,8 @@ export function createLogger(app: string, opts: { serviceLogs?: boolean } = {}):
     base: { app, pid: process.pid },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
+    // a `requestId` the line names itself (a batch's outcome, the transaction line) wins over the context's
+    mixin: requestIdMixin,
   };
   if (opts.serviceLogs === false) return pino(options);
   const sink = new ServiceLogSink({ redisUrl: config.redisUrl, namespace: config.redisNamespace });
@@ -56,15 +67,38 @@ export function createLogger(app: string, opts: { serviceLogs?: boolean } = {}):
   );
 }
 
-/** nestjs-pino for an HTTP app: request id from `x-request-id` on every line, echoed in the response. */
+type WithId = IncomingMessage & { id?: unknown };
+
+/** The request's id: the one already given to it (by pino-http or the context middleware), else from the header. */
+function idOf(req: WithId): string {
+  if (typeof req.id !== 'string') req.id = requestIdFrom(req.headers['x-request-id']);
+  return req.id as string;
+}
+
+/** Serves each HTTP request inside its request context (whichever of it and pino-http runs first names the id). */
+function enterRequestContext(req: WithId, _res: ServerResponse, next: () => void): void {
+  runWithRequestId(idOf(req), next);
+}
+
+@Module({})
+class RequestContextModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(enterRequestContext).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+  }
+}
+
+/**
+ * nestjs-pino for an HTTP app: request id from `x-request-id` on every line (and in every RPC message sent while
+ * serving it), echoed in the response.
+ */
 export function loggerModule(app: string): DynamicModule {
   const logger = createLogger(app);
-  return LoggerModule.forRoot({
+  const pinoModule = LoggerModule.forRoot({
     forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     pinoHttp: {
       logger,
       genReqId: (req: IncomingMessage, res) => {
-        const id = requestIdFrom(req.headers['x-request-id']);
+        const id = idOf(req);
         res.setHeader('x-request-id', id);
         return id;
       },
@@ -81,6 +115,7 @@ export function loggerModule(app: string): DynamicModule {
       },
     },
   });
+  return { module: RequestContextModule, imports: [pinoModule], exports: [pinoModule] };
 }
 
 /** A Nest LoggerService writing through pino, for apps without an HTTP framework (the gateway). */

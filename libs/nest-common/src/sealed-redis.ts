@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import { ClientRedis, ServerRedis, type RedisOptions } from '@nestjs/microservices';
 import { SpanKind } from '@opentelemetry/api';
 import type Redis from 'ioredis';
-import { injectTrace, telemetryEnabled, traceHandler, type TraceCarrier } from './telemetry';
+import { contextOf, runInContextOf, withContext } from './request-context';
+import { telemetryEnabled, traceHandler } from './telemetry';
 import type { OpenFailure, TransportSeal } from './transport-seal';
 
 type RedisTransportOptions = NonNullable<RedisOptions['options']>;
@@ -27,7 +28,10 @@ function parse(buffer: string | Buffer): unknown {
   }
 }
 
-/** The Nest Redis server (requests and events in, replies out), every message sealed with the transport key. */
+/**
+ * The Nest Redis server (requests and events in, replies out), every message sealed with the transport key. A
+ * message is handled in the request context it carries (`_ctx`): the handler's log lines name the request.
+ */
 export class SealedServerRedis extends ServerRedis {
   constructor(
     options: RedisTransportOptions,
@@ -44,22 +48,25 @@ export class SealedServerRedis extends ServerRedis {
     if (!packet || typeof packet !== 'object' || (typeof packet.pattern === 'string' && packet.pattern !== channel)) {
       return dropped('forged', channel);
     }
-    const trace = takeTraceEnvelope(packet);
-    if (!trace) return super.handleMessage(channel, JSON.stringify(packet), pub, pattern);
-    // a request continues the sender's trace (child span); an event is linked to it
+    const handle = (): Promise<unknown> => super.handleMessage(channel, JSON.stringify(packet), pub, pattern);
+    if (!telemetryEnabled()) return runInContextOf(packet, handle);
+    // a request continues the sender's trace (child span); an event is linked to it (no span when it carries none)
     const kind = 'id' in packet ? SpanKind.SERVER : SpanKind.CONSUMER;
     const name = channel.slice(channel.indexOf(':') + 1);
-    return traceHandler(name, kind, trace, () => super.handleMessage(channel, JSON.stringify(packet), pub, pattern));
+    return runInContextOf(packet, () => traceHandler(name, kind, contextOf(packet), handle));
   }
 }
 
-/** The Nest Redis client (requests and events out, replies in), every message sealed with the transport key. */
+/**
+ * The Nest Redis client (requests and events out, replies in), every message sealed with the transport key. A
+ * message sent while a request is served carries its context (`_ctx`, sealed with the rest).
+ */
 export class SealedClientRedis extends ClientRedis {
   constructor(
     options: RedisTransportOptions,
     private readonly seal: TransportSeal,
   ) {
-    super({ ...options, serializer: { serialize: (packet: unknown) => seal.seal(withTraceEnvelope(packet)) } });
+    super({ ...options, serializer: { serialize: (packet: object) => seal.seal(withContext(packet)) } });
   }
 
   override createResponseCallback(): (channel: string, buffer: string) => Promise<void> {
@@ -70,23 +77,4 @@ export class SealedClientRedis extends ClientRedis {
       return inner(channel, JSON.stringify(opened.packet));
     };
   }
-}
-
-/**
- * The sender's trace context rides beside the payload, in the packet's `_ctx` envelope (never in `data`, which the
- * handlers validate): `{ traceparent, links }` of the context active when the message was sent, with tracing on.
- */
-function withTraceEnvelope(packet: unknown): unknown {
-  if (!telemetryEnabled() || !packet || typeof packet !== 'object') return packet;
-  const carrier: TraceCarrier = {};
-  injectTrace(carrier);
-  return carrier.traceparent || carrier.links ? { ...packet, _ctx: carrier } : packet;
-}
-
-/** Removes the `_ctx` envelope from a received packet and returns its trace carrier, if any. */
-function takeTraceEnvelope(packet: object): TraceCarrier | undefined {
-  if (!('_ctx' in packet)) return undefined;
-  const envelope = (packet as { _ctx?: unknown })._ctx;
-  delete (packet as { _ctx?: unknown })._ctx;
-  return envelope && typeof envelope === 'object' ? (envelope as TraceCarrier) : undefined;
 }

@@ -19,6 +19,8 @@ export interface TestProxy {
   refused: number;
   /** `host:port` of every target asked for, in order */
   targets: string[];
+  /** the local port of every tunnel's connection to its target (the port the target sees the request come from) */
+  ports: number[];
   close(): Promise<void>;
 }
 
@@ -101,6 +103,7 @@ export async function startHttpProxy(opts: { auth?: ProxyAuth } = {}): Promise<T
     upstream.once('error', () => client.end('HTTP/1.1 502 Bad Gateway\r\n\r\n'));
     upstream.once('connect', () => {
       proxy.tunnels++;
+      proxy.ports.push(upstream.localPort ?? 0);
       client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
       if (head.length > 0) upstream.write(head);
       splice(client, upstream);
@@ -113,6 +116,7 @@ export async function startHttpProxy(opts: { auth?: ProxyAuth } = {}): Promise<T
     forwarded: 0,
     refused: 0,
     targets: [],
+    ports: [],
     close: closer(server, sockets),
   };
   return proxy;
@@ -191,6 +195,7 @@ export async function startSocks5Proxy(opts: { auth?: ProxyAuth } = {}): Promise
     upstream.once('error', () => client.end(Buffer.from([5, 5, 0, 1, 0, 0, 0, 0, 0, 0])));
     upstream.once('connect', () => {
       proxy.tunnels++;
+      proxy.ports.push(upstream.localPort ?? 0);
       client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
       const rest = r.release();
       if (rest.length > 0) upstream.write(rest);
@@ -208,6 +213,7 @@ export async function startSocks5Proxy(opts: { auth?: ProxyAuth } = {}): Promise
     forwarded: 0,
     refused: 0,
     targets: [],
+    ports: [],
     close: closer(server, sockets),
   };
   return proxy;

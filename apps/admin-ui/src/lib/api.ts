@@ -25,6 +25,7 @@ import type {
   ServiceLogLine,
   Stats,
   StatsWindow,
+  UpstreamProxy,
   User,
 } from '$contracts';
 import { loginHref } from './navigation';
@@ -58,6 +59,8 @@ export type ServiceLogLevel = ServiceLogLine['level'];
 export interface ServiceLogQuery {
   level?: ServiceLogLevel;
   app?: string;
+  /** only the lines written for this request (its x-request-id) */
+  requestId?: string;
   limit?: number;
 }
 
@@ -278,6 +281,16 @@ export const api = {
     reset: (id: string) => request<unknown>(`/keys/${enc(id)}/reset`, { method: 'POST' }),
     resetAll: () => request<unknown>('/keys/reset', { method: 'POST' }),
     check: (id: string) => request<KeyCheckResult>(`/keys/${enc(id)}/check`, { method: 'POST' }),
+    /** the key's proxy of the list; null: back to consistent hashing */
+    bind: (id: string, proxyId: string | null) =>
+      request<PoolKey>(`/keys/${enc(id)}`, { method: 'PATCH', body: { proxyId } }),
+  },
+
+  proxies: {
+    /** admins only: the upstream proxy list, URLs masked */
+    list: () => request<UpstreamProxy[]>('/proxies'),
+    add: (url: string) => request<UpstreamProxy>('/proxies', { method: 'POST', body: { url } }),
+    remove: (id: string) => request<void>(`/proxies/${enc(id)}`, { method: 'DELETE' }),
   },
 
   logs: {

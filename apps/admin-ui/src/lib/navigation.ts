@@ -25,6 +25,7 @@ export interface NavItem {
 export const NAV_ITEMS: readonly NavItem[] = [
   { href: '/', label: 'Dashboard', adminOnly: false, icon: 'M3 12l9-8 9 8M5 10v10h5v-6h4v6h5V10' },
   { href: '/status', label: 'Pool', adminOnly: true, icon: 'M4 6h16M4 12h16M4 18h16M7 6v0M7 12v0M7 18v0' },
+  { href: '/proxies', label: 'Proxies', adminOnly: true, icon: 'M12 3v6M12 15v6M5 12h14M8 6l4-3 4 3M8 18l4 3 4-3' },
   {
     href: '/auth-keys',
     label: 'User keys',

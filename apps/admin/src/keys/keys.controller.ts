@@ -1,14 +1,17 @@
-import { Controller, Delete, Get, HttpCode, Param, Post, Req } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Param, Patch, Post, Req } from '@nestjs/common';
 import {
   AuditAction,
   PoolPattern,
   addPoolKeysSchema,
+  updatePoolKeySchema,
   type AddPoolKeysInput,
+  type BindProxyRequest,
   type AddPoolKeysRequest,
   type AddPoolKeysResult,
   type KeyCheckResult,
   type PoolKey,
   type PoolKeyIdRequest,
+  type UpdatePoolKeyInput,
 } from '@gg/contracts';
 import type { Request } from 'express';
 import { AuditRecorder } from '../audit/audit-recorder.service';
@@ -16,7 +19,7 @@ import { IdParamDto } from '../common/id-param.dto';
 import type { AuthUser } from '../security/auth-user';
 import { CallerRpc } from '../security/caller-rpc';
 import { AuthCaller, Roles } from '../security/decorators';
-import { ZodBody } from '@gg/nest-common';
+import { DomainError, ZodBody } from '@gg/nest-common';
 import { ApiZodBody } from '../http/zod-openapi';
 
 /** A key check makes one real upstream call: give it longer than the default RPC timeout. */
@@ -94,6 +97,36 @@ export class KeysController {
       targetName: name,
       changes: null,
     });
+  }
+
+  /** `{proxyId}`: the key's proxy of the list; null: back to consistent hashing; absent: nothing changes. */
+  @Patch(':id')
+  @ApiZodBody(updatePoolKeySchema)
+  async update(
+    @AuthCaller() caller: AuthUser,
+    @Param() { id }: IdParamDto,
+    @ZodBody(updatePoolKeySchema) body: UpdatePoolKeyInput,
+    @Req() req: Request,
+  ): Promise<PoolKey> {
+    if (body.proxyId === undefined) {
+      const keys = await this.rpc.send<PoolKey[]>(caller, PoolPattern.List);
+      const key = keys.find((k) => k.id === id);
+      if (!key) throw DomainError.notFound('pool key not found');
+      return key;
+    }
+    const key = await this.rpc.send<PoolKey>(caller, PoolPattern.Bind, {
+      id,
+      proxyId: body.proxyId,
+    } satisfies BindProxyRequest);
+    await this.audit.record(caller, req, {
+      action: AuditAction.PoolKeyBind,
+      targetType: 'pool-key',
+      targetId: id,
+      targetName: key.masked,
+      // the proxy by id, and by masked URL while it carries the key (null: back to consistent hashing)
+      changes: { proxyId: body.proxyId, proxy: key.proxy?.binding === 'explicit' ? key.proxy.url : null },
+    });
+    return key;
   }
 
   @Post(':id/reset')

@@ -1,5 +1,5 @@
 import { Injectable, type OnModuleDestroy } from '@nestjs/common';
-import { ErrorCode, type Caller, type RequestLog } from '@gg/contracts';
+import { ErrorCode, withRequestId, type Caller, type RequestLog } from '@gg/contracts';
 import { DomainError, ProbesService, type ProvenCaller } from '@gg/nest-common';
 import { SessionLiveness } from '../security/session-liveness.service';
 import type { Request, Response } from 'express';
@@ -20,9 +20,12 @@ export function visibleTo(caller: Caller): (log: RequestLog) => boolean {
 /** The payload of `auth.logs.appended` is `RequestLog[]`; anything that is not a log is dropped. */
 export function logsOf(payload: unknown): RequestLog[] {
   const items = Array.isArray(payload) ? payload : [payload];
-  return items.filter(
-    (l): l is RequestLog => typeof l === 'object' && l !== null && typeof (l as RequestLog).userId === 'string',
-  );
+  return items
+    .filter(
+      (l): l is RequestLog =>
+        typeof l === 'object' && l !== null && typeof (l as RequestLog).userId === 'string' && typeof l.id === 'string',
+    )
+    .map(withRequestId);
 }
 
 /** Fans the logs auth announces out to the open `/api/logs/stream` responses of this replica. */

@@ -6,6 +6,7 @@ import {
   type LogsQueryRequest,
   type Page,
   type RequestLog,
+  withRequestId,
 } from '@gg/contracts';
 import { ZodQuery } from '@gg/nest-common';
 import type { Request, Response } from 'express';
@@ -27,10 +28,14 @@ export class LogsController {
   @Get()
   @CheckedByAuth()
   @ApiZodQuery(logsQuerySchema)
-  query(@AuthCaller() caller: AuthUser, @ZodQuery(logsQuerySchema) query: LogsQueryInput): Promise<Page<RequestLog>> {
-    return this.rpc.send<Page<RequestLog>>(caller, AuthPattern.LogsQuery, {
+  async query(
+    @AuthCaller() caller: AuthUser,
+    @ZodQuery(logsQuerySchema) query: LogsQueryInput,
+  ): Promise<Page<RequestLog>> {
+    const page = await this.rpc.send<Page<RequestLog>>(caller, AuthPattern.LogsQuery, {
       query: { ...query, userId: userScope(caller, undefined) },
     } satisfies Omit<LogsQueryRequest, 'proof'>);
+    return { ...page, items: page.items.map(withRequestId) };
   }
 
   /** `text/event-stream`; EventSource cannot send headers: `?ticket=` from `POST /api/streams/ticket`. */

@@ -4,6 +4,8 @@ import { LOG_LEVELS } from './service-logs.dto';
 export interface ServiceLogFilter {
   level?: ServiceLogLine['level'];
   app?: string;
+  /** only the lines written for this request (their `requestId` field) */
+  requestId?: string;
 }
 
 /** A stream entry (`[id, [field, value, …]]`) as a ServiceLogLine, or null when it is not one. */
@@ -25,5 +27,8 @@ export function toServiceLogLine(id: string, flat: string[]): ServiceLogLine | n
 
 export function matches(filter: ServiceLogFilter): (line: ServiceLogLine) => boolean {
   const min = filter.level ? LOG_LEVELS.indexOf(filter.level) : 0;
-  return (line) => LOG_LEVELS.indexOf(line.level) >= min && (!filter.app || line.app === filter.app);
+  return (line) =>
+    LOG_LEVELS.indexOf(line.level) >= min &&
+    (!filter.app || line.app === filter.app) &&
+    (!filter.requestId || line.fields.requestId === filter.requestId);
 }

@@ -13,8 +13,8 @@ export class ServiceLogsController {
   constructor(private readonly logs: ServiceLogsService) {}
 
   @Get()
-  async recent(@Query() { level, app, limit }: ServiceLogsQueryDto): Promise<{ items: ServiceLogLine[] }> {
-    return { items: await this.logs.recent({ level, app }, limit ?? 200) };
+  async recent(@Query() { level, app, requestId, limit }: ServiceLogsQueryDto): Promise<{ items: ServiceLogLine[] }> {
+    return { items: await this.logs.recent({ level, app, requestId }, limit ?? 200) };
   }
 
   /** `text/event-stream`; EventSource cannot send headers: `?ticket=` from `POST /api/streams/ticket`. */
@@ -22,10 +22,10 @@ export class ServiceLogsController {
   @StreamTicket('service-logs')
   stream(
     @AuthCaller() caller: AuthUser,
-    @Query() { level, app }: ServiceLogsStreamQueryDto,
+    @Query() { level, app, requestId }: ServiceLogsStreamQueryDto,
     @Req() req: Request,
     @Res() res: Response,
   ): void {
-    this.logs.stream(caller, { level, app }, req, res);
+    this.logs.stream(caller, { level, app, requestId }, req, res);
   }
 }

@@ -13,6 +13,11 @@ export class ServiceLogsStreamQueryDto {
   @IsOptional()
   @Matches(/^[a-z][a-z0-9-]{0,31}$/, { message: 'app must be an app name such as gateway, auth, key-pool or admin' })
   app?: string;
+
+  /** the lines written for one request: its `x-request-id` */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._:-]{1,128}$/, { message: 'requestId must be a request id (x-request-id)' })
+  requestId?: string;
 }
 
 export class ServiceLogsQueryDto extends ServiceLogsStreamQueryDto {

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, redisOptions, type AppConfig } from '@gg/config';
 import { ErrorCode, type ServiceLogLine } from '@gg/contracts';
-import { DomainError, ProbesService, serviceLogsKey, type ProvenCaller } from '@gg/nest-common';
+import { DomainError, ProbesService, runOutsideRequest, serviceLogsKey, type ProvenCaller } from '@gg/nest-common';
 import type { Request, Response } from 'express';
 import Redis from 'ioredis';
 import { Gauge } from 'prom-client';
@@ -106,7 +106,8 @@ export class ServiceLogsService implements OnModuleDestroy, OnApplicationShutdow
     this.clients.inc();
     req.on('close', sub.close);
     res.on('close', sub.close);
-    if (!this.reader) void this.follow();
+    // one reader for every stream: not the work of the request that happened to open the first
+    if (!this.reader) void runOutsideRequest(() => this.follow());
   }
 
   /** One blocking XREAD loop while anyone listens. */

@@ -136,7 +136,14 @@ export class KeysService {
     if (equalHex(row.hash, hash)) return toKeyRecord(row, owner);
     if (row.previousHash && equalHex(row.previousHash, hash) && row.previousHashExpiresAt) {
       const graceEnd = Date.parse(row.previousHashExpiresAt);
-      return graceEnd > now ? toKeyRecord(row, owner, graceEnd) : null;
+      if (graceEnd <= now) return null;
+      // a client still on the secret a rotation replaced: worth knowing before the grace ends (once per gateway
+      // cache fill, not per request)
+      this.logger.log(
+        { keyId: row.id, graceEndsAt: row.previousHashExpiresAt },
+        'a rotated user key was used during its grace period',
+      );
+      return toKeyRecord(row, owner, graceEnd);
     }
     return null;
   }

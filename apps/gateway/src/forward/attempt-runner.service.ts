@@ -10,6 +10,7 @@ import { GatewayMetrics } from '../http/gateway-metrics';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
+import { ProxyRouter } from './proxy-router.service';
 import { clientBodyFailure } from './read-body';
 import { endAttempt, startAttempt } from './tracing';
 import { DEADLINE_BACKSTOP_MS, UpstreamService } from './upstream.service';
@@ -45,6 +46,7 @@ export class AttemptRunner {
     private readonly reporter: PoolReporterService,
     private readonly upstream: UpstreamService,
     private readonly metrics: GatewayMetrics,
+    private readonly proxies: ProxyRouter,
   ) {}
 
   async run(ex: Exchange, call: UpstreamCall, responder: Responder): Promise<void> {
@@ -81,14 +83,18 @@ export class AttemptRunner {
       const firstByteApplies = firstByte !== null && firstByte < left;
       let up: Dispatcher.ResponseData;
       try {
-        up = await this.upstream.request({
-          method: call.method,
-          path: call.path,
-          headers: call.headers,
-          body: call.body,
-          signal: ex.abort.signal,
-          headersTimeout: firstByteApplies ? firstByte : Math.max(left, 0) + DEADLINE_BACKSTOP_MS,
-        });
+        // through the key's proxy of the list; one that fails rests, and the same key goes through the next
+        up = await this.proxies.send(key, !streamed, ex.abort.signal, (dispatcher) =>
+          this.upstream.request({
+            method: call.method,
+            path: call.path,
+            headers: call.headers,
+            body: call.body,
+            signal: ex.abort.signal,
+            headersTimeout: firstByteApplies ? firstByte : Math.max(left, 0) + DEADLINE_BACKSTOP_MS,
+            dispatcher,
+          }),
+        );
       } catch (e) {
         ex.upstreamWaitMs += performance.now() - sentAt;
         this.pool.release(key.id);
@@ -113,7 +119,8 @@ export class AttemptRunner {
           return responder.errors(ex.res, bodyFailure.status, bodyFailure.googleStatus, bodyFailure.message);
         }
         if (isUpstreamProxyFailure(e)) {
-          // the way to Google failed, not the key: no outcome for it, and no other key would fare better
+          // the way to Google failed, not the key: no outcome for it, and no other key would fare better (with a proxy
+          // list, every proxy left was tried already)
           this.metrics.upstreamProxyFailures.inc();
           ex.error = e.message;
           ex.status = 502;
@@ -230,6 +237,8 @@ export class AttemptRunner {
   private outcome(ex: Exchange, keyId: string, c: UpstreamClassification, status: number): AttemptOutcome {
     const o = toAttemptOutcome(keyId, ex.model, status, c, Date.now());
     if (ex.record) o.user = ex.record.userId;
+    // a failure names its request on key-pool's lines (successes are counted together, they name none)
+    if (o.kind !== 'success') o.requestId = ex.requestId;
     // every outcome of the request passes here once: the transaction log's trace of its attempts
     (ex.tried ??= []).push({ keyId, outcome: c.kind, status });
     return o;

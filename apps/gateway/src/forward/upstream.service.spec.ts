@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { loadConfig, type AppConfig } from '@gg/config';
-import { isUpstreamProxyFailure, type UpstreamProxyError } from '@gg/nest-common';
+import { currentRequestId, isUpstreamProxyFailure, runWithRequestId, type UpstreamProxyError } from '@gg/nest-common';
 import { startHttpProxy, startSocks5Proxy, type TestProxy } from '@gg/testing';
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -409,5 +409,45 @@ describe.each([
     expect(line).toContain(`via ${scheme}://gg:***@${down.host} replaced after 5 connection failures`);
     expect(line).toContain('(last: GG_UPSTREAM_PROXY)');
     expect(line).not.toContain(PASSWORD);
+  });
+});
+
+describe('UpstreamService and the request context', () => {
+  it("a kept-alive connection's events never run as the request that opened it", async () => {
+    // three chunks 10 ms apart: the later ones arrive from the connection's own events
+    const server = createServer((req, res) => {
+      req.resume();
+      let n = 0;
+      const t = setInterval(() => {
+        res.write('chunk');
+        if (++n === 3) {
+          clearInterval(t);
+          res.end();
+        }
+      }, 10);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const upstream = new UpstreamService(configFor(url, { upstreamConnections: 1 }), new GatewayMetrics());
+    const one = (id: string): Promise<{ after?: string; seen: (string | undefined)[] }> =>
+      runWithRequestId(id, async () => {
+        const signal = new AbortController().signal;
+        const up = await upstream.request({ method: 'GET', path: '/', headers: {}, body: null, signal });
+        const seen: (string | undefined)[] = [];
+        up.body.on('data', () => seen.push(currentRequestId()));
+        await new Promise((r) => up.body.on('end', r));
+        return { after: currentRequestId(), seen };
+      });
+    try {
+      expect((await one('first')).after).toBe('first');
+      const second = await one('second');
+      expect(second.after).toBe('second');
+      expect(second.seen.length).toBeGreaterThan(1);
+      expect(second.seen).not.toContain('first');
+    } finally {
+      await upstream.onApplicationShutdown();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, maskProxyUrl, type AppConfig } from '@gg/config';
-import { proxyDispatcher, UPSTREAM_PROXY_FAILURE } from '@gg/nest-common';
+import { proxyDispatcher, runOutsideRequest, UPSTREAM_PROXY_FAILURE } from '@gg/nest-common';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { GatewayMetrics } from '../http/gateway-metrics';
@@ -208,10 +208,15 @@ export class UpstreamService implements OnApplicationShutdown {
      * deadline plus DEADLINE_BACKSTOP_MS: the deadline itself is the gateway's (Deadlines), which aborts `signal`
      */
     headersTimeout?: number;
+    /** a proxy of the list (ProxyRouter) instead of this service's own pool; its failures rest the proxy instead */
+    dispatcher?: Dispatcher;
   }): Promise<Dispatcher.ResponseData> {
-    const pool = this.pool;
-    return pool
-      .request({
+    const pool = opts.dispatcher ?? this.pool;
+    // Dispatched outside the request context: a connection opened now serves later requests too, and its events
+    // (the answer's body chunks among them) run in the context it was opened in, which must not be this request's.
+    // What awaits the answer resumes in the request's context all the same.
+    return runOutsideRequest(() =>
+      pool.request({
         // a Pool is bound to the origin already; a proxy's dispatcher is told it
         origin: this.origin,
         method: opts.method as Dispatcher.HttpMethod,
@@ -221,18 +226,18 @@ export class UpstreamService implements OnApplicationShutdown {
         body: bodyOf(opts.body) as Buffer | Readable | null,
         signal: opts.signal,
         headersTimeout: opts.headersTimeout ?? this.requestTimeoutMs + DEADLINE_BACKSTOP_MS,
-      })
-      .then(
-        (up) => {
-          // a replaced pool's outcomes say nothing about the current one
-          if (pool === this.pool) this.health.success();
-          return up;
-        },
-        (e: unknown) => {
-          if (pool === this.pool && this.isPoolFailure(e, opts)) this.failed(e);
-          throw e;
-        },
-      );
+      }),
+    ).then(
+      (up) => {
+        // a replaced pool's outcomes say nothing about the current one
+        if (pool === this.pool) this.health.success();
+        return up;
+      },
+      (e: unknown) => {
+        if (pool === this.pool && this.isPoolFailure(e, opts)) this.failed(e);
+        throw e;
+      },
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -261,6 +266,11 @@ export class UpstreamService implements OnApplicationShutdown {
     this.logger.warn(
       `upstream connection pool to ${this.origin}${via} replaced after ${failures} connection failures in a row (last: ${(e as { code: string }).code}); the old one drains`,
     );
+  }
+
+  /** A connection pool to the origin through `proxy` (one of the proxy list), with this service's settings. */
+  proxyPool(proxy: string): Dispatcher {
+    return proxyDispatcher(proxy, this.origin, { ...this.options, connectTimeoutMs: this.connectTimeoutMs });
   }
 
   /** The connection pool to the origin: direct, or through UPSTREAM_PROXY with the same settings. */

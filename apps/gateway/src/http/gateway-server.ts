@@ -6,7 +6,7 @@ import {
   type OnApplicationBootstrap,
 } from '@nestjs/common';
 import { APP_CONFIG, metricsPortFor, type AppConfig } from '@gg/config';
-import { requestIdFrom } from '@gg/nest-common';
+import { requestIdFrom, runWithRequestId } from '@gg/nest-common';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { NativeRoute } from '../forward/native.route';
@@ -86,6 +86,11 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     const startedAtPerf = performance.now();
     const requestId = requestIdFrom(req.headers['x-request-id']);
     res.setHeader('x-request-id', requestId);
+    // everything done for the request (its log lines, its RPCs to auth and key-pool) names it
+    runWithRequestId(requestId, () => this.serve(req, res, requestId, startedAtPerf));
+  }
+
+  private serve(req: IncomingMessage, res: ServerResponse, requestId: string, startedAtPerf: number): void {
     // before anything else (authentication included): a path the upstream could read another way is refused
     const url = canonicalUrl(req.url ?? '/');
     if (url === null) {
@@ -122,6 +127,11 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     // an upgraded socket has no error listener of Node's own: a reset must not become an uncaught exception
     socket.on('error', () => socket.destroy());
     const requestId = requestIdFrom(req.headers['x-request-id']);
+    // a Live session is one request: its lines and RPCs name it for as long as it lasts
+    runWithRequestId(requestId, () => this.upgradeLive(req, socket, head, requestId));
+  }
+
+  private upgradeLive(req: IncomingMessage, socket: Duplex, head: Buffer, requestId: string): void {
     if (this.draining) {
       const message = 'The gateway is shutting down; retry shortly.';
       return refuseUpgrade(socket, 503, 'UNAVAILABLE', message, requestId, { 'retry-after': '1' });

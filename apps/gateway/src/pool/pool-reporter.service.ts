@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { PoolEvent, type AttemptOutcome, type InFlightReport, type PoolOutcomeBatch } from '@gg/contracts';
-import { RpcClient, withTraceLinks } from '@gg/nest-common';
+import { RpcClient, runOutsideRequest, withTraceLinks } from '@gg/nest-common';
 import { PoolSnapshotService } from './pool-snapshot.service';
 
 const FLUSH_MS = 100;
@@ -109,7 +109,9 @@ export class PoolReporterService implements OnModuleInit {
     this.outcomes = [];
     const traces = this.traces;
     this.traces = [];
-    withTraceLinks(traces, () => this.rpc.emit(PoolEvent.Outcome, batch));
+    // the batch is many requests' (its failures name theirs), not the one whose timer happened to flush it: it
+    // carries no request's id nor span, and links to the traces of all of them
+    runOutsideRequest(() => withTraceLinks(traces, () => this.rpc.emit(PoolEvent.Outcome, batch)));
   }
 
   private reportInFlight(): void {

@@ -1,7 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
-import { PoolPattern, type AttemptOutcome, type PoolSnapshot, type SnapshotKey } from '@gg/contracts';
+import {
+  PoolPattern,
+  type AttemptOutcome,
+  type PoolSnapshot,
+  type SnapshotKey,
+  type SnapshotProxy,
+} from '@gg/contracts';
 import {
   applyOutcomeToSnapshot,
   availableAt,
@@ -16,6 +22,7 @@ import { Gauge } from 'prom-client';
 import { GatewayMetrics } from '../http/gateway-metrics';
 
 const RECONCILE_MS = 5_000;
+const NO_PROXIES: readonly SnapshotProxy[] = [];
 /** a local penalty key-pool never acknowledged (lost event, restarted key-pool) stops being re-applied after this */
 const UNACKED_MAX_AGE_MS = 30_000;
 
@@ -66,6 +73,11 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
 
   get keys(): readonly SnapshotKey[] {
     return this.snapshot.keys;
+  }
+
+  /** The upstream proxy list (empty: UPSTREAM_PROXY or direct); the same array until a new snapshot comes. */
+  get proxies(): readonly SnapshotProxy[] {
+    return this.snapshot.proxies ?? NO_PROXIES;
   }
 
   /** Take a pushed or fetched snapshot unless it is older than the one held. */

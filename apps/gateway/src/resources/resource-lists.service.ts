@@ -4,6 +4,7 @@ import { classifyUpstream } from '@gg/key-state';
 import { writeGoogleError } from '../http/google-error';
 import { scrubSecret } from '../forward/attempt-runner.service';
 import type { Exchange } from '../forward/exchange';
+import { ProxyRouter } from '../forward/proxy-router.service';
 import { UpstreamService } from '../forward/upstream.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { decodePageToken, encodePageToken, pageSizeOf } from './page-token';
@@ -33,6 +34,7 @@ export class ResourceLists {
     private readonly upstream: UpstreamService,
     private readonly pool: PoolSnapshotService,
     private readonly ownership: OwnershipService,
+    private readonly proxies: ProxyRouter,
   ) {}
 
   async answer(ex: Exchange, kind: ResourceKind, version: string, query: URLSearchParams): Promise<void> {
@@ -81,14 +83,17 @@ export class ResourceLists {
     if (!key || key.status === 'disabled') return { kind: 'skip' };
     ex.attempts++;
     ex.poolKeyId ??= key.id;
-    const up = await this.upstream
-      .request({
-        method: 'GET',
-        path: `/${version}/${r.name}`,
-        headers: { 'x-goog-api-key': key.secret, 'accept-encoding': 'identity', 'x-request-id': ex.requestId },
-        body: null,
-        signal: ex.abort,
-      })
+    const up = await this.proxies
+      .send(key, true, ex.abort, (dispatcher) =>
+        this.upstream.request({
+          method: 'GET',
+          path: `/${version}/${r.name}`,
+          headers: { 'x-goog-api-key': key.secret, 'accept-encoding': 'identity', 'x-request-id': ex.requestId },
+          body: null,
+          signal: ex.abort,
+          dispatcher,
+        }),
+      )
       .catch(() => null);
     if (!up)
       return {

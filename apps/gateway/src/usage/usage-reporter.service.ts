@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, redisOptions, type AppConfig } from '@gg/config';
 import { JobName, QueueName, type UsageBatchJob, type UsageRecord } from '@gg/contracts';
+import { runOutsideRequest } from '@gg/nest-common';
 import { Queue } from 'bullmq';
 
 const MAX_BATCH = 500;
@@ -77,7 +78,8 @@ export class UsageReporterService implements OnApplicationShutdown {
       this.traces = [];
     }
     this.inFlight++;
-    const p = this.add(job).finally(() => {
+    // a job holds many requests' records (each names its own): it is nobody's, whoever's record started it
+    const p = runOutsideRequest(() => this.add(job)).finally(() => {
       this.pendingAdds.delete(p);
       this.inFlight--;
       // what gathered while this job was on its way goes now

@@ -62,7 +62,7 @@ export class HealthCheckService implements OnModuleInit, OnApplicationBootstrap,
     for (let i = 0; i < due.length; i += SWEEP_CONCURRENCY) {
       await Promise.all(
         due.slice(i, i + SWEEP_CONCURRENCY).map(async (entry) => {
-          const probe = await this.checks.probe(entry.secret);
+          const probe = await this.checks.probe(entry.secret, entry.id);
           this.checks.apply(entry.id, probe, 'recover');
           if (probe.classification.kind === 'success') recovered++;
         }),

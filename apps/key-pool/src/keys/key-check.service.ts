@@ -11,6 +11,7 @@ import {
 import { DomainError, isUpstreamProxyFailure, proxyDispatcher } from '@gg/nest-common';
 import axios, { type AxiosRequestConfig } from 'axios';
 import { fetch, Request, Response, type Dispatcher } from 'undici';
+import { ProxiesService } from '../proxies/proxies.service';
 import { PoolStateService } from '../state/pool-state.service';
 
 export const CHECK_TIMEOUT_MS = 15_000;
@@ -21,20 +22,26 @@ export interface ProbeResult {
   status: number;
   latencyMs: number;
   classification: UpstreamClassification;
-  /** UPSTREAM_PROXY failed: the probe says nothing about the key, and is not applied to it */
+  /** the proxy failed (UPSTREAM_PROXY, or the key's proxy of the list): the probe says nothing about the key */
   proxyFailure?: true;
+  /** why the proxy failed, short (an error code or `HTTP 407`) */
+  proxyReason?: string;
 }
 
 /** One cheap real upstream call with a pool key (list one model), and what it means for the key. */
 @Injectable()
 export class KeyCheckService implements OnApplicationShutdown {
   private readonly url: string;
-  /** through UPSTREAM_PROXY when set (as the gateway's traffic); undefined: undici's global dispatcher, direct */
+  /**
+   * with no proxy list (which routes each key through its own proxy), through UPSTREAM_PROXY when set, as the
+   * gateway's traffic; undefined: undici's global dispatcher, direct
+   */
   private readonly dispatcher: Dispatcher | undefined;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly pool: PoolStateService,
+    private readonly proxies: ProxiesService,
   ) {
     this.url = `${config.geminiBaseUrl}/v1beta/models?pageSize=1`;
     this.dispatcher = config.upstreamProxy
@@ -52,7 +59,7 @@ export class KeyCheckService implements OnApplicationShutdown {
   async check(id: string): Promise<KeyCheckResult> {
     const entry = this.pool.get(id);
     if (!entry) throw DomainError.notFound('pool key not found');
-    const probe = await this.probe(entry.secret);
+    const probe = await this.probe(entry.secret, id);
     this.apply(id, probe, 'reset');
     const result: KeyCheckResult = {
       ok: probe.classification.kind === 'success',
@@ -82,12 +89,23 @@ export class KeyCheckService implements OnApplicationShutdown {
     );
   }
 
-  async probe(secret: string): Promise<ProbeResult> {
+  /** A probe with the key, through its proxy (the list's, else UPSTREAM_PROXY); a proxy of the list that fails rests. */
+  async probe(secret: string, keyId: string): Promise<ProbeResult> {
+    const via = this.proxies.dispatcherFor(keyId);
+    const probe = await this.probeVia(secret, via?.dispatcher ?? this.dispatcher);
+    if (via && probe.proxyFailure) {
+      this.proxies.failed({ proxyId: via.proxyId, reason: probe.proxyReason ?? 'failed', at: Date.now() });
+    }
+    return probe;
+  }
+
+  private async probeVia(secret: string, dispatcher: Dispatcher | undefined): Promise<ProbeResult> {
     const started = performance.now();
     let status = 0;
     let body: string | undefined;
     let headers: Record<string, string | string[] | undefined> | undefined;
-    let proxyFailure = false;
+    /** why the proxy failed (UpstreamProxyError.reason), or null */
+    let proxyFailure: string | null = null;
     const deadline = AbortSignal.timeout(CHECK_TIMEOUT_MS);
     try {
       // axios on undici's fetch (its own Request and Response, so the dispatcher is honoured): the same dispatcher
@@ -98,7 +116,7 @@ export class KeyCheckService implements OnApplicationShutdown {
         adapter: 'fetch',
         // the package's types and the ones Node's global fetch is typed with differ in detail (undici 7 vs 6)
         env: { fetch, Request, Response } as unknown as AxiosRequestConfig['env'],
-        fetchOptions: this.dispatcher ? { dispatcher: this.dispatcher } : undefined,
+        fetchOptions: dispatcher ? { dispatcher } : undefined,
         maxRedirects: 0,
         maxContentLength: MAX_ANSWER_BYTES,
         responseType: 'text',
@@ -111,7 +129,7 @@ export class KeyCheckService implements OnApplicationShutdown {
       body = res.data;
     } catch (e) {
       const cause = causes(e);
-      proxyFailure = cause.some(isUpstreamProxyFailure);
+      proxyFailure = cause.find(isUpstreamProxyFailure)?.reason ?? null;
       const root = cause[cause.length - 1] as Error & { code?: string };
       body = deadline.aborted
         ? `timeout of ${CHECK_TIMEOUT_MS}ms exceeded`
@@ -125,8 +143,8 @@ export class KeyCheckService implements OnApplicationShutdown {
     const latencyMs = Math.round(performance.now() - started);
     const classification = classifyUpstream(status, body, headers);
     classification.reason = scrub(classification.reason, secret);
-    return proxyFailure
-      ? { status, latencyMs, classification, proxyFailure: true }
+    return proxyFailure !== null
+      ? { status, latencyMs, classification, proxyFailure: true, proxyReason: proxyFailure }
       : { status, latencyMs, classification };
   }
 }

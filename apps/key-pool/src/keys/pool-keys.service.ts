@@ -5,6 +5,7 @@ import type { AddPoolKeysResult, PoolKey } from '@gg/contracts';
 import { DB_MANAGER, type DbManager, type PoolKeyRow } from '@gg/db';
 import { initialKeyState, resetState, serializeState, toPoolKeyView } from '@gg/key-state';
 import { DomainError } from '@gg/nest-common';
+import { ProxiesService } from '../proxies/proxies.service';
 import { CryptoService, maskSecret } from '../secrets/crypto.service';
 import { InFlightService } from '../state/in-flight.service';
 import type { PoolEntry } from '../state/pool-entry';
@@ -24,6 +25,7 @@ export class PoolKeysService implements OnApplicationBootstrap {
     private readonly pool: PoolStateService,
     private readonly persister: StatePersister,
     private readonly inFlight: InFlightService,
+    private readonly proxies: ProxiesService,
   ) {}
 
   /** GEMINI_API_KEYS are added at every start; keys already stored count as duplicates. */
@@ -103,6 +105,11 @@ export class PoolKeysService implements OnApplicationBootstrap {
     return this.list();
   }
 
+  /** One key's view. */
+  get(id: string): PoolKey {
+    return this.viewOf(id);
+  }
+
   private viewOf(id: string, now = Date.now()): PoolKey {
     const entry = this.pool.get(id);
     if (!entry) throw DomainError.notFound('pool key not found');
@@ -110,6 +117,9 @@ export class PoolKeysService implements OnApplicationBootstrap {
   }
 
   private view(e: PoolEntry, now: number, inUse: number): PoolKey {
-    return toPoolKeyView(e.id, e.masked, e.state, now, inUse);
+    const view = toPoolKeyView(e.id, e.masked, e.state, now, inUse);
+    // with no proxy list, no `proxy` field: the answer stays as it was
+    const proxy = this.proxies.keyProxy(e.id, now);
+    return proxy ? { ...view, proxy } : view;
   }
 }

@@ -2,21 +2,33 @@ import { Controller, Logger, UseGuards } from '@nestjs/common';
 import { Payload } from '@nestjs/microservices';
 import {
   addPoolKeysRequestSchema,
+  addProxySchema,
+  bindProxyRequestSchema,
   PoolEvent,
   PoolPattern,
   type AddPoolKeysResult,
   type KeyCheckResult,
   type PoolKey,
   type PoolSnapshot,
+  type UpstreamProxy,
 } from '@gg/contracts';
 import { NsEventPattern, NsMessagePattern, ZodPayload } from '@gg/nest-common';
 import { KeyCheckService } from '../keys/key-check.service';
 import { PoolKeysService } from '../keys/pool-keys.service';
+import { ProxiesService } from '../proxies/proxies.service';
 import { InFlightService } from '../state/in-flight.service';
 import { PoolStateService } from '../state/pool-state.service';
 import { ResourceRecordsService } from '../resources/resource-records.service';
 import { AdminProofGuard } from './admin-proof.guard';
-import { InFlightReportDto, parseOutcomeBatch, PoolKeyIdDto, type AddPoolKeysDto } from './pool.dto';
+import {
+  InFlightReportDto,
+  parseOutcomeBatch,
+  parseProxyFailure,
+  PoolKeyIdDto,
+  type AddPoolKeysDto,
+  type AddProxyDto,
+  type BindProxyDto,
+} from './pool.dto';
 
 /** key-pool's RPCs (admin, gateways) and the events it consumes from gateways. */
 @Controller()
@@ -29,6 +41,7 @@ export class PoolController {
     private readonly checks: KeyCheckService,
     private readonly inFlight: InFlightService,
     private readonly resources: ResourceRecordsService,
+    private readonly proxies: ProxiesService,
   ) {}
 
   @NsMessagePattern(PoolPattern.Snapshot)
@@ -71,6 +84,38 @@ export class PoolController {
   @UseGuards(AdminProofGuard)
   check(@Payload() dto: PoolKeyIdDto): Promise<KeyCheckResult> {
     return this.checks.check(dto.id);
+  }
+
+  @NsMessagePattern(PoolPattern.Bind)
+  @UseGuards(AdminProofGuard)
+  async bind(@ZodPayload(bindProxyRequestSchema) dto: BindProxyDto): Promise<PoolKey> {
+    await this.proxies.bind(dto.id, dto.proxyId);
+    return this.keys.get(dto.id);
+  }
+
+  @NsMessagePattern(PoolPattern.ProxiesList)
+  @UseGuards(AdminProofGuard)
+  proxiesList(): UpstreamProxy[] {
+    return this.proxies.list();
+  }
+
+  @NsMessagePattern(PoolPattern.ProxiesAdd)
+  @UseGuards(AdminProofGuard)
+  proxiesAdd(@ZodPayload(addProxySchema) dto: AddProxyDto): Promise<UpstreamProxy> {
+    return this.proxies.add(dto.url);
+  }
+
+  @NsMessagePattern(PoolPattern.ProxiesDelete)
+  @UseGuards(AdminProofGuard)
+  proxiesDelete(@Payload() dto: PoolKeyIdDto): Promise<UpstreamProxy> {
+    return this.proxies.delete(dto.id);
+  }
+
+  @NsEventPattern(PoolEvent.ProxyFailure)
+  proxyFailure(@Payload() payload: unknown): void {
+    const report = parseProxyFailure(payload);
+    if (report) this.proxies.failed(report);
+    else this.logger.warn('malformed proxy failure report ignored');
   }
 
   /**

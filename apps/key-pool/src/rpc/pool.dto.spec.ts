@@ -13,6 +13,7 @@ const outcome = (over: Record<string, unknown> = {}): Record<string, unknown> =>
   user: 'u1',
   blame: 'key',
   overloaded: false,
+  requestId: 'req-1',
   ...over,
 });
 
@@ -54,6 +55,7 @@ describe('parseOutcomeBatch', () => {
     ['a user over 128 characters', { user: 'u'.repeat(129) }],
     ['an unknown blame', { blame: 'upstream' }],
     ['overloaded as a string', { overloaded: 'yes' }],
+    ['a request id over 128 characters', { requestId: 'r'.repeat(129) }],
     ['an unknown field', { secret: 'AIza…' }],
   ])('refuses the whole batch when one outcome has %s', (_what, over) => {
     expect(parseOutcomeBatch({ gatewayId: 'g', outcomes: [outcome(), outcome(over)] })).toBeNull();

@@ -1,6 +1,9 @@
 import { IsNumber, IsObject, IsString, MaxLength, MinLength } from 'class-validator';
 import type {
   AddPoolKeysRequest,
+  AddProxyRequest,
+  BindProxyRequest,
+  ProxyFailureReport,
   AttemptBlame,
   AttemptOutcome,
   InFlightReport,
@@ -13,6 +16,10 @@ const OUTCOME_KINDS: OutcomeKind[] = ['success', 'rate_limited', 'invalid', 'tra
 
 /** `pool.keys.add`: `addPoolKeysRequestSchema` of `@gg/contracts`, the admin's `POST /api/keys` body. */
 export type AddPoolKeysDto = AddPoolKeysRequest;
+/** `pool.proxies.add`: `addProxySchema` of `@gg/contracts` */
+export type AddProxyDto = AddProxyRequest;
+/** `pool.keys.bind`: `bindProxyRequestSchema` of `@gg/contracts` */
+export type BindProxyDto = BindProxyRequest;
 
 export class PoolKeyIdDto implements PoolKeyIdRequest {
   @IsString()
@@ -34,6 +41,7 @@ const OUTCOME_FIELDS = new Set([
   'user',
   'blame',
   'overloaded',
+  'requestId',
 ]);
 const BATCH_FIELDS = new Set(['gatewayId', 'seq', 'outcomes']);
 
@@ -61,7 +69,8 @@ function isOutcome(v: unknown): v is AttemptOutcome {
     (absent(v.count) || (int(v.count) && v.count >= 1)) &&
     (absent(v.user) || (typeof v.user === 'string' && v.user.length <= 128)) &&
     (absent(v.blame) || BLAMES.includes(v.blame as AttemptBlame)) &&
-    (absent(v.overloaded) || typeof v.overloaded === 'boolean')
+    (absent(v.overloaded) || typeof v.overloaded === 'boolean') &&
+    (absent(v.requestId) || (typeof v.requestId === 'string' && v.requestId.length <= 128))
   );
 }
 
@@ -90,4 +99,14 @@ export class InFlightReportDto implements InFlightReport {
 
   @IsNumber()
   expiresAt: number;
+}
+
+/** A gateway's `pool.proxy.failure` event, checked by hand like outcome batches; null when malformed. */
+export function parseProxyFailure(payload: unknown): ProxyFailureReport | null {
+  if (!isObject(payload)) return null;
+  const { proxyId, reason, at } = payload;
+  if (typeof proxyId !== 'string' || proxyId.length === 0 || proxyId.length > 128) return null;
+  if (typeof reason !== 'string' || reason.length > 256) return null;
+  if (typeof at !== 'number' || !Number.isFinite(at)) return null;
+  return { proxyId, reason, at };
 }

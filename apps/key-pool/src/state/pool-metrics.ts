@@ -2,16 +2,21 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { statusOf } from '@gg/key-state';
 import { ProbesService } from '@gg/nest-common';
 import { Counter, Gauge } from 'prom-client';
+import { ProxiesService } from '../proxies/proxies.service';
 import { InFlightService } from './in-flight.service';
 import { PoolStateService } from './pool-state.service';
 
-/** Pool figures on `/metrics`. Labels never carry a key or a secret: only statuses and outcome kinds. */
+/**
+ * Pool figures on `/metrics`. Labels never carry a key or a secret: only statuses, outcome kinds and proxy ids (never
+ * a proxy's URL).
+ */
 @Injectable()
 export class PoolMetrics implements OnModuleInit {
   constructor(
     private readonly probes: ProbesService,
     private readonly pool: PoolStateService,
     private readonly inFlight: InFlightService,
+    private readonly proxies: ProxiesService,
   ) {}
 
   onModuleInit(): void {
@@ -56,6 +61,28 @@ export class PoolMetrics implements OnModuleInit {
       registers,
       collect() {
         this.set(Object.keys(pool.modelsResting(Date.now())).length);
+      },
+    });
+    const proxies = this.proxies;
+    new Gauge({
+      name: 'gg_pool_proxy_resting',
+      help: 'Per upstream proxy of the list (by id): 1 while it rests after a failure, 0 while it carries traffic',
+      labelNames: ['proxy'],
+      registers,
+      collect() {
+        // a deleted proxy's series goes with it
+        this.reset();
+        for (const p of proxies.list()) this.set({ proxy: p.id }, p.status === 'resting' ? 1 : 0);
+      },
+    });
+    new Gauge({
+      name: 'gg_pool_proxy_keys',
+      help: 'Per upstream proxy of the list (by id): the pool keys whose traffic goes through it now',
+      labelNames: ['proxy'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of proxies.list()) this.set({ proxy: p.id }, p.keyCount);
       },
     });
     const outcomes = new Counter({

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
-import type { AttemptOutcome, OutcomeKind, PoolSnapshot } from '@gg/contracts';
+import type { AttemptOutcome, OutcomeKind, PoolSnapshot, SnapshotProxy } from '@gg/contracts';
 import { DB_MANAGER, type DbManager } from '@gg/db';
 import {
   applyOutcome,
@@ -46,6 +46,8 @@ export class PoolStateService implements OnModuleInit {
   private readonly modelRest = new ModelRestDetector();
   /** epoch-ms based so that it keeps growing across restarts of key-pool (gateways ignore older snapshots) */
   private version = Date.now();
+  /** the upstream proxy list and the keys' explicit bindings (ProxiesService), published with the keys */
+  private proxies: { list: SnapshotProxy[]; bindings: ReadonlyMap<string, string> } = { list: [], bindings: new Map() };
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -141,12 +143,19 @@ export class PoolStateService implements OnModuleInit {
         ? applyThrottled(entry.state, outcome, now)
         : applyOutcome(entry.state, outcome, now, this.policy, Math.random, mayRest);
       if (usable >= 0 && Boolean(entry.state.disabled) !== wasDisabled) usable += wasDisabled ? 1 : -1;
+      if (entry.state.disabled && !wasDisabled) {
+        // the reason is the classification's short text (an upstream status), never the key
+        this.logger.warn(
+          { keyId: entry.id, reason: entry.state.disabledReason, requestId: outcome.requestId },
+          'pool key disabled',
+        );
+      }
       changed.add(entry.id);
       for (const listener of this.outcomeListeners) listener(outcome.kind);
       const restedUntil = this.modelRest.record(outcome, now);
       if (restedUntil > 0) {
         this.logger.warn(
-          { model: outcome.model, restedUntil: new Date(restedUntil).toISOString() },
+          { model: outcome.model, restedUntil: new Date(restedUntil).toISOString(), requestId: outcome.requestId },
           'the model is overloaded upstream: it rests',
         );
       }
@@ -154,7 +163,7 @@ export class PoolStateService implements OnModuleInit {
       const wasPaused = this.pause.pausedUntil(now) > 0;
       if (usable < 0) usable = this.usableKeyCount();
       const until = this.pause.record(entry.id, outcome.kind, now, usable, outcome.retryDelayMs);
-      if (until > 0 && !wasPaused) this.startPause(until, changed);
+      if (until > 0 && !wasPaused) this.startPause(until, changed, outcome.requestId);
     }
     if (changed.size > 0) this.changed([...changed]);
   }
@@ -192,6 +201,12 @@ export class PoolStateService implements OnModuleInit {
     return this.modelRest.active(now);
   }
 
+  /** The proxy list or a binding changed (ProxiesService): published with the next snapshot. */
+  setProxies(list: SnapshotProxy[], bindings: ReadonlyMap<string, string>): void {
+    this.proxies = { list, bindings };
+    this.changed([]);
+  }
+
   currentVersion(): number {
     return this.version;
   }
@@ -211,11 +226,17 @@ export class PoolStateService implements OnModuleInit {
       applied: Object.fromEntries([...this.applied].map(([id, a]) => [id, a.seq])),
       pausedUntil: this.pause.pausedUntil(now),
       modelPausedUntil: this.modelsResting(now),
-      keys: this.all().map((e) => toSnapshotKey(e.id, e.secret, e.state, now)),
+      keys: this.all().map((e) => {
+        const key = toSnapshotKey(e.id, e.secret, e.state, now);
+        const proxyId = this.proxies.bindings.get(e.id);
+        return proxyId ? { ...key, proxyId } : key;
+      }),
+      ...(this.proxies.list.length > 0 ? { proxies: this.proxies.list } : {}),
     };
   }
 
-  private startPause(until: number, changed: Set<string>): void {
+  /** `requestId`: the request whose failure tipped the pool into the pause. */
+  private startPause(until: number, changed: Set<string>, requestId: string | undefined): void {
     for (const id of this.pause.evidence) {
       const entry = this.entries.get(id);
       if (!entry) continue;
@@ -223,7 +244,7 @@ export class PoolStateService implements OnModuleInit {
       changed.add(id);
     }
     this.logger.warn(
-      { pausedUntil: new Date(until).toISOString(), keys: this.pause.evidence.length },
+      { pausedUntil: new Date(until).toISOString(), keys: this.pause.evidence.length, requestId },
       'most keys are rate limited: the pool pauses',
     );
     const ttl = Math.max(1, Math.ceil((until - Date.now()) / 1000));

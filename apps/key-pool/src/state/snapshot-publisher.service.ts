@@ -1,6 +1,6 @@
 import { Injectable, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { PoolEvent } from '@gg/contracts';
-import { RpcClient } from '@gg/nest-common';
+import { RpcClient, runOutsideRequest } from '@gg/nest-common';
 import { PoolStateService } from './pool-state.service';
 
 /** Changes published at most this often. */
@@ -44,7 +44,8 @@ export class SnapshotPublisher implements OnModuleInit, OnApplicationBootstrap, 
   private schedule(): void {
     if (this.timer || this.closed) return;
     const wait = Math.max(0, this.lastPublishedAt + PUBLISH_MIN_INTERVAL_MS - Date.now());
-    this.timer = setTimeout(() => this.publishNow(), wait);
+    // one snapshot for the changes of many requests (and every gateway): it names none of them
+    this.timer = runOutsideRequest(() => setTimeout(() => this.publishNow(), wait));
     this.timer.unref();
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { DB_MANAGER, type DbManager } from '@gg/db';
 import { serializeState } from '@gg/key-state';
+import { runOutsideRequest } from '@gg/nest-common';
 import { PoolStateService } from './pool-state.service';
 
 /** How long state changes gather before one `saveStates` writes them. */
@@ -71,10 +72,13 @@ export class StatePersister implements OnModuleInit, BeforeApplicationShutdown {
 
   private schedule(): void {
     if (this.timer) return;
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      void this.flush();
-    }, PERSIST_DEBOUNCE_MS);
+    // one write for the changes of many requests: its lines name none of them
+    this.timer = runOutsideRequest(() =>
+      setTimeout(() => {
+        this.timer = null;
+        void this.flush();
+      }, PERSIST_DEBOUNCE_MS),
+    );
     this.timer.unref();
   }
 }

@@ -37,7 +37,8 @@ export const AUTH_KEY_FIELDS: Schema<AuthKeyRow> = {
   previousHashExpiresAt: 'str?',
 };
 
-export const LOG_FIELDS: Schema<RequestLog> = {
+// the stored row: `requestId` is derived from `id` by the admin API (requestIdOfLog), not stored
+export const LOG_FIELDS: Schema<Omit<RequestLog, 'requestId'>> = {
   id: 'str',
   at: 'str',
   userId: 'str',

@@ -27,7 +27,7 @@ export class RedisLogsRepository implements LogsRepository {
         : q.userId !== undefined
           ? this.keys.logsOfUser(q.userId)
           : this.keys.logs();
-    return pageNewestFirst<RequestLog>(
+    return pageNewestFirst<Omit<RequestLog, 'requestId'>>(
       this.redis,
       { zset, rowKey: (id) => this.keys.log(id), fields: LOG_FIELDS },
       q,

@@ -78,6 +78,7 @@ export async function startMockGemini(opts: MockGeminiOptions = {}): Promise<Moc
         at: Date.now(),
         apiMethod: r.apiMethod,
         model: r.model,
+        remotePort: req.socket.remotePort ?? 0,
       });
     }
     const ctx: RequestContext = {

@@ -77,6 +77,8 @@ export interface RecordedRequest {
   apiMethod: MockMethod;
   /** the model id from the path (without "models/"), '' when none */
   model: string;
+  /** the client's port of the connection it came on (which test proxy opened it: TestProxy.ports) */
+  remotePort: number;
 }
 
 /** One Live API WebSocket session as the mock saw it. */
