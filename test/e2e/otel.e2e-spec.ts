@@ -223,6 +223,39 @@ describe('OpenTelemetry: traces over OTLP/HTTP', () => {
     expect(child?.kind).toBe(SERVER);
   });
 
+  it('a stream and an OpenAI chat get their GenAI spans too, with the counts of the end of the answer', async () => {
+    const traceOf = (): { id: string; header: string } => {
+      const id = randomBytes(16).toString('hex');
+      return { id, header: `00-${id}-${randomBytes(8).toString('hex')}-01` };
+    };
+    const stream = traceOf();
+    const sse = await fetch(`${stack.gatewayUrl}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+      method: 'POST',
+      headers: { 'x-goog-api-key': userKey, 'content-type': 'application/json', traceparent: stream.header },
+      body: JSON.stringify({ contents: [{ parts: [{ text: `${prompt} streamed` }] }] }),
+    });
+    expect(sse.status).toBe(200);
+    await sse.text();
+    const chat = traceOf();
+    const completion = await fetch(`${stack.gatewayUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${userKey}`, 'content-type': 'application/json', traceparent: chat.header },
+      body: JSON.stringify({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: `${prompt} chatted` }] }),
+    });
+    expect(completion.status).toBe(200);
+    const attemptOf = (id: string) => async () =>
+      receiver.spans.find((s) => s.traceId === id && s.kind === CLIENT && s.service === 'gemini-gateway-gateway');
+    const streamed = await poll(attemptOf(stream.id), Boolean, 10_000, "the stream's attempt span");
+    expect(streamed!.name).toBe('generate_content gemini-2.5-flash');
+    expect(streamed!.attributes).toMatchObject({ 'gg.stream': true, 'http.response.status_code': 200 });
+    expect(streamed!.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+    const chatted = await poll(attemptOf(chat.id), Boolean, 10_000, "the chat's attempt span");
+    expect(chatted!.name).toBe('chat gemini-2.5-flash');
+    expect(chatted!.attributes['gen_ai.operation.name']).toBe('chat');
+    expect(chatted!.attributes['gen_ai.usage.input_tokens']).toBeGreaterThan(0);
+    expect(chatted!.attributes['gen_ai.usage.output_tokens']).toBeGreaterThan(0);
+  });
+
   it('exports over http/protobuf (the default protocol) too, and flushes what is batched at shutdown', async () => {
     // the built telemetry module in a process of its own: start, one span, stop (as an app's shutdown hook does)
     const telemetry = resolve(appEntry('auth'), '../../../../libs/nest-common/src/telemetry.js');
