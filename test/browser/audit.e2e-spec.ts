@@ -1,8 +1,11 @@
 /**
  * The admin SPA's audit page in a real browser (Debian's Chromium through playwright-core) against a real stack:
  * an admin adds a pool key in the Pool page, then finds that action on the Audit page (masked key, never the
- * secret), filters it, exports it; a user who is not an admin has no Audit page.
+ * secret), filters it, exports it; a user who is not an admin has no Audit page. And the Settings page, whose
+ * changes are audited: a setting and an alias changed through it, bad values shown on their fields, a pinned one
+ * not editable.
  */
+import type { SettingsView } from '@gg/contracts';
 import { readFileSync } from 'node:fs';
 import { startMockGemini, Stack, type MockGemini } from '@gg/testing';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
@@ -19,7 +22,10 @@ describe('admin UI: audit page', () => {
 
   beforeAll(async () => {
     mock = await startMockGemini();
-    [stack, browser] = await Promise.all([Stack.start({ geminiBaseUrl: mock.url }), launchBrowser()]);
+    [stack, browser] = await Promise.all([
+      Stack.start({ geminiBaseUrl: mock.url, env: { PINNED_SETTINGS: 'KEY_SELECTION' } }),
+      launchBrowser(),
+    ]);
     admin = await newContext(browser, stack.adminUrl);
     page = await admin.newPage();
     await page.goto('/');
@@ -66,6 +72,47 @@ describe('admin UI: audit page', () => {
     expect(lines).toHaveLength(1);
     expect(JSON.parse(lines[0] as string)).toMatchObject({ action: 'pool-key.add', targetName: maskOf(secret) });
     expect(lines[0]).not.toContain(secret);
+  });
+
+  it('changes settings through the Settings page, each problem on its field, and audits the change', async () => {
+    await nav(page, 'Settings').click();
+    await page.getByRole('heading', { level: 1, name: 'Settings' }).waitFor();
+    const attempts = page.getByLabel('Attempts per request');
+    expect(await attempts.inputValue()).toBe('3');
+    // pinned by the environment: shown, not editable
+    expect(await page.getByLabel('Selection mode').isDisabled()).toBe(true);
+    await waitForText(page.locator('#hint-keySelection'), 'pinned by KEY_SELECTION');
+
+    // checked by the shared schema before it is sent
+    await attempts.fill('0');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await waitForText(page.locator('#error-maxAttempts'), 'maxAttempts must be an integer from 1 to 20');
+    // checked by key-pool against the other settings: the answer's message on its field
+    await attempts.fill('2');
+    await page.getByLabel('Backoff base (s)').fill('600');
+    await page.getByLabel('Backoff cap (s)').fill('60');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await waitForText(page.locator('#error-backoffMaxSeconds'), 'must be at least backoffBaseSeconds');
+    const token = await stack.login();
+    expect((await stack.api<SettingsView>(token, 'GET', '/api/settings')).body.settings.maxAttempts.value).toBe(3);
+
+    await page.getByLabel('Backoff cap (s)').fill('3600');
+    await page.getByRole('button', { name: 'Add alias' }).click();
+    await page.getByLabel('Alias', { exact: true }).fill('fast');
+    await page.getByLabel('Real model').fill('models/gemini-2.5-flash');
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await waitForText(page.locator('.toast'), 'Settings saved.');
+    await waitForText(page.getByRole('button', { name: 'Save changes' }).locator('..'), 'No changes');
+    const saved = (await stack.api<SettingsView>(token, 'GET', '/api/settings')).body.settings;
+    expect([saved.maxAttempts.value, saved.backoffBaseSeconds.value, saved.backoffMaxSeconds.value]).toEqual([
+      2, 600, 3600,
+    ]);
+    expect(saved.modelAliases.value).toEqual({ fast: 'gemini-2.5-flash' });
+
+    await nav(page, 'Audit').click();
+    const row = page.locator('tbody tr', { hasText: 'settings.update' });
+    await waitForCount(row, 1);
+    await waitForText(row, 'fast=gemini-2.5-flash');
   });
 
   it('gives a user who is not an admin no Audit page', async () => {

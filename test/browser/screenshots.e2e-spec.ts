@@ -92,6 +92,10 @@ run('screenshots of the admin UI', () => {
       await page.locator('tbody tr', { hasText: 'carol' }).waitFor();
       await shoot(page, 'users', phone);
 
+      await page.goto('/settings');
+      await page.getByLabel('Attempts per request').waitFor();
+      await shoot(page, 'settings', phone);
+
       if (phone) {
         await page.getByRole('button', { name: 'Menu' }).click();
         await page.getByRole('navigation', { name: 'Main' }).waitFor({ state: 'visible' });

@@ -24,6 +24,7 @@ import { SessionLiveness } from './security/session-liveness.service';
 import { SessionGuard } from './security/session.guard';
 import { SessionController } from './session/session.controller';
 import { ServiceLogsController } from './service-logs/service-logs.controller';
+import { SettingsController } from './settings/settings.controller';
 import { ServiceLogsService } from './service-logs/service-logs.service';
 import { SessionService } from './session/session.service';
 import { StatsController } from './stats/stats.controller';
@@ -52,6 +53,7 @@ import { UsersController } from './users/users.controller';
     ResourcesController,
     AuditController,
     ServiceLogsController,
+    SettingsController,
   ],
   providers: [
     AdminTransactions,

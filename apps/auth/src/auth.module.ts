@@ -4,6 +4,7 @@ import { DbModule } from '@gg/db';
 import { AuthPattern } from '@gg/contracts';
 import { loggerModule, pingController, ProbesModule, TelemetryShutdown } from '@gg/nest-common';
 import { AuditModule } from './audit/audit.module';
+import { EventsModule } from './events/events.module';
 import { KeysModule } from './keys/keys.module';
 import { LogsModule } from './logs/logs.module';
 import { RetentionService } from './maintenance/retention.service';
@@ -24,6 +25,7 @@ import { UsersModule } from './users/users.module';
     UsageModule,
     LogsModule,
     AuditModule,
+    EventsModule,
   ],
   controllers: [pingController(AuthPattern.Ping)],
   providers: [RetentionService, TelemetryShutdown],

@@ -18,17 +18,21 @@ import { GatewayMetrics } from './http/gateway-metrics';
 import { GatewayServer } from './http/gateway-server';
 import { RedisHealth } from './http/redis-health';
 import { RateLimiterService } from './limits/rate-limiter.service';
+import { LiveProxies } from './live/live-proxies.service';
 import { LiveRelay } from './live/live-relay.service';
 import { PoolReporterService } from './pool/pool-reporter.service';
 import { PoolSnapshotService } from './pool/pool-snapshot.service';
+import { RuntimeSettings } from './settings/runtime-settings.service';
+import { SettingsEventsController } from './settings/settings-events.controller';
 import { UsageReporterService } from './usage/usage-reporter.service';
 
 @Module({
   imports: [ConfigModule],
-  controllers: [EventsController],
+  controllers: [EventsController, SettingsEventsController],
   providers: [
     RpcClient,
     TelemetryShutdown,
+    RuntimeSettings,
     AuthCacheService,
     PoolSnapshotService,
     PoolReporterService,
@@ -45,6 +49,7 @@ import { UsageReporterService } from './usage/usage-reporter.service';
     AttemptRunner,
     NativeRoute,
     OpenAiRoute,
+    LiveProxies,
     LiveRelay,
     GatewayMetrics,
     RedisHealth,

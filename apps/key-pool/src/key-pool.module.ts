@@ -13,6 +13,9 @@ import { ResourceRecordsService } from './resources/resource-records.service';
 import { ResourcesController } from './resources/resources.controller';
 import { PoolController } from './rpc/pool.controller';
 import { CryptoService } from './secrets/crypto.service';
+import { SettingsApplier } from './settings/settings-applier.service';
+import { SettingsController } from './settings/settings.controller';
+import { SettingsService } from './settings/settings.service';
 import { InFlightService } from './state/in-flight.service';
 import { PoolMetrics } from './state/pool-metrics';
 import { PoolStateService } from './state/pool-state.service';
@@ -22,7 +25,7 @@ import { StatePersister } from './state/state-persister.service';
 /** key-pool: the single writer of pool state. RPCs and events over the Redis transport; probes over HTTP. */
 @Module({
   imports: [ConfigModule, loggerModule('key-pool'), DbModule.forService('key-pool'), ProbesModule.forRoot()],
-  controllers: [PoolController, ResourcesController, pingController(PoolPattern.Ping)],
+  controllers: [PoolController, ResourcesController, pingController(PoolPattern.Ping), SettingsController],
   providers: [
     RpcClient,
     TelemetryShutdown,
@@ -39,6 +42,8 @@ import { StatePersister } from './state/state-persister.service';
     PoolMetrics,
     ResourceRecordsService,
     HealthQueueMetrics,
+    SettingsService,
+    SettingsApplier,
   ],
 })
 export class KeyPoolModule {}

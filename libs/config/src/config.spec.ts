@@ -310,3 +310,36 @@ describe('loadConfig', () => {
     });
   });
 });
+
+describe('runtime settings from the environment', () => {
+  const base = (): Record<string, string> => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'gg-cfg-settings-')) });
+
+  it('gives the defaults and pins what PINNED_SETTINGS names', () => {
+    const c = loadConfig({
+      ...base(),
+      MAX_ATTEMPTS: '5',
+      KEY_BACKOFF_BASE_SECONDS: '10',
+      HIDDEN_MODELS: 'models/gemini-a, gemini-b',
+      MODEL_ALIASES: 'fast=gemini-2.5-flash,pro=models/gemini-2.5-pro',
+      PINNED_SETTINGS: 'MAX_ATTEMPTS,defaultModel',
+    });
+    expect(c.settings.defaults).toMatchObject({
+      maxAttempts: 5,
+      backoffBaseSeconds: 10,
+      hiddenModels: ['gemini-a', 'gemini-b'],
+      modelAliases: { fast: 'gemini-2.5-flash', pro: 'gemini-2.5-pro' },
+      defaultModel: '',
+    });
+    expect(c.settings.pinned).toEqual(['maxAttempts', 'defaultModel']);
+  });
+
+  it.each([
+    [{ KEY_BACKOFF_MAX_SECONDS: '0' }, 'KEY_BACKOFF_MAX_SECONDS'],
+    [{ KEY_BACKOFF_BASE_SECONDS: '600', KEY_BACKOFF_MAX_SECONDS: '60' }, 'KEY_BACKOFF_MAX_SECONDS'],
+    [{ MODEL_ALIASES: 'fast' }, 'MODEL_ALIASES'],
+    [{ POOL_PAUSE_PERCENT: '0' }, 'POOL_PAUSE_PERCENT'],
+    [{ PINNED_SETTINGS: 'MAX_ATTEMPTS,NOPE' }, 'PINNED_SETTINGS'],
+  ])('refuses %j naming the variable', (env, variable) => {
+    expect(() => loadConfig({ ...base(), ...env })).toThrow(new RegExp(`^${variable}:`));
+  });
+});

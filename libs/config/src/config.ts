@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import proxyAddr from 'proxy-addr';
+import type { SettingsEnv } from '@gg/contracts';
+import { settingsEnvFrom } from './runtime-settings';
 
 export type DatabaseType = 'sqlite' | 'redis';
 export type KeySelection = 'least-busy' | 'round-robin' | 'random';
@@ -96,6 +98,8 @@ export interface AppConfig {
   bodyMemoryBudgetBytes: number;
   /** largest unary upstream answer the OpenAI routes read to translate */
   maxAnswerBodyBytes: number;
+  /** runtime settings: their defaults from the environment and those PINNED_SETTINGS fixes (key-pool serves them) */
+  settings: SettingsEnv;
 }
 
 export class ConfigError extends Error {
@@ -394,7 +398,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
     trustedProxies: trustedProxies(env),
     publicBaseUrl: env['PUBLIC_BASE_URL']?.trim() ? url(env, 'PUBLIC_BASE_URL', '', ['http:', 'https:']) : null,
     ...bodyLimits(env),
+    settings: runtimeSettings(env),
   });
+}
+
+function runtimeSettings(env: Env): SettingsEnv {
+  const r = settingsEnvFrom(env);
+  if ('variable' in r) throw new ConfigError(r.variable, r.problem);
+  return r;
 }
 
 let cached: AppConfig | undefined;

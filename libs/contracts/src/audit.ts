@@ -8,7 +8,7 @@
 /** What an entry's `changes` may hold for one field. */
 export type AuditValue = string | number | boolean | null | string[];
 
-export const AUDIT_TARGET_TYPES = ['pool-key', 'pool', 'user', 'user-key', 'proxy'] as const;
+export const AUDIT_TARGET_TYPES = ['pool-key', 'pool', 'user', 'user-key', 'proxy', 'settings'] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
 
 /** The actions recorded, `<target type>.<verb>`. */
@@ -32,6 +32,8 @@ export const AuditAction = {
   UserKeyUpdate: 'user-key.update',
   UserKeyRotate: 'user-key.rotate',
   UserKeyDelete: 'user-key.delete',
+  /** runtime settings or the model catalogue changed: `changes` holds each changed setting's new value */
+  SettingsUpdate: 'settings.update',
 } as const;
 export type AuditActionName = (typeof AuditAction)[keyof typeof AuditAction];
 export const AUDIT_ACTIONS = Object.values(AuditAction) as [AuditActionName, ...AuditActionName[]];

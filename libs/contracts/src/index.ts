@@ -9,3 +9,5 @@ export * from './resources';
 export * from './schemas';
 export * from './audit';
 export * from './proxies';
+export * from './settings';
+export * from './settings-view';

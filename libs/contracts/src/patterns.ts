@@ -70,6 +70,19 @@ export const PoolEvent = {
   ProxyFailure: 'pool.proxy.failure',
 } as const;
 
+/** Runtime settings, owned by key-pool (see `settings.ts`). */
+export const SettingsPattern = {
+  /** RPC: the settings in force -> SettingsView (every app at start, gateways now and then, the admin) */
+  Get: 'settings.get',
+  /** RPC from the admin for an admin (caller proof): `SettingsUpdateRequest` -> SettingsUpdateResult */
+  Update: 'settings.update',
+} as const;
+
+export const SettingsEvent = {
+  /** event from key-pool after every change, to every replica of every app (payload: SettingsView) */
+  Changed: 'settings.changed',
+} as const;
+
 export const QueueName = {
   /** usage records from gateways, applied by auth idempotently by request id */
   Usage: 'usage',

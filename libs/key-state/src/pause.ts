@@ -26,12 +26,12 @@ interface Hit {
 }
 
 export class PoolPauseDetector {
-  private readonly windowMs: number;
-  private readonly minKeys: number;
-  private readonly fraction: number;
-  private readonly pauseMs: number;
-  private readonly minPauseMs: number;
-  private readonly maxPauseMs: number;
+  private windowMs!: number;
+  private minKeys!: number;
+  private fraction!: number;
+  private pauseMs!: number;
+  private minPauseMs!: number;
+  private maxPauseMs!: number;
   /** keyId -> its latest 429 within the window */
   private readonly hits = new Map<string, Hit>();
   private until = 0;
@@ -39,6 +39,11 @@ export class PoolPauseDetector {
   evidence: string[] = [];
 
   constructor(opts: PoolPauseOptions = {}) {
+    this.configure(opts);
+  }
+
+  /** Takes new thresholds (runtime settings); a pause under way keeps its end, the 429s seen so far stay counted. */
+  configure(opts: PoolPauseOptions): void {
     this.windowMs = opts.windowMs ?? 10_000;
     this.minKeys = opts.minKeys ?? 3;
     this.fraction = opts.fraction ?? 0.5;

@@ -1,3 +1,5 @@
+import type { SettingsValues } from '@gg/contracts';
+
 /** Backoff arithmetic of the pool: exponential, capped, jittered; and the per-day quota reset time. */
 
 export interface KeyPolicy {
@@ -21,6 +23,24 @@ export function defaultKeyPolicy(maxFailures = 3): KeyPolicy {
     rateLimitBaseMs: 30_000,
     rateLimitMaxMs: 30 * 60_000,
     jitter: 0.1,
+  };
+}
+
+/**
+ * The policy the runtime settings say: their backoff base and cap serve both the key-wide rest after failures and
+ * the per-model rest after a 429 that gave no retry delay.
+ */
+export function keyPolicyFrom(
+  s: Pick<SettingsValues, 'keyMaxFailures' | 'backoffBaseSeconds' | 'backoffMaxSeconds'>,
+): KeyPolicy {
+  const base = s.backoffBaseSeconds * 1000;
+  const max = Math.max(base, s.backoffMaxSeconds * 1000);
+  return {
+    ...defaultKeyPolicy(s.keyMaxFailures),
+    baseBackoffMs: base,
+    maxBackoffMs: max,
+    rateLimitBaseMs: base,
+    rateLimitMaxMs: max,
   };
 }
 

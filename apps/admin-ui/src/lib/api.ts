@@ -23,6 +23,8 @@ import type {
   PoolKey,
   RequestLog,
   ServiceLogLine,
+  SettingsPatch,
+  SettingsView,
   Stats,
   StatsWindow,
   UpstreamProxy,
@@ -302,6 +304,13 @@ export const api = {
     list: (query: AuditQuery = {}, signal?: AbortSignal) => request<Page<AuditEntry>>('/audit', { query, signal }),
     /** admins only: every entry matching the filters, as JSON lines */
     export: (query: Omit<AuditQuery, 'limit' | 'cursor'> = {}) => download('/audit/export', { query }),
+  },
+
+  settings: {
+    /** admins only: every runtime setting with its value, default, variable and pinned state */
+    get: () => request<SettingsView>('/settings'),
+    /** admins only: any subset; `null` puts a setting back to its default. Answers the settings in force. */
+    update: (patch: SettingsPatch) => request<SettingsView>('/settings', { method: 'PATCH', body: patch }),
   },
 
   stats: {

@@ -40,6 +40,12 @@ export const NAV_ITEMS: readonly NavItem[] = [
     icon: 'M16 19v-1a4 4 0 0 0-4-4H7a4 4 0 0 0-4 4v1M9.5 10a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM21 19v-1a4 4 0 0 0-3-3.9M16 4.1a3 3 0 0 1 0 5.8',
   },
   {
+    href: '/settings',
+    label: 'Settings',
+    adminOnly: true,
+    icon: 'M4 6h10M18 6h2M4 12h4M12 12h8M4 18h12M20 18h0M14 4v4M8 10v4M16 16v4',
+  },
+  {
     href: '/audit',
     label: 'Audit',
     adminOnly: true,

@@ -5,6 +5,6 @@ import { AuthEventsService } from './auth-events.service';
 /** One Redis transport client for the events auth emits. */
 @Module({
   providers: [RpcClient, AuthEventsService],
-  exports: [AuthEventsService],
+  exports: [AuthEventsService, RpcClient],
 })
 export class EventsModule {}

@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Queue, Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
-import { JobName, QueueName } from '@gg/contracts';
+import { JobName, QueueName, SettingsPattern, type SettingsView } from '@gg/contracts';
 import { DB_MANAGER, type DbManager } from '@gg/db';
+import { RpcClient } from '@gg/nest-common';
 import { bullConnection, bullPrefix } from '../common/bullmq';
 
 const EVERY_MS = 60 * 60 * 1000;
@@ -14,7 +15,7 @@ interface RetentionTask {
   schedulerId: string;
   /** what is deleted, for the log line */
   what: string;
-  days: (config: AppConfig) => number;
+  days: (config: Pick<AppConfig, 'logRetentionDays' | 'auditRetentionDays'>) => number;
   purgeBefore: (db: DbManager, iso: string) => Promise<number>;
 }
 
@@ -47,6 +48,7 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(DB_MANAGER) private readonly db: DbManager,
+    private readonly rpc?: RpcClient,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -74,10 +76,28 @@ export class RetentionService implements OnApplicationBootstrap, OnModuleDestroy
       this.logger.warn({ job: jobName }, 'maintenance job of an unknown name ignored');
       return 0;
     }
-    const before = new Date(now.getTime() - task.days(this.config) * DAY_MS).toISOString();
+    const before = new Date(now.getTime() - task.days(await this.retention()) * DAY_MS).toISOString();
     const removed = await task.purgeBefore(this.db, before);
     if (removed > 0) this.logger.log({ removed, before }, `old ${task.what} purged`);
     return removed;
+  }
+
+  /**
+   * The retention in force: the runtime settings (key-pool's, asked when a job runs, so a change applies to the next
+   * run without a restart), or the environment's when key-pool does not answer.
+   */
+  private async retention(): Promise<Pick<AppConfig, 'logRetentionDays' | 'auditRetentionDays'>> {
+    if (!this.rpc) return this.config;
+    try {
+      const view = await this.rpc.send<SettingsView>(SettingsPattern.Get, {});
+      return {
+        logRetentionDays: view.settings.logRetentionDays.value,
+        auditRetentionDays: view.settings.auditRetentionDays.value,
+      };
+    } catch (e) {
+      this.logger.warn({ err: (e as Error).message }, 'runtime settings not available: retention from the environment');
+      return this.config;
+    }
   }
 
   async onModuleDestroy(): Promise<void> {

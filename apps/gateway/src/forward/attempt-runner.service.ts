@@ -1,5 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { Injectable, Logger } from '@nestjs/common';
 import type { AttemptOutcome, SnapshotKey } from '@gg/contracts';
 import { errorType, isUpstreamProxyFailure, traceparentOf } from '@gg/nest-common';
 import type { Span } from '@opentelemetry/api';
@@ -9,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
 import { ProxyRouter } from './proxy-router.service';
 import { clientBodyFailure } from './read-body';
@@ -41,12 +41,12 @@ export class AttemptRunner {
   private readonly logger = new Logger(AttemptRunner.name);
 
   constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly pool: PoolSnapshotService,
     private readonly reporter: PoolReporterService,
     private readonly upstream: UpstreamService,
     private readonly metrics: GatewayMetrics,
     private readonly proxies: ProxyRouter,
+    private readonly settings: RuntimeSettings,
   ) {}
 
   async run(ex: Exchange, call: UpstreamCall, responder: Responder): Promise<void> {
@@ -67,19 +67,23 @@ export class AttemptRunner {
     let failure: UpstreamFailure | null = null;
     if (!streamed && (length > 0 || call.method !== 'GET')) call.headers['content-length'] = String(length);
 
-    while (ex.attempts < this.config.maxAttempts && !ex.abort.signal.aborted && !(streamed && ex.attempts > 0)) {
+    while (
+      ex.attempts < this.settings.values.maxAttempts &&
+      !ex.abort.signal.aborted &&
+      !(streamed && ex.attempts > 0)
+    ) {
       const key = this.choose(call.pinned, ex.model, Date.now(), exclude);
       if (!key) break;
       exclude.add(key.id);
       ex.attempts++;
       ex.poolKeyId = key.id;
       this.pool.acquire(key.id);
-      const span = ex.span && startAttempt(ex, ex.span, key.id, this.config.geminiBaseUrl);
+      const span = ex.span && startAttempt(ex, ex.span, key.id, this.upstream.origin);
       // the call's headers are this request's own object: set the key of this attempt in place
       call.headers['x-goog-api-key'] = key.secret;
       const sentAt = performance.now();
-      const left = this.config.requestTimeoutMs - (Date.now() - ex.startedAt);
-      const firstByte = this.config.firstByteTimeoutMs;
+      const left = this.settings.requestTimeoutMs - (Date.now() - ex.startedAt);
+      const firstByte = this.settings.firstByteTimeoutMs;
       const firstByteApplies = firstByte !== null && firstByte < left;
       let up: Dispatcher.ResponseData;
       try {

@@ -10,6 +10,9 @@ import { modelsInBody } from '../http/target-body';
 import { declareModelSource } from '../limits/model-allowed';
 import { OwnershipService } from '../resources/ownership.service';
 import { ResourceGate } from '../resources/resource-gate.service';
+import { CatalogueListResponder } from '../settings/catalogue-responder';
+import { withModel } from '../settings/model-catalogue';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import { AttemptRunner } from './attempt-runner.service';
 import type { Exchange, Responder, UpstreamFailure } from './exchange';
 import { GatewayPipeline } from './pipeline.service';
@@ -30,11 +33,13 @@ export class NativeRoute implements Responder {
     private readonly ownership: OwnershipService,
     private readonly gate: ResourceGate,
     private readonly metrics: GatewayMetrics,
+    private readonly settings: RuntimeSettings,
   ) {}
 
   handle(req: IncomingMessage, res: ServerResponse, requestId: string, startedAt: number, startedAtPerf: number): void {
     const url = req.url ?? '/';
     const target = parseTarget(url, req.method);
+    const responder = this.catalogue(target, req.method);
     declareModelSource(req, target.modelSource);
     const method = target.method ?? `${req.method} ${target.path.split('/').slice(0, 3).join('/')}`;
     const upload = isStreamedUpload(target.path, req);
@@ -56,9 +61,37 @@ export class NativeRoute implements Responder {
       },
       (ex, body) =>
         this.bodyModelsAllowed(ex, body, target)
-          ? this.forward(ex, body, url, target.query ? `${target.path}?${target.query}` : target.path)
+          ? this.forward(ex, body, url, target.query ? `${target.path}?${target.query}` : target.path, responder)
           : Promise.resolve(),
     );
+  }
+
+  /**
+   * The model catalogue (runtime settings) on a request: an alias in the path becomes its real model (for the
+   * allow-list, the log, affinity and the upstream), a hidden model is refused as Google refuses an unknown one, and
+   * a model list is shown through the catalogue. Returns the responder of the answer.
+   */
+  private catalogue(target: Target, verb: string | undefined): Responder {
+    const cat = this.settings.catalogue;
+    if (!cat.active || target.resource !== 'models') return this;
+    if (target.model === null) {
+      return verb === 'GET' && !target.upload
+        ? new CatalogueListResponder(this, cat, this.config.maxAnswerBodyBytes)
+        : this;
+    }
+    const real = cat.resolve(target.model);
+    if (real !== target.model) {
+      target.model = real;
+      target.path = withModel(target.path, real, target.method);
+    } else if (cat.refuses(target.model) && !target.refusal) {
+      target.refusal = {
+        code: 404,
+        status: 'NOT_FOUND',
+        message: `models/${target.model.slice(0, 128)} is not found for API version ${target.version}, or is not supported for ${target.method ?? 'get'}. Call ListModels to see the list of available models and their supported methods.`,
+        reason: 'hidden model',
+      };
+    }
+    return this;
   }
 
   /**
@@ -85,7 +118,13 @@ export class NativeRoute implements Responder {
     return true;
   }
 
-  private async forward(ex: Exchange, body: Buffer[] | Readable, url: string, path: string): Promise<void> {
+  private async forward(
+    ex: Exchange,
+    body: Buffer[] | Readable,
+    url: string,
+    path: string,
+    responder: Responder,
+  ): Promise<void> {
     // ownership (README "Resources: affinity and ownership"): refused, or answered (lists), before any upstream call
     // a streamed upload's references are in its path only (its bytes are never looked at)
     const gate = await this.gate.check(
@@ -102,7 +141,7 @@ export class NativeRoute implements Responder {
       const length = ex.req.headers['content-length'];
       if (length !== undefined && ex.req.headers['transfer-encoding'] === undefined) headers['content-length'] = length;
     }
-    await this.runner.run(ex, { method: ex.req.method ?? 'GET', path, headers, body, pinned }, this);
+    await this.runner.run(ex, { method: ex.req.method ?? 'GET', path, headers, body, pinned }, responder);
   }
 
   success(

@@ -12,6 +12,7 @@ import { modelAllowed, modelSourceOf } from '../limits/model-allowed';
 import { RateLimiterService } from '../limits/rate-limiter.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import type { ErrorWriter, Exchange } from './exchange';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import { Deadlines } from './deadlines';
 import { RequestAbort } from './request-abort';
 import { BodyBudget, BodyBudgetError, BodyTooLargeError, readBody, streamBody } from './read-body';
@@ -75,8 +76,9 @@ export class GatewayPipeline {
     private readonly metrics: GatewayMetrics,
     private readonly limiter: RateLimiterService,
     private readonly transactions: GatewayTransactions,
+    private readonly settings: RuntimeSettings,
   ) {
-    this.deadlines = new Deadlines(config.requestTimeoutMs);
+    this.deadlines = new Deadlines(() => this.settings.requestTimeoutMs);
     this.bodies = new BodyBudget(config.bodyMemoryBudgetBytes);
   }
 

@@ -99,16 +99,24 @@ export class ProxyRouter implements OnApplicationShutdown {
     await Promise.all([...this.pools.values()].map((d) => d.close().catch(() => undefined)));
   }
 
-  private route(key: SnapshotKey, tried: ReadonlySet<string>): Via | null {
+  /**
+   * The proxy of the list the key goes through now, leaving out `tried`: null when the list is empty or every proxy
+   * was tried. For callers that open their own connections through it (the Live relay's WebSockets).
+   */
+  proxyFor(key: SnapshotKey, tried: ReadonlySet<string>): SnapshotProxy | null {
     const now = Date.now();
-    const r = routeProxy(key.id, key.proxyId, this.proxies(now), now, tried);
-    if (!r) return null;
-    let dispatcher = this.pools.get(r.proxy.id);
+    return routeProxy(key.id, key.proxyId, this.proxies(now), now, tried)?.proxy ?? null;
+  }
+
+  private route(key: SnapshotKey, tried: ReadonlySet<string>): Via | null {
+    const proxy = this.proxyFor(key, tried);
+    if (!proxy) return null;
+    let dispatcher = this.pools.get(proxy.id);
     if (!dispatcher) {
-      dispatcher = this.upstream.proxyPool(r.proxy.url);
-      this.pools.set(r.proxy.id, dispatcher);
+      dispatcher = this.upstream.proxyPool(proxy.url);
+      this.pools.set(proxy.id, dispatcher);
     }
-    return { id: r.proxy.id, dispatcher };
+    return { id: proxy.id, dispatcher };
   }
 
   /** The snapshot's list with this gateway's local rests applied; pools of proxies gone from the list are closed. */
@@ -133,7 +141,8 @@ export class ProxyRouter implements OnApplicationShutdown {
     return this.routable;
   }
 
-  private failed(id: string, reason: string): void {
+  /** A proxy of the list failed (`reason`: UpstreamProxyError's): reported to key-pool, left out here for a while. */
+  failed(id: string, reason: string): void {
     const now = Date.now();
     this.localRests.set(id, now + LOCAL_REST_MS);
     this.routableUntil = 0;

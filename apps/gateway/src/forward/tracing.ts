@@ -102,7 +102,7 @@ function finalAttributes(ex: Exchange): Attributes {
   return a;
 }
 
-/** server.address and server.port of GEMINI_BASE_URL, parsed once */
+/** server.address and server.port of the upstream origin (GEMINI_BASE_URL), parsed once */
 let upstream: { base: string; address: string; port: number } | null = null;
 
 function upstreamOf(base: string): { address: string; port: number } {

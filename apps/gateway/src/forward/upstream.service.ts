@@ -3,6 +3,7 @@ import { APP_CONFIG, maskProxyUrl, type AppConfig } from '@gg/config';
 import { proxyDispatcher, runOutsideRequest, UPSTREAM_PROXY_FAILURE } from '@gg/nest-common';
 import type { Readable } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import { GatewayMetrics } from '../http/gateway-metrics';
 import type { RequestAbort } from './request-abort';
 
@@ -157,8 +158,6 @@ export class UpstreamService implements OnApplicationShutdown {
   /** the proxy as it may be shown (maskProxyUrl), or null */
   readonly proxyLabel: string | null;
   private readonly health: ConnectionHealth;
-  /** how long a replaced pool may drain before it is destroyed */
-  private readonly drainMs: number;
   /** replaced pools still draining, with the timer that destroys each */
   private readonly draining = new Map<Dispatcher, NodeJS.Timeout>();
   private readonly logger = new Logger(UpstreamService.name);
@@ -166,6 +165,7 @@ export class UpstreamService implements OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly metrics: GatewayMetrics,
+    private readonly settings?: RuntimeSettings,
   ) {
     this.requestTimeoutMs = config.requestTimeoutMs;
     const u = new URL(config.geminiBaseUrl);
@@ -192,8 +192,11 @@ export class UpstreamService implements OnApplicationShutdown {
       ...HEAL,
       windowMs: Math.max(HEAL.minWindowMs, HEAL.failures * config.connectTimeoutMs),
     });
-    // every request sent on a replaced pool has ended by then: its deadline aborted it, or undici's backstop did
-    this.drainMs = config.requestTimeoutMs + DEADLINE_BACKSTOP_MS;
+  }
+
+  /** REQUEST_TIMEOUT_SECONDS as the runtime settings have it now */
+  private get timeoutMs(): number {
+    return this.settings?.requestTimeoutMs ?? this.requestTimeoutMs;
   }
 
   request(opts: {
@@ -225,7 +228,7 @@ export class UpstreamService implements OnApplicationShutdown {
         // an array of buffers is an iterable undici accepts, though its types do not say so
         body: bodyOf(opts.body) as Buffer | Readable | null,
         signal: opts.signal,
-        headersTimeout: opts.headersTimeout ?? this.requestTimeoutMs + DEADLINE_BACKSTOP_MS,
+        headersTimeout: opts.headersTimeout ?? this.timeoutMs + DEADLINE_BACKSTOP_MS,
       }),
     ).then(
       (up) => {
@@ -283,7 +286,8 @@ export class UpstreamService implements OnApplicationShutdown {
     const timer = setTimeout(() => {
       this.draining.delete(old);
       old.destroy().catch(() => undefined);
-    }, this.drainMs);
+      // every request sent on a replaced pool has ended by then: its deadline aborted it, or undici's backstop did
+    }, this.timeoutMs + DEADLINE_BACKSTOP_MS);
     timer.unref();
     this.draining.set(old, timer);
     old

@@ -17,6 +17,7 @@ import { openAiEndpoint } from '../openai/openai-endpoint';
 import { OpenAiRoute } from '../openai/openai.route';
 import { PoolReporterService } from '../pool/pool-reporter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import { installEscapedErrorHandlers } from './escaped-errors';
 import { GatewayMetrics } from './gateway-metrics';
@@ -52,6 +53,7 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     private readonly redis: RedisHealth,
     private readonly live: LiveRelay,
     private readonly transactions: GatewayTransactions,
+    private readonly settings?: RuntimeSettings,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -176,7 +178,8 @@ export class GatewayServer implements OnApplicationBootstrap, BeforeApplicationS
     if (!server) return;
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
-    const deadline = Date.now() + this.config.requestTimeoutMs;
+    // the total timeout in force (runtime settings): the longest a request still running may take
+    const deadline = Date.now() + (this.settings?.requestTimeoutMs ?? this.config.requestTimeoutMs);
     // open Live sessions may run until the deadline too, then are told to go (1001)
     while ((this.open > 0 || this.live.size > 0) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 50));

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import type { AttemptOutcome, AuthKeyRecord, KeyChangedEvent, SnapshotKey } from '@gg/contracts';
-import { hashUserKey } from '@gg/nest-common';
+import { hashUserKey, type UpstreamProxyError } from '@gg/nest-common';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -15,6 +15,8 @@ import { RateLimiterService } from '../limits/rate-limiter.service';
 import { PoolSnapshotService } from '../pool/pool-snapshot.service';
 import { UsageReporterService } from '../usage/usage-reporter.service';
 import { GatewayTransactions } from '../forward/transactions';
+import { LiveProxies, type LiveVia } from './live-proxies.service';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import { LiveSession, type LiveHost } from './live-session';
 import { liveTargetOf, refuseUpgrade, type LiveTarget } from './live-wire';
 
@@ -38,8 +40,6 @@ export class LiveRelay implements LiveHost {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<LiveSession>();
   readonly geminiBaseUrl: string;
-  readonly maxAttempts: number;
-  readonly upstreamSetupTimeoutMs: number;
   readonly clientSetupTimeoutMs = CLIENT_SETUP_TIMEOUT_MS;
   readonly pingIntervalMs = PING_INTERVAL_MS;
   readonly maxUpstreamMessageBytes: number;
@@ -53,11 +53,10 @@ export class LiveRelay implements LiveHost {
     private readonly usage: UsageReporterService,
     private readonly metrics: GatewayMetrics,
     private readonly transactions: GatewayTransactions,
+    private readonly proxies: LiveProxies,
+    private readonly settings: RuntimeSettings,
   ) {
     this.geminiBaseUrl = config.geminiBaseUrl;
-    this.maxAttempts = config.maxAttempts;
-    // the upstream must accept the socket and answer the setup within the first-byte limit when one is set
-    this.upstreamSetupTimeoutMs = config.firstByteTimeoutMs ?? config.requestTimeoutMs;
     this.maxUpstreamMessageBytes = config.maxAnswerBodyBytes;
     this.wss = new WebSocketServer({
       noServer: true,
@@ -65,6 +64,15 @@ export class LiveRelay implements LiveHost {
       perMessageDeflate: false,
       maxPayload: config.maxRequestBodyBytes,
     });
+  }
+
+  get maxAttempts(): number {
+    return this.settings.values.maxAttempts;
+  }
+
+  /** the upstream must accept the socket and answer the setup within the first-byte limit when one is set */
+  get upstreamSetupTimeoutMs(): number {
+    return this.settings.firstByteTimeoutMs ?? this.settings.requestTimeoutMs;
   }
 
   /** Open sessions (for the drain). */
@@ -233,6 +241,12 @@ export class LiveRelay implements LiveHost {
     return modelAllowed(record.allowedModels, model);
   }
 
+  resolveModel(model: string): string | null {
+    const catalogue = this.settings.catalogue;
+    if (!catalogue.active) return model;
+    return catalogue.refuses(model) ? null : catalogue.resolve(model);
+  }
+
   /** As the REST runner chooses: none while the pool pauses, else the selector's pick for the model. */
   choose(model: string, exclude: ReadonlySet<string>): SnapshotKey | null {
     const now = Date.now();
@@ -250,6 +264,14 @@ export class LiveRelay implements LiveHost {
 
   report(o: AttemptOutcome): void {
     this.runner.report(o);
+  }
+
+  via(key: SnapshotKey, tried: ReadonlySet<string>): LiveVia | null {
+    return this.proxies.via(key, tried);
+  }
+
+  proxyFailed(via: LiveVia, e: UpstreamProxyError, last: boolean): void {
+    this.proxies.failed(via, e, last);
   }
 
   /** One usage record per session, whatever its end. */

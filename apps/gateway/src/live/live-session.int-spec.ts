@@ -88,6 +88,9 @@ function host(
     acquire: (id: string) => inUse.set(id, (inUse.get(id) ?? 0) + 1),
     release: (id: string) => inUse.set(id, (inUse.get(id) ?? 0) - 1),
     report: (_o: AttemptOutcome) => undefined,
+    via: (_key: SnapshotKey, tried: ReadonlySet<string>) =>
+      tried.size === 0 ? { proxyId: null, agent: undefined } : null,
+    proxyFailed: () => undefined,
     ended,
   };
 }

@@ -1,10 +1,12 @@
 import type { AttemptOutcome, AuthKeyRecord, SnapshotKey } from '@gg/contracts';
 import { blameOfFailures, classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
+import { isUpstreamProxyFailure, type UpstreamProxyError } from '@gg/nest-common';
 import type { IncomingMessage } from 'node:http';
 import { WebSocket, type RawData } from 'ws';
 import type { AttemptTrace } from '../forward/exchange';
 import { scrubSecret } from '../forward/attempt-runner.service';
 import { AUTH_MESSAGES } from '../forward/pipeline.service';
+import type { LiveVia } from './live-proxies.service';
 import {
   closeAsHttp,
   failureCloseCode,
@@ -33,10 +35,19 @@ export interface LiveHost {
    */
   readonly pingIntervalMs: number;
   modelAllowed(record: AuthKeyRecord, model: string): boolean;
+  /** the model catalogue (runtime settings): the real model of a bare id asked for, null for a hidden one */
+  resolveModel?(model: string): string | null;
   choose(model: string, exclude: ReadonlySet<string>): SnapshotKey | null;
   acquire(keyId: string): void;
   release(keyId: string): void;
   report(o: AttemptOutcome): void;
+  /**
+   * The way the upstream socket of `key` goes (its proxy of the list, UPSTREAM_PROXY or direct), leaving out the
+   * proxies in `tried`; null when none is left. Never null while `tried` is empty.
+   */
+  via(key: SnapshotKey, tried: ReadonlySet<string>): LiveVia | null;
+  /** `via` failed by a fault of its proxy (reported as on the HTTP path); `last`: no way is left for the session */
+  proxyFailed(via: LiveVia, e: UpstreamProxyError, last: boolean): void;
   /** the session ended: count it once */
   ended(s: LiveSession): void;
 }
@@ -61,7 +72,8 @@ interface Frame {
  * One Live session: the client's socket (already accepted), its setup, then a pool key's upstream socket and the
  * relay of every message both ways, unchanged (same frame type, same bytes), with backpressure. A pool key refused
  * at the handshake or before the upstream's first message is reported and the next key tried, up to MAX_ATTEMPTS:
- * until then nothing of the upstream has reached the client. The pool key is in use for the life of the session.
+ * until then nothing of the upstream has reached the client. A failure of the upstream proxy on the way is not the
+ * key's: the same key goes again through its next proxy. The pool key is in use for the life of the session.
  */
 export class LiveSession {
   readonly startedAt = Date.now();
@@ -196,15 +208,29 @@ export class LiveSession {
       this.error = 'the first message was not a setup naming a model';
       return this.closeClient(1007, 'The first message must be a setup message that names a model.');
     }
-    this.model = model.startsWith('models/') ? model.slice(7) : model;
-    if (!this.host.modelAllowed(this.record, model)) {
+    const asked = model.startsWith('models/') ? model.slice(7) : model;
+    const real = this.host.resolveModel ? this.host.resolveModel(asked) : asked;
+    if (real === null) {
+      this.model = asked;
+      this.status = 404;
+      this.error = 'hidden model';
+      return this.closeClient(
+        1008,
+        `models/${asked.slice(0, 60)} is not found for API version ${this.target.version}, or is not supported for bidiGenerateContent.`,
+      );
+    }
+    // an alias runs its real model: the allow-list, the pool and Google see that one
+    this.model = real;
+    if (!this.host.modelAllowed(this.record, real)) {
       this.status = 403;
       this.error = 'model not allowed for this key';
       return this.closeClient(1008, `This API key may not use the model ${this.model.slice(0, 60)}.`);
     }
     // The setup goes upstream as parsed here, so that the model Google runs is the one checked above (a message
     // with the key twice would otherwise be read one way here and maybe another way there); all else is relayed.
-    this.setup = { data: Buffer.from(JSON.stringify(JSON.parse(data.toString('utf8')))), isBinary };
+    const parsed = JSON.parse(data.toString('utf8')) as { setup: { model: string } };
+    if (real !== asked) parsed.setup.model = `models/${real}`;
+    this.setup = { data: Buffer.from(JSON.stringify(parsed)), isBinary };
     this.phase = 'connecting';
     // what the client sends meanwhile waits in its socket, not in the gateway
     this.client.pause();
@@ -222,15 +248,53 @@ export class LiveSession {
     this.key = key;
     this.poolKeyId = key.id;
     this.host.acquire(key.id);
+    const tried = new Set<string>();
+    this.open(key, setup, this.host.via(key, tried) as LiveVia, tried);
+  }
+
+  /** Opens the upstream socket of `key` by `via` and sends the setup; the failures of the attempt are handled here. */
+  private open(key: SnapshotKey, setup: Frame, via: LiveVia, tried: Set<string>): void {
     const up = new WebSocket(upstreamLiveUrl(this.host.geminiBaseUrl, this.target.version, key.secret), {
       headers: upstreamHeaders(this.req, this.requestId),
       perMessageDeflate: false,
       handshakeTimeout: this.host.upstreamSetupTimeoutMs,
       maxPayload: this.host.maxUpstreamMessageBytes,
       followRedirects: false,
+      agent: via.agent,
     });
     this.up = up;
     let settled = false;
+    /** the socket of this attempt is dropped; false when the attempt was settled already */
+    const drop = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      clearTimeout(this.timer);
+      up.removeAllListeners();
+      up.on('error', () => undefined);
+      up.terminate();
+      return true;
+    };
+    /**
+     * The proxy failed before the upstream could answer: the proxy's fault, not the key's (no outcome). The same key
+     * goes again by its next way; when none is left the session is refused as the HTTP path answers 502.
+     */
+    const proxyFailed = (e: UpstreamProxyError): void => {
+      if (!drop()) return;
+      if (this.phase !== 'connecting') {
+        this.host.release(key.id);
+        this.key = null;
+        return;
+      }
+      tried.add(via.proxyId ?? '');
+      const next = this.host.via(key, tried);
+      this.host.proxyFailed(via, e, next === null);
+      if (next) return this.open(key, setup, next, tried);
+      this.host.release(key.id);
+      this.key = null;
+      this.error = e.message;
+      // no other key would fare better: with a proxy list, every proxy left was tried already
+      this.giveUp({ status: 502, code: 1011, reason: `The upstream proxy ${e.proxy} could not be reached.` });
+    };
     /** this attempt failed before the upstream's first message: report it, then try the next key or give up */
     const failed = (
       status: number,
@@ -238,12 +302,7 @@ export class LiveSession {
       headers: Record<string, string | string[] | undefined>,
       closeCode?: number,
     ): void => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(this.timer);
-      up.removeAllListeners();
-      up.on('error', () => undefined);
-      up.terminate();
+      if (!drop()) return;
       this.host.release(key.id);
       this.key = null;
       if (this.phase !== 'connecting') return;
@@ -279,7 +338,10 @@ export class LiveSession {
       res.on('end', done);
       res.on('error', done);
     });
-    up.on('error', (e) => failed(0, (e as { code?: string }).code ?? 'network error', {}));
+    up.on('error', (e) => {
+      if (isUpstreamProxyFailure(e)) proxyFailed(e);
+      else failed(0, (e as { code?: string }).code ?? 'network error', {});
+    });
     up.on('open', () => {
       if (this.phase !== 'connecting') return;
       up.send(setup.data, { binary: setup.isBinary });

@@ -6,6 +6,7 @@ import type { Exchange, Responder, UpstreamCall } from '../forward/exchange';
 import { GatewayPipeline } from '../forward/pipeline.service';
 import { declareModelSource } from '../limits/model-allowed';
 import { OwnershipService } from '../resources/ownership.service';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 import type { Json } from './chat-messages';
 import { mapChatRequest } from './chat-request';
 import { countedTokens, toChatCompletion } from './chat-response';
@@ -37,6 +38,7 @@ export class OpenAiRoute {
     private readonly pipeline: GatewayPipeline,
     private readonly runner: AttemptRunner,
     private readonly ownership: OwnershipService,
+    private readonly settings: RuntimeSettings,
   ) {
     this.images = new ImageFetcher({ proxy: config.upstreamProxy });
   }
@@ -68,7 +70,8 @@ export class OpenAiRoute {
         startedAt,
         startedAtPerf,
         method: ENDPOINT_METHOD[endpoint.kind],
-        model: endpoint.kind === 'model' ? endpoint.id : null,
+        // the allow-list sees the real model of an alias
+        model: endpoint.kind === 'model' ? this.settings.catalogue.resolve(endpoint.id.replace(/^models\//, '')) : null,
         stream: false,
         queryKey: null,
         errors: writeOpenAiError,
@@ -90,31 +93,64 @@ export class OpenAiRoute {
         return this.chat(ex, body);
       case 'embeddings':
         return this.embeddings(ex, body);
-      case 'models':
+      case 'models': {
+        const catalogue = this.settings.catalogue;
         return this.run(
           ex,
           'GET',
           '/v1beta/models?pageSize=1000',
           null,
-          new JsonResponder((g) => toModelList(g), this.maxAnswer),
+          new JsonResponder((g) => toModelList(catalogue.active ? catalogue.listPage(g) : g), this.maxAnswer),
         );
-      case 'model':
-        if (!MODEL_ID.test(endpoint.id.replace(/^models\//, ''))) {
-          ex.status = 404;
-          return writeOpenAiError(ex.res, 404, 'NOT_FOUND', `The model ${endpoint.id} does not exist.`);
-        }
+      }
+      case 'model': {
+        const asked = endpoint.id.replace(/^models\//, '');
+        if (!MODEL_ID.test(asked) || this.settings.catalogue.refuses(asked)) return this.noSuchModel(ex, endpoint.id);
+        const real = this.settings.catalogue.resolve(asked);
+        ex.model = real;
         return this.run(
           ex,
           'GET',
-          `/v1beta/models/${endpoint.id.replace(/^models\//, '')}`,
+          `/v1beta/models/${real}`,
           null,
-          new JsonResponder((g) => toOpenAiModel(g), this.maxAnswer),
+          // an alias is shown under its own name, as it was asked for
+          new JsonResponder((g) => ({ ...toOpenAiModel(g), id: asked }), this.maxAnswer),
         );
+      }
     }
+  }
+
+  private noSuchModel(ex: Exchange, id: string): void {
+    ex.status = 404;
+    ex.error = 'hidden or malformed model';
+    writeOpenAiError(ex.res, 404, 'NOT_FOUND', `The model models/${id.slice(0, 128)} does not exist.`);
+  }
+
+  /**
+   * The model a chat or embeddings request runs, through the catalogue: the default model when the body names
+   * none, an alias resolved to its real model (written back into the body, so the upstream gets the real one).
+   * A hidden model is refused with 404 (answered here: false).
+   */
+  private catalogueModel(ex: Exchange, json: unknown): boolean {
+    const cat = this.settings.catalogue;
+    if (!json || typeof json !== 'object' || Array.isArray(json)) return true;
+    const body = json as { model?: unknown };
+    if ((body.model === undefined || body.model === null || body.model === '') && cat.defaultModel) {
+      body.model = cat.defaultModel;
+    }
+    const asked = requestedModel(body);
+    if (asked === null || !cat.active) return true;
+    if (cat.refuses(asked)) {
+      this.noSuchModel(ex, asked);
+      return false;
+    }
+    body.model = cat.resolve(asked);
+    return true;
   }
 
   private async chat(ex: Exchange, body: Buffer[]): Promise<void> {
     const json = parseJson(body);
+    if (!this.catalogueModel(ex, json)) return;
     // the key's model allow-list (fail closed), before any work (image fetches) is done for the request
     ex.model = requestedModel(json);
     if (!this.pipeline.modelAllowed(ex, ex.model, writeOpenAiError, true)) return;
@@ -149,6 +185,7 @@ export class OpenAiRoute {
 
   private async embeddings(ex: Exchange, body: Buffer[]): Promise<void> {
     const json = parseJson(body);
+    if (!this.catalogueModel(ex, json)) return;
     ex.model = requestedModel(json);
     if (!this.pipeline.modelAllowed(ex, ex.model, writeOpenAiError, true)) return;
     const req = mapEmbeddingsRequest(json);

@@ -14,12 +14,14 @@ import {
   defaultKeyPolicy,
   earliestAvailableAt,
   KeySelector,
+  keyPolicyFrom,
   normalizeModel,
   type KeyPolicy,
 } from '@gg/key-state';
 import { RpcClient } from '@gg/nest-common';
 import { Gauge } from 'prom-client';
 import { GatewayMetrics } from '../http/gateway-metrics';
+import { RuntimeSettings } from '../settings/runtime-settings.service';
 
 const RECONCILE_MS = 5_000;
 const NO_PROXIES: readonly SnapshotProxy[] = [];
@@ -40,8 +42,8 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
   readonly gatewayId = randomUUID();
   /** penalties applied locally that key-pool has not acknowledged in a snapshot yet */
   private unacked: { outcome: AttemptOutcome; seq?: number }[] = [];
-  private readonly selector: KeySelector;
-  private readonly policy: KeyPolicy;
+  private selector: KeySelector;
+  private policy: KeyPolicy;
   private reconcileTimer?: NodeJS.Timeout;
   private readonly inFlightOf = (id: string): number => this.inFlight.get(id) ?? 0;
   /** bumped when the local in-flight map changes, for the reporter */
@@ -51,9 +53,16 @@ export class PoolSnapshotService implements OnApplicationBootstrap, OnModuleDest
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly rpc: RpcClient,
     metrics: GatewayMetrics,
+    settings?: RuntimeSettings,
   ) {
     this.selector = new KeySelector(config.keySelection, config.keyMaxConcurrency);
     this.policy = defaultKeyPolicy(config.keyMaxFailures);
+    // the runtime settings' selection, per-key concurrency and key policy, from now on (a new selector starts its
+    // round-robin turn afresh)
+    settings?.onChange((v) => {
+      this.selector = new KeySelector(v.keySelection, v.keyMaxConcurrency);
+      this.policy = keyPolicyFrom(v);
+    });
     this.registerMetrics(metrics);
   }
 

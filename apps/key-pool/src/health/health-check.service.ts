@@ -29,13 +29,17 @@ export class HealthCheckService implements OnModuleInit, OnApplicationBootstrap,
   private connection: IORedis;
   private queue: Queue | null = null;
   private worker: Worker | null = null;
+  /** the sweep's period in force (HEALTH_CHECK_INTERVAL_SECONDS, or the runtime setting) */
+  private everyMs: number;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly pool: PoolStateService,
     private readonly checks: KeyCheckService,
     private readonly probes: ProbesService,
-  ) {}
+  ) {
+    this.everyMs = config.healthCheckIntervalMs;
+  }
 
   onModuleInit(): void {
     this.connection = new IORedis({ ...redisOptions(this.config.redisUrl), maxRetriesPerRequest: null });
@@ -46,13 +50,26 @@ export class HealthCheckService implements OnModuleInit, OnApplicationBootstrap,
   async onApplicationBootstrap(): Promise<void> {
     const opts = { connection: this.connection, prefix: `${this.config.redisNamespace}:bull` };
     this.queue = new Queue(QueueName.PoolHealth, opts);
-    await this.queue.upsertJobScheduler(
-      SCHEDULER_ID,
-      { every: this.config.healthCheckIntervalMs },
-      { name: JobName.PoolHealthSweep, opts: { removeOnComplete: 50, removeOnFail: 50 } },
-    );
+    await this.schedule();
     this.worker = new Worker(QueueName.PoolHealth, () => this.sweep(), { ...opts, concurrency: 1 });
     this.worker.on('failed', (_job, e) => this.logger.error({ err: e.message }, 'pool health sweep failed'));
+  }
+
+  /** A new period (runtime settings): the job scheduler is replaced at once, its next run counted from now. */
+  setPeriod(everyMs: number): void {
+    if (everyMs === this.everyMs) return;
+    this.everyMs = everyMs;
+    if (this.queue) {
+      this.schedule().catch((e: Error) => this.logger.warn({ err: e.message }, 'health check schedule not changed'));
+    }
+  }
+
+  private async schedule(): Promise<void> {
+    await this.queue?.upsertJobScheduler(
+      SCHEDULER_ID,
+      { every: this.everyMs },
+      { name: JobName.PoolHealthSweep, opts: { removeOnComplete: 50, removeOnFail: 50 } },
+    );
   }
 
   /** Checks every disabled or key-wide resting key; answers how many were checked and how many recovered. */

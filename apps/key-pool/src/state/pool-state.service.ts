@@ -12,6 +12,7 @@ import {
   ModelRestDetector,
   parseState,
   PoolPauseDetector,
+  type PoolPauseOptions,
   pruneExpired,
   toSnapshotKey,
   type KeyPolicy,
@@ -41,7 +42,7 @@ export class PoolStateService implements OnModuleInit {
   private readonly outcomeListeners: ((kind: OutcomeKind) => void)[] = [];
   /** gatewayId -> last outcome batch applied (PoolSnapshot.applied) */
   private readonly applied = new Map<string, { seq: number; at: number }>();
-  private readonly policy: KeyPolicy;
+  private policy: KeyPolicy;
   private readonly pause = new PoolPauseDetector();
   private readonly modelRest = new ModelRestDetector();
   /** epoch-ms based so that it keeps growing across restarts of key-pool (gateways ignore older snapshots) */
@@ -70,6 +71,12 @@ export class PoolStateService implements OnModuleInit {
     }
     await this.restorePause();
     this.logger.log({ keys: this.entries.size }, 'pool loaded');
+  }
+
+  /** Takes the runtime settings' key policy and pause thresholds for the outcomes from now on. */
+  configure(policy: KeyPolicy, pause: PoolPauseOptions): void {
+    this.policy = policy;
+    this.pause.configure(pause);
   }
 
   onChange(listener: PoolChangeListener): void {

@@ -6,3 +6,4 @@ export * from './pool-keys';
 export * from './proxies';
 export * from './rpc';
 export * from './audit';
+export * from './settings';

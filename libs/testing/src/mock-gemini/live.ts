@@ -65,6 +65,7 @@ export class LiveEndpoint {
       messages: [],
       sent: [],
       at: Date.now(),
+      remotePort: req.socket.remotePort ?? 0,
     };
     if (this.deps.record) this.deps.sessions.push(session);
     const rule = this.deps.rules.take(key, '', 'bidiGenerateContent');

@@ -99,6 +99,8 @@ export interface RecordedLiveSession {
   /** the close code once the session ended (the peer's, or the mock's own) */
   closeCode?: number;
   at: number;
+  /** the client's port of the connection it came on (which test proxy opened it: TestProxy.ports) */
+  remotePort: number;
 }
 
 export type ScriptBehaviour =
