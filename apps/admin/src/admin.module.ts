@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { PassportModule } from '@nestjs/passport';
 import { ConfigModule, getConfig, metricsPortFor } from '@gg/config';
-import { loggerModule, ProbesModule, RpcClient } from '@gg/nest-common';
+import { loggerModule, ProbesModule, RpcClient, TelemetryShutdown } from '@gg/nest-common';
 import { AdminTransactions } from './http/transactions';
 import { AuditRecorder } from './audit/audit-recorder.service';
 import { AuditController } from './audit/audit.controller';
@@ -58,6 +58,7 @@ import { UsersController } from './users/users.controller';
   providers: [
     AdminTransactions,
     RpcClient,
+    TelemetryShutdown,
     CallerRpc,
     AccessTokens,
     SessionLiveness,

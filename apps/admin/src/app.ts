@@ -2,7 +2,7 @@ import { ValidationPipe } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { AppConfig } from '@gg/config';
-import { compileTrust, redisTransport } from '@gg/nest-common';
+import { compileTrust, redisTransport, telemetryEnabled } from '@gg/nest-common';
 import cookieParser from 'cookie-parser';
 import { Logger } from 'nestjs-pino';
 import { AdminModule } from './admin.module';
@@ -12,6 +12,7 @@ import { BODY_LIMIT, bodyErrors } from './http/body-errors';
 import { AdminErrorFilter } from './http/error-filter';
 import { sameOriginJsonOnly } from './http/same-origin-json';
 import { AdminTransactions } from './http/transactions';
+import { traceApiCalls } from './http/tracing';
 import { securityHeaders } from './http/security-headers';
 import { spaHandlers } from './http/spa';
 import { streamTicketFromQuery } from './http/stream-token';
@@ -32,6 +33,7 @@ export async function createAdminApp(config: AppConfig): Promise<NestExpressAppl
 
   // first: every /api call gets its transaction line, those refused by the middleware below included
   app.use(app.get(AdminTransactions).middleware);
+  if (telemetryEnabled()) app.use(traceApiCalls);
   app.use(streamTicketFromQuery);
   app.use(securityHeaders);
   app.use(docsCsp);

@@ -4,6 +4,8 @@ import { Logger } from 'nestjs-pino';
 async function main(): Promise<void> {
   // Before the app module is loaded: its decorators read the configuration.
   const config = loadConfigOrExit();
+  // traces (OTEL_EXPORTER_OTLP_ENDPOINT) before the modules that make spans; the SDK is loaded only then
+  await (await import('@gg/nest-common')).startTelemetry(config, 'admin');
   const { createAdminApp } = await import('./app');
   const app = await createAdminApp(config);
   await app.listen(config.adminPort, '0.0.0.0');

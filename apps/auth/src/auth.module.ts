@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gg/config';
 import { DbModule } from '@gg/db';
 import { AuthPattern } from '@gg/contracts';
-import { loggerModule, pingController, ProbesModule } from '@gg/nest-common';
+import { loggerModule, pingController, ProbesModule, TelemetryShutdown } from '@gg/nest-common';
 import { AuditModule } from './audit/audit.module';
 import { EventsModule } from './events/events.module';
 import { KeysModule } from './keys/keys.module';
@@ -28,6 +28,6 @@ import { UsersModule } from './users/users.module';
     EventsModule,
   ],
   controllers: [pingController(AuthPattern.Ping)],
-  providers: [RetentionService],
+  providers: [RetentionService, TelemetryShutdown],
 })
 export class AuthModule {}

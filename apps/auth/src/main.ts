@@ -3,6 +3,8 @@ import { loadConfigOrExit } from '@gg/config';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
+  // traces (OTEL_EXPORTER_OTLP_ENDPOINT) before the modules that make spans; the SDK is loaded only then
+  await (await import('@gg/nest-common')).startTelemetry(config, 'auth');
   // Loaded after the configuration is known to be valid: message patterns read it when their modules load.
   const { NestFactory } = await import('@nestjs/core');
   const { Logger } = await import('nestjs-pino');

@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gg/config';
-import { RpcClient } from '@gg/nest-common';
+import { RpcClient, TelemetryShutdown } from '@gg/nest-common';
 import { AuthCacheService } from './auth/auth-cache.service';
 import { EventsController } from './events.controller';
 import { OwnershipService } from './resources/ownership.service';
@@ -31,6 +31,7 @@ import { UsageReporterService } from './usage/usage-reporter.service';
   controllers: [EventsController, SettingsEventsController],
   providers: [
     RpcClient,
+    TelemetryShutdown,
     RuntimeSettings,
     AuthCacheService,
     PoolSnapshotService,

@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule } from '@gg/config';
 import { DbModule } from '@gg/db';
 import { PoolPattern } from '@gg/contracts';
-import { loggerModule, pingController, ProbesModule, RpcClient } from '@gg/nest-common';
+import { loggerModule, pingController, ProbesModule, RpcClient, TelemetryShutdown } from '@gg/nest-common';
 import { HealthCheckService } from './health/health-check.service';
 import { HealthQueueMetrics } from './health/health-queue.metrics';
 import { KeyCheckService } from './keys/key-check.service';
@@ -28,6 +28,7 @@ import { StatePersister } from './state/state-persister.service';
   controllers: [PoolController, ResourcesController, pingController(PoolPattern.Ping), SettingsController],
   providers: [
     RpcClient,
+    TelemetryShutdown,
     CryptoService,
     PoolStateService,
     StatePersister,

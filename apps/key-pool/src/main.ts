@@ -5,6 +5,8 @@ import { loadConfigOrExit } from '@gg/config';
 
 async function bootstrap(): Promise<void> {
   const config = loadConfigOrExit();
+  // traces (OTEL_EXPORTER_OTLP_ENDPOINT) before the modules that make spans; the SDK is loaded only then
+  await (await import('@gg/nest-common')).startTelemetry(config, 'key-pool');
   // imported after the config is validated: decorators and modules read it while being defined
   const { KeyPoolModule } = await import('./key-pool.module');
   const { setupKeyPoolApp } = await import('./app.setup');

@@ -132,6 +132,39 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATA_DIR: dir(), TRANSACTION_LOG: 'off' }).transactionLog).toBe('off');
   });
 
+  it('exports traces only when an OTLP endpoint is set, over http/protobuf unless told http/json; refuses gRPC', () => {
+    const d = dir();
+    const base = { DATA_DIR: d };
+    expect(loadConfig(base).otelTraces).toBeNull();
+    expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json' }).otelTraces).toBeNull();
+    const endpoint = 'http://collector:4318';
+    expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint }).otelTraces).toEqual({
+      protocol: 'http/protobuf',
+    });
+    expect(
+      loadConfig({
+        ...base,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces`,
+        OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      }).otelTraces,
+    ).toEqual({ protocol: 'http/json' });
+    // the traces-specific protocol wins over the general one
+    const both = { OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' };
+    expect(loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, ...both }).otelTraces).toEqual({
+      protocol: 'http/json',
+    });
+    expect(() =>
+      loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }),
+    ).toThrow(/OTEL_EXPORTER_OTLP_PROTOCOL/);
+    // the SDK's own switches turn it off
+    expect(
+      loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SDK_DISABLED: 'true' }).otelTraces,
+    ).toBeNull();
+    expect(
+      loadConfig({ ...base, OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_TRACES_EXPORTER: 'none' }).otelTraces,
+    ).toBeNull();
+  });
+
   it('has the body limits of the README by default (MiB), reads them when set, and admits a budget that fits exactly', () => {
     const MB = 1024 * 1024;
     const c = loadConfig({ DATA_DIR: dir() });

@@ -10,6 +10,11 @@ export type KeySelection = 'least-busy' | 'round-robin' | 'random';
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
 export type RateLimitFailMode = 'open' | 'closed';
 export type TransactionLogMode = 'stdout' | 'file' | 'off';
+export type OtlpProtocol = 'http/protobuf' | 'http/json';
+export interface OtelTraces {
+  /** OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL (http/protobuf by default) */
+  protocol: OtlpProtocol;
+}
 
 /** One validated configuration, the same names for every app (docs/api.md §2 "Configuration"). */
 export interface AppConfig {
@@ -51,6 +56,12 @@ export interface AppConfig {
    * stdout, in `${DATA_DIR}/transactions/<app>.log` (rotated), or nowhere
    */
   transactionLog: TransactionLogMode;
+  /**
+   * OpenTelemetry traces over OTLP, on when OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_EXPORTER_OTLP_ENDPOINT is
+   * set (and OTEL_SDK_DISABLED is not true, OTEL_TRACES_EXPORTER not `none`); null: off, no SDK loaded. The SDK
+   * reads the other OTEL_* variables itself (headers, sampler, batch delays, resource attributes).
+   */
+  otelTraces: OtelTraces | null;
   gatewayPort: number;
   adminPort: number;
   authHttpPort: number;
@@ -307,6 +318,17 @@ function bodyLimits(
   };
 }
 
+/** Whether traces are exported, and how (see AppConfig.otelTraces). gRPC is refused: no gRPC exporter is shipped. */
+function otelTraces(env: Env): OtelTraces | null {
+  if (str(env, 'OTEL_SDK_DISABLED', '').toLowerCase() === 'true') return null;
+  if (oneOf(env, 'OTEL_TRACES_EXPORTER', 'otlp', ['otlp', 'none']) === 'none') return null;
+  const endpoint = str(env, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT', '') || str(env, 'OTEL_EXPORTER_OTLP_ENDPOINT', '');
+  if (!endpoint) return null;
+  const specific = str(env, 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL', '');
+  const name = specific ? 'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL' : 'OTEL_EXPORTER_OTLP_PROTOCOL';
+  return { protocol: oneOf<OtlpProtocol>(env, name, 'http/protobuf', ['http/protobuf', 'http/json']) };
+}
+
 /** Build and validate the configuration. Throws ConfigError naming the variable. */
 export function loadConfig(env: Env = process.env): AppConfig {
   const nodeEnv = str(env, 'NODE_ENV', 'development');
@@ -354,6 +376,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     upstreamProxy: upstreamProxy(env),
     logLevel,
     transactionLog: oneOf<TransactionLogMode>(env, 'TRANSACTION_LOG', 'stdout', ['stdout', 'file', 'off']),
+    otelTraces: otelTraces(env),
     gatewayPort: port(env, 'GATEWAY_PORT', 8080),
     adminPort: port(env, 'ADMIN_PORT', 8081),
     authHttpPort: port(env, 'AUTH_HTTP_PORT', 8082),

@@ -175,6 +175,8 @@ export type UsageRecord = Omit<RequestLog, 'id'> & { requestId: string };
 
 export interface UsageBatchJob {
   records: UsageRecord[];
+  /** W3C traceparents of the records' requests, with tracing on: the consumer's span links to them */
+  traces?: string[];
 }
 
 /* ---------- gateway <-> key-pool ---------- */

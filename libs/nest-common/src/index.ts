@@ -17,3 +17,4 @@ export * from './zod-validation';
 export * from './mutex';
 export * from './upstream-proxy';
 export * from './transaction-log';
+export * from './telemetry';

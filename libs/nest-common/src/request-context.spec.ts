@@ -86,6 +86,17 @@ describe('request context', () => {
     expect(runWithRequestId('req-4', () => runInContextOf(packet, () => currentRequestId()))).toBeUndefined();
   });
 
+  it('contextOf: a trace context (traceparent, links) comes out only well-formed', () => {
+    const tp = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(contextOf({ _ctx: { requestId: 'r', traceparent: tp, links: [tp, 'nope', 7] } })).toEqual({
+      requestId: 'r',
+      traceparent: tp,
+      links: [tp],
+    });
+    expect(contextOf({ _ctx: { traceparent: `${tp}\n{"x":1}` } })).toEqual({});
+    expect(contextOf({ _ctx: { traceparent: tp.toUpperCase(), links: 'not a list' } })).toEqual({});
+  });
+
   it('over the sealed transport: a message sent for a request is handled in that request', async () => {
     const key = randomBytes(32);
     const options = { host: '127.0.0.1', port: 1, lazyConnect: true };

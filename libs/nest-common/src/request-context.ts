@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { injectTrace, MAX_LINKS, telemetryEnabled } from './telemetry';
 
 /**
  * What is known about the request being served: its id (the `x-request-id` answered to the client). Never a
@@ -15,7 +16,10 @@ export interface RequestContext {
  */
 export interface WireContext {
   requestId?: string;
+  /** with tracing on: the sender's span (telemetry.ts) */
   traceparent?: string;
+  /** with tracing on: the spans of the requests a batch reports on, to link to */
+  links?: string[];
 }
 
 /** The packet field that carries the WireContext. */
@@ -59,8 +63,11 @@ export function requestIdMixin(): { requestId?: string } {
 /** An outgoing RPC packet with the current context in `_ctx`; the packet itself when there is none. */
 export function withContext<P extends object>(packet: P): P {
   const requestId = currentRequestId();
-  if (requestId === undefined) return packet;
-  const ctx: WireContext = { requestId };
+  const tracing = telemetryEnabled();
+  if (requestId === undefined && !tracing) return packet;
+  const ctx: WireContext = requestId === undefined ? {} : { requestId };
+  if (tracing) injectTrace(ctx);
+  if (ctx.requestId === undefined && ctx.traceparent === undefined && ctx.links === undefined) return packet;
   return { ...packet, [CONTEXT_FIELD]: ctx };
 }
 
@@ -68,8 +75,17 @@ export function withContext<P extends object>(packet: P): P {
 export function contextOf(packet: unknown): WireContext {
   const raw = (packet as Record<string, unknown> | null)?.[CONTEXT_FIELD];
   if (!raw || typeof raw !== 'object') return {};
-  const { requestId } = raw as Record<string, unknown>;
-  return isSaneRequestId(requestId) ? { requestId } : {};
+  const { requestId, traceparent, links } = raw as Record<string, unknown>;
+  const ctx: WireContext = isSaneRequestId(requestId) ? { requestId } : {};
+  if (isTraceparent(traceparent)) ctx.traceparent = traceparent;
+  if (Array.isArray(links)) ctx.links = links.filter(isTraceparent).slice(0, MAX_LINKS);
+  return ctx;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+function isTraceparent(v: unknown): v is string {
+  return typeof v === 'string' && TRACEPARENT.test(v);
 }
 
 /** Runs the handling of an incoming packet in the context it carries (outside any request when it carries none). */

@@ -1,7 +1,9 @@
 import { Logger } from '@nestjs/common';
 import { ClientRedis, ServerRedis, type RedisOptions } from '@nestjs/microservices';
+import { SpanKind } from '@opentelemetry/api';
 import type Redis from 'ioredis';
-import { runInContextOf, withContext } from './request-context';
+import { contextOf, runInContextOf, withContext } from './request-context';
+import { telemetryEnabled, traceHandler } from './telemetry';
 import type { OpenFailure, TransportSeal } from './transport-seal';
 
 type RedisTransportOptions = NonNullable<RedisOptions['options']>;
@@ -46,7 +48,12 @@ export class SealedServerRedis extends ServerRedis {
     if (!packet || typeof packet !== 'object' || (typeof packet.pattern === 'string' && packet.pattern !== channel)) {
       return dropped('forged', channel);
     }
-    return runInContextOf(packet, () => super.handleMessage(channel, JSON.stringify(packet), pub, pattern));
+    const handle = (): Promise<unknown> => super.handleMessage(channel, JSON.stringify(packet), pub, pattern);
+    if (!telemetryEnabled()) return runInContextOf(packet, handle);
+    // a request continues the sender's trace (child span); an event is linked to it (no span when it carries none)
+    const kind = 'id' in packet ? SpanKind.SERVER : SpanKind.CONSUMER;
+    const name = channel.slice(channel.indexOf(':') + 1);
+    return runInContextOf(packet, () => traceHandler(name, kind, contextOf(packet), handle));
   }
 }
 

@@ -2,6 +2,8 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { Worker, type Job } from 'bullmq';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { JobName, QueueName, type UsageBatchJob } from '@gg/contracts';
+import { linksTo, telemetryEnabled, traceHandler } from '@gg/nest-common';
+import { SpanKind } from '@opentelemetry/api';
 import { bullConnection, bullPrefix } from '../common/bullmq';
 import { UsageService } from './usage.service';
 
@@ -56,6 +58,16 @@ export class UsageWorker implements OnApplicationBootstrap, OnModuleDestroy {
     if (job.name !== JobName.UsageBatch) {
       this.logger.warn({ jobId: job.id, name: job.name }, `usage job not named ${JobName.UsageBatch}; applied anyway`);
     }
-    return this.usage.applyBatch(job.data);
+    const traces = job.data?.traces;
+    if (!telemetryEnabled() || !Array.isArray(traces)) return this.usage.applyBatch(job.data);
+    // one job holds many requests: its span is linked to each (up to MAX_LINKS), the child of none
+    const links = linksTo(traces.filter((t): t is string => typeof t === 'string'));
+    return traceHandler(
+      `process ${QueueName.Usage}`,
+      SpanKind.CONSUMER,
+      undefined,
+      () => this.usage.applyBatch(job.data),
+      links,
+    );
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { AttemptOutcome, SnapshotKey } from '@gg/contracts';
-import { DebugLog, isUpstreamProxyFailure } from '@gg/nest-common';
+import { DebugLog, errorType, isUpstreamProxyFailure, traceparentOf } from '@gg/nest-common';
+import type { Span } from '@opentelemetry/api';
 import { blameOfFailures, classifyUpstream, toAttemptOutcome, type UpstreamClassification } from '@gg/key-state';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -12,6 +13,7 @@ import { attemptLine, blameLine, poolChoiceLine } from './attempt-debug';
 import type { Exchange, Responder, UpstreamCall, UpstreamFailure } from './exchange';
 import { ProxyRouter } from './proxy-router.service';
 import { clientBodyFailure } from './read-body';
+import { endAttempt, startAttempt } from './tracing';
 import { DEADLINE_BACKSTOP_MS, UpstreamService } from './upstream.service';
 
 const SUCCESS: UpstreamClassification = { kind: 'success', reason: 'ok' };
@@ -82,6 +84,7 @@ export class AttemptRunner {
       ex.attempts++;
       ex.poolKeyId = key.id;
       this.pool.acquire(key.id);
+      const span = ex.span && startAttempt(ex, ex.span, key.id, this.upstream.origin);
       // the call's headers are this request's own object: set the key of this attempt in place
       call.headers['x-goog-api-key'] = key.secret;
       const sentAt = performance.now();
@@ -105,6 +108,7 @@ export class AttemptRunner {
       } catch (e) {
         ex.upstreamWaitMs += performance.now() - sentAt;
         this.pool.release(key.id);
+        if (span) endAttempt(span, ex, 0, errorType(e));
         const headersTimedOut = (e as { code?: string }).code === 'UND_ERR_HEADERS_TIMEOUT';
         if (headersTimedOut && !firstByteApplies && !ex.deadlineHit) {
           // the backstop fired before the sweep: the deadline all the same
@@ -159,6 +163,7 @@ export class AttemptRunner {
         const release = once(() => {
           this.pool.release(key.id);
           this.settle(ex, key.id, status, broke);
+          if (span) endAttempt(span, ex, status, broke === null ? null : 'broken', undefined, true);
         });
         const broken = (reason: string): void => {
           broke ??= reason;
@@ -179,8 +184,9 @@ export class AttemptRunner {
       this.pool.release(key.id);
       const body = scrubSecret(raw, key.secret);
       const c = classifyUpstream(up.statusCode, body.toString('utf8'), up.headers, Date.now());
+      if (span) endAttempt(span, ex, up.statusCode, String(up.statusCode), c.kind);
       if (c.kind === 'transient') held.push(this.outcome(ex, key.id, c, up.statusCode));
-      else this.report(this.outcome(ex, key.id, c, up.statusCode));
+      else this.report(this.outcome(ex, key.id, c, up.statusCode), ex.span);
       ex.error = c.reason;
       if (c.proxyBug) {
         this.logger.error(`upstream saw no key (request ${ex.requestId}): the gateway did not inject the pool key`);
@@ -250,9 +256,9 @@ export class AttemptRunner {
   }
 
   /** One attempt's outcome to the local pool copy, to key-pool and to the metrics (the Live relay's too). */
-  report(o: AttemptOutcome): void {
+  report(o: AttemptOutcome, span?: Span): void {
     this.pool.applyLocal(o);
-    this.reporter.report(o);
+    this.reporter.report(o, span && traceparentOf(span));
     this.metrics.attempts.inc({ outcome: o.kind });
   }
 
@@ -263,7 +269,7 @@ export class AttemptRunner {
     if (this.debug.on) this.debug.line('attempts blamed', blameLine(ex, held.length, served, blame));
     for (const o of held.splice(0)) {
       if (blame) o.blame = blame;
-      this.report(o);
+      this.report(o, ex.span);
     }
   }
 
@@ -272,8 +278,9 @@ export class AttemptRunner {
    * the headers is one failure of the key; a client that left tells nothing about the key.
    */
   private settle(ex: Exchange, keyId: string, status: number, broke: string | null): void {
-    if (broke !== null) return this.report(this.outcome(ex, keyId, { kind: 'transient', reason: broke }, status));
-    this.report(this.outcome(ex, keyId, ex.abort.signal.aborted ? CLIENT_LEFT : SUCCESS, status));
+    const c =
+      broke !== null ? { kind: 'transient' as const, reason: broke } : ex.abort.signal.aborted ? CLIENT_LEFT : SUCCESS;
+    this.report(this.outcome(ex, keyId, c, status), ex.span);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { AuthKeyRecord, GoogleStatus } from '@gg/contracts';
+import type { Span } from '@opentelemetry/api';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
@@ -38,6 +39,8 @@ export interface Exchange {
   incomplete?: boolean;
   /** owned resources the request names, lists, creates or deletes (native route); null/absent: none */
   resources?: ResourcePlan | null;
+  /** the request's span, with tracing on (OTEL_EXPORTER_OTLP_ENDPOINT): its attempts' spans are its children */
+  span?: Span;
 }
 
 /** One attempt of a request on one pool key: its id (never the secret), its outcome kind and the upstream status. */

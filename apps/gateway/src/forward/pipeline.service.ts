@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
+import { telemetryEnabled, traceparentOf } from '@gg/nest-common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { AuthCacheService, type AuthResult } from '../auth/auth-cache.service';
@@ -16,6 +17,7 @@ import { Deadlines } from './deadlines';
 import { RequestAbort } from './request-abort';
 import { BodyBudget, BodyBudgetError, BodyTooLargeError, readBody, streamBody } from './read-body';
 import { scrubSecrets } from './scrub';
+import { traceExchange } from './tracing';
 import { GatewayTransactions } from './transactions';
 
 export { scrubSecrets };
@@ -81,6 +83,7 @@ export class GatewayPipeline {
   }
 
   private readonly deadlines: Deadlines;
+  private readonly tracing = telemetryEnabled();
 
   /** Authenticate and read the body, then call `next`; answers the client itself when it cannot go on. */
   start(s: ExchangeStart, next: ExchangeNext): void {
@@ -103,6 +106,12 @@ export class GatewayPipeline {
       abort: new RequestAbort(),
       deadlineHit: false,
     };
+    // with tracing on, the whole chain runs in the request's span (an auth lookup's RPC continues it)
+    if (this.tracing) traceExchange(ex, () => this.authenticate(ex, s, next));
+    else this.authenticate(ex, s, next);
+  }
+
+  private authenticate(ex: Exchange, s: ExchangeStart, next: ExchangeNext): void {
     try {
       const result = this.auth.authenticate(credentialOf(s.req.headers, s.queryKey), s.startedAt, s.req);
       if (result instanceof Promise) {
@@ -289,23 +298,26 @@ export class GatewayPipeline {
     // a 2xx whose body did not end cleanly (a break, the deadline) keeps its error too
     const withError = !!ex.error && (status >= 400 || !!ex.incomplete);
     this.transactions.ended(ex, status, now, withError);
-    this.usage.record({
-      requestId: this.usageIdOf(ex),
-      at: new Date(ex.startedAt).toISOString(),
-      userId: ex.record.userId,
-      authKeyId: ex.record.id,
-      poolKeyId: ex.poolKeyId,
-      method: ex.method,
-      model: ex.model,
-      stream: ex.stream,
-      status,
-      attempts: ex.attempts,
-      latencyMs: now - ex.startedAt,
-      ttfbMs: ex.ttfbMs,
-      promptTokens: ex.promptTokens,
-      outputTokens: ex.outputTokens,
-      ...(withError && ex.error ? { error: scrubSecrets(ex.error).slice(0, 300) } : {}),
-    });
+    this.usage.record(
+      {
+        requestId: this.usageIdOf(ex),
+        at: new Date(ex.startedAt).toISOString(),
+        userId: ex.record.userId,
+        authKeyId: ex.record.id,
+        poolKeyId: ex.poolKeyId,
+        method: ex.method,
+        model: ex.model,
+        stream: ex.stream,
+        status,
+        attempts: ex.attempts,
+        latencyMs: now - ex.startedAt,
+        ttfbMs: ex.ttfbMs,
+        promptTokens: ex.promptTokens,
+        outputTokens: ex.outputTokens,
+        ...(withError && ex.error ? { error: scrubSecrets(ex.error).slice(0, 300) } : {}),
+      },
+      ex.span && traceparentOf(ex.span),
+    );
   }
 }
 

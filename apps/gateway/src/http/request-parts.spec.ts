@@ -32,7 +32,7 @@ describe('headers', () => {
     });
   });
 
-  it("drops what the Connection header names, the client's hops, origin, referer and method overrides", () => {
+  it("drops what the Connection header names, the client's hops, origin, referer, method overrides, trace context", () => {
     const h = upstreamHeaders(
       {
         connection: 'keep-alive, X-Trace-Hop, x-other',
@@ -47,6 +47,9 @@ describe('headers', () => {
         origin: 'https://app.example',
         referer: 'https://app.example/page',
         'x-http-method-override': 'POST',
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        tracestate: 'vendor=1',
+        baggage: 'user=1',
         'content-type': 'application/json',
         'x-goog-api-client': 'sdk',
       },

@@ -38,12 +38,23 @@ const DROP_UPSTREAM = new Set([
  * its client. `x-http-method-override` is dropped too: it would let a GET (a list, allowed to any key) run as a
  * POST (a create) upstream, past the model allow-list.
  */
-const DROP_CLIENT = new Set(['forwarded', 'via', 'x-real-ip', 'origin', 'referer', 'x-http-method-override']);
+const DROP_CLIENT = new Set([
+  'forwarded',
+  'via',
+  'x-real-ip',
+  'origin',
+  'referer',
+  'x-http-method-override',
+  // the client's trace context ends at the gateway (its span continues it): Google is no part of the client's trace
+  'traceparent',
+  'tracestate',
+  'baggage',
+]);
 
 /**
  * End-to-end request headers to forward (the pool key and content-length are added per attempt): hop-by-hop
  * headers, those the `Connection` header names, the client's hops (`forwarded`, `x-forwarded-*`, `via`,
- * `x-real-ip`) and `origin`/`referer` are dropped.
+ * `x-real-ip`), `origin`/`referer` and the W3C trace context (`traceparent`, `tracestate`, `baggage`) are dropped.
  */
 export function upstreamHeaders(headers: IncomingHttpHeaders, requestId: string): Record<string, string | string[]> {
   const named = connectionNamed(headers.connection);

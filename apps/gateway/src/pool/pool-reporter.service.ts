@@ -1,7 +1,7 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '@gg/config';
 import { PoolEvent, type AttemptOutcome, type InFlightReport, type PoolOutcomeBatch } from '@gg/contracts';
-import { RpcClient, runOutsideRequest } from '@gg/nest-common';
+import { RpcClient, runOutsideRequest, withTraceLinks } from '@gg/nest-common';
 import { PoolSnapshotService } from './pool-snapshot.service';
 
 const FLUSH_MS = 100;
@@ -17,6 +17,8 @@ const LEASE_MS = 3_000;
 export class PoolReporterService implements OnModuleInit {
   private seq = 0;
   private outcomes: AttemptOutcome[] = [];
+  /** with tracing on: the traceparents of the requests whose outcomes wait (key-pool's span links to them) */
+  private traces: string[] = [];
   /** successes since the last flush, one per key and model, with a count */
   private readonly successes = new Map<string, AttemptOutcome>();
   private flushTimer?: NodeJS.Timeout;
@@ -37,7 +39,8 @@ export class PoolReporterService implements OnModuleInit {
     this.inFlightTimer.unref();
   }
 
-  report(outcome: AttemptOutcome): void {
+  report(outcome: AttemptOutcome, traceparent?: string): void {
+    if (traceparent && this.traces[this.traces.length - 1] !== traceparent) this.traces.push(traceparent);
     if (outcome.kind === 'success') {
       // after a failure of this turn: kept in order behind it (key-pool weighs a success after a failure
       // differently from one before it)
@@ -104,8 +107,11 @@ export class PoolReporterService implements OnModuleInit {
     this.pool.stamp(seq);
     const batch: PoolOutcomeBatch = { gatewayId: this.pool.gatewayId, seq, outcomes };
     this.outcomes = [];
-    // the batch is many requests' (its failures name theirs), not the one whose timer happened to flush it
-    runOutsideRequest(() => this.rpc.emit(PoolEvent.Outcome, batch));
+    const traces = this.traces;
+    this.traces = [];
+    // the batch is many requests' (its failures name theirs), not the one whose timer happened to flush it: it
+    // carries no request's id nor span, and links to the traces of all of them
+    runOutsideRequest(() => withTraceLinks(traces, () => this.rpc.emit(PoolEvent.Outcome, batch)));
   }
 
   private reportInFlight(): void {

@@ -23,6 +23,8 @@ export class UsageReporterService implements OnApplicationShutdown {
   private readonly logger = new Logger(UsageReporterService.name);
   private readonly queue: Queue<UsageBatchJob>;
   private buffer: UsageRecord[] = [];
+  /** the traceparents of the buffered records' requests, with tracing on (the job's consumer span links to them) */
+  private traces: string[] = [];
   private scheduled = false;
   /** performance.now() when the oldest buffered record arrived */
   private firstAt = 0;
@@ -44,10 +46,11 @@ export class UsageReporterService implements OnApplicationShutdown {
     this.queue.on('error', (e) => this.logger.warn(`usage queue: ${e.message}`));
   }
 
-  record(r: UsageRecord): void {
+  record(r: UsageRecord, traceparent?: string): void {
     const now = performance.now();
     if (this.buffer.length === 0) this.firstAt = now;
     this.buffer.push(r);
+    if (traceparent) this.traces.push(traceparent);
     if (this.inFlight === 0 || this.buffer.length >= MAX_BATCH || now - this.firstAt >= MAX_WAIT_MS) this.send();
     else if (!this.scheduled) {
       this.scheduled = true;
@@ -68,11 +71,15 @@ export class UsageReporterService implements OnApplicationShutdown {
 
   private send(): void {
     if (this.buffer.length === 0) return;
-    const records = this.buffer;
+    const job: UsageBatchJob = { records: this.buffer };
     this.buffer = [];
+    if (this.traces.length > 0) {
+      job.traces = this.traces;
+      this.traces = [];
+    }
     this.inFlight++;
     // a job holds many requests' records (each names its own): it is nobody's, whoever's record started it
-    const p = runOutsideRequest(() => this.add(records)).finally(() => {
+    const p = runOutsideRequest(() => this.add(job)).finally(() => {
       this.pendingAdds.delete(p);
       this.inFlight--;
       // what gathered while this job was on its way goes now
@@ -81,16 +88,16 @@ export class UsageReporterService implements OnApplicationShutdown {
     this.pendingAdds.add(p);
   }
 
-  private async add(records: UsageRecord[]): Promise<void> {
+  private async add(job: UsageBatchJob): Promise<void> {
     // Redis may be briefly away: keep trying rather than lose a count.
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.queue.add(JobName.UsageBatch, { records });
+        await this.queue.add(JobName.UsageBatch, job);
         return;
       } catch (e) {
         if (attempt >= 50) {
           this.logger.error(
-            `dropping ${records.length} usage records after repeated failures: ${(e as Error).message}`,
+            `dropping ${job.records.length} usage records after repeated failures: ${(e as Error).message}`,
           );
           return;
         }
