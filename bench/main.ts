@@ -3,7 +3,7 @@
  * one table printed and written to bench/results/latest.md. `--profile`: a CPU profile of the gateway under the
  * c=32 workload instead (bench/results/profile.md). Flags: see bench/README.md.
  */
-import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { BENCH_DIST } from './lib/child';
@@ -282,6 +282,8 @@ async function restartGateway(rig: Rig, env: Record<string, string>): Promise<Ta
 async function profile(run: Runner): Promise<void> {
   const file = join(ROOT, 'bench/results/gateway.cpuprofile');
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  // a profile left by an earlier run must not pass for this one when the gateway is slow to write it
+  rmSync(file, { force: true });
   const preload = join(BENCH_DIST, 'procs/cpu-profile-preload.js');
   const rig: Rig = await startRig({
     slowChunks: 1,
