@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Exchange } from '../forward/exchange';
-import { ChatStreamResponder } from './responders';
+import { ChatStreamResponder, JsonResponder } from './responders';
 
 /** A ServerResponse that records what was written. */
 class FakeRes extends EventEmitter {
@@ -106,4 +106,69 @@ describe('ChatStreamResponder', () => {
     expect(release).toHaveBeenCalledTimes(1);
     expect(broken).not.toHaveBeenCalled();
   });
+});
+
+describe('JsonResponder', () => {
+  function json(maxBytes: number, deadlineHit = false) {
+    const order: string[] = [];
+    const res = new FakeRes();
+    const body = new PassThrough();
+    const ex = {
+      res,
+      status: 0,
+      ttfbMs: null,
+      startedAt: Date.now(),
+      abort: { signal: { aborted: deadlineHit } },
+      deadlineHit,
+    } as unknown as Exchange;
+    new JsonResponder((g) => ({ got: g }), maxBytes).success(
+      ex,
+      { body } as unknown as Dispatcher.ResponseData,
+      'k1',
+      () => order.push('release'),
+      (reason) => order.push(`broken: ${reason}`),
+    );
+    const settled = new Promise<void>((r) => body.once('close', () => setImmediate(r)));
+    return { ex, res, body, order, settled };
+  }
+
+  it('translates the whole answer and frees the key once, as a success', async () => {
+    const { ex, res, body, order, settled } = json(100);
+    body.write('{"a":');
+    body.end('1}');
+    await settled;
+    expect(JSON.parse(res.text)).toEqual({ got: { a: 1 } });
+    expect(ex.status).toBe(200);
+    expect(order).toEqual(['release']);
+  });
+
+  it('past the cap: a 502, the key freed and not counted as broken', async () => {
+    const { ex, res, body, order, settled } = json(4);
+    body.write('{"a":1}');
+    await settled;
+    expect(order).toEqual(['release']);
+    expect(ex.status).toBe(502);
+    expect(JSON.parse(res.text).error.message).toBe('The upstream answer is larger than this gateway translates.');
+  });
+
+  it.each([
+    [false, 502, ['broken: upstream stream broke: ECONNRESET', 'release'], 'The upstream answer broke off.'],
+    [
+      true,
+      504,
+      ['broken: deadline exceeded after the headers: the answer was cut', 'release'],
+      'The upstream did not answer before the deadline.',
+    ],
+  ])(
+    'a cut body (deadline %s): %i, one failure of the key reported before the release',
+    async (deadline, status, want, message) => {
+      const { ex, res, body, order, settled } = json(100, deadline);
+      body.write('{"a"');
+      body.destroy(Object.assign(new Error('reset'), { code: 'ECONNRESET' }));
+      await settled;
+      expect(order).toEqual(want);
+      expect(ex.status).toBe(status);
+      expect(JSON.parse(res.text).error.message).toBe(message);
+    },
+  );
 });

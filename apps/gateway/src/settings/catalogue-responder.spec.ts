@@ -1,0 +1,65 @@
+import { EventEmitter } from 'node:events';
+import { PassThrough } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Exchange, Responder } from '../forward/exchange';
+import { CatalogueListResponder } from './catalogue-responder';
+import type { ModelCatalogue } from './model-catalogue';
+
+function start(maxBytes: number) {
+  const order: string[] = [];
+  const res = Object.assign(new EventEmitter(), { writeHead: jest.fn(), end: jest.fn() });
+  const body = new PassThrough();
+  const ex = {
+    res,
+    status: 0,
+    ttfbMs: null,
+    startedAt: Date.now(),
+    abort: { signal: { aborted: false } },
+    deadlineHit: false,
+  } as unknown as Exchange;
+  const errors = jest.fn(() => order.push('answer'));
+  const native = { errors, upstreamError: jest.fn() } as unknown as Responder;
+  const catalogue = { listPage: (p: Record<string, unknown>) => ({ ...p, shown: true }) } as unknown as ModelCatalogue;
+  new CatalogueListResponder(native, catalogue, maxBytes).success(
+    ex,
+    { body, statusCode: 200, headers: {} } as unknown as Dispatcher.ResponseData,
+    'k1',
+    () => order.push('release'),
+    (reason) => order.push(`broken: ${reason}`),
+  );
+  const settled = new Promise<void>((r) => body.once('close', () => setImmediate(r)));
+  return { ex, res, body, errors, order, settled };
+}
+
+describe('CatalogueListResponder', () => {
+  it('sends the page as the catalogue shows it, with its length', async () => {
+    const { res, body, order, settled } = start(100);
+    body.end('{"models":[]}');
+    await settled;
+    const text = '{"models":[],"shown":true}';
+    expect(res.writeHead).toHaveBeenCalledWith(200, {
+      'content-type': 'application/json; charset=UTF-8',
+      'content-length': text.length,
+    });
+    expect(String(res.end.mock.calls[0][0])).toBe(text);
+    expect(order).toEqual(['release']);
+  });
+
+  it('past the cap: one failure of the key reported before the release, then the native 502', async () => {
+    const { ex, body, errors, order, settled } = start(4);
+    body.write('{"models":[]}');
+    await settled;
+    expect(order).toEqual(['broken: the upstream answer is larger than MAX_ANSWER_BODY_MB', 'release', 'answer']);
+    expect(errors).toHaveBeenCalledWith(ex.res, 502, 'UNAVAILABLE', 'The model list is too large.');
+    expect(ex.status).toBe(502);
+  });
+
+  it('a break mid-body: reported before the release, then the native 502', async () => {
+    const { ex, body, errors, order, settled } = start(100);
+    body.write('{"mod');
+    body.destroy(new Error('reset'));
+    await settled;
+    expect(order).toEqual(['broken: upstream stream broke', 'release', 'answer']);
+    expect(errors).toHaveBeenCalledWith(ex.res, 502, 'UNAVAILABLE', 'The upstream answer broke off.');
+  });
+});
