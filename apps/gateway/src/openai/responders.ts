@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { readAnswerWhole, releaseOnce } from '../forward/answer-whole';
 import type { Exchange, Responder, UpstreamFailure } from '../forward/exchange';
 import type { Json } from './chat-messages';
 import { countedTokens } from './chat-response';
@@ -28,16 +29,6 @@ abstract class OpenAiResponder implements Responder {
   }
 }
 
-/** Calls `release` once, whether the body ended, broke or the client left. */
-function once(release: () => void): () => void {
-  let done = false;
-  return () => {
-    if (done) return;
-    done = true;
-    release();
-  };
-}
-
 /** A unary upstream JSON answer, read whole (up to `maxBytes`: 502 past it) and translated into one OpenAI JSON answer. */
 export class JsonResponder extends OpenAiResponder {
   constructor(
@@ -54,70 +45,48 @@ export class JsonResponder extends OpenAiResponder {
     release: () => void,
     broken: (reason: string) => void,
   ): void {
-    const finish = once(release);
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let over = false;
-    ex.res.once('close', () => {
-      if (!up.body.destroyed) up.body.destroy();
-      finish();
-    });
-    up.body.on('data', (c: Buffer) => {
-      if (ex.ttfbMs === null) ex.ttfbMs = Date.now() - ex.startedAt;
-      if (over) return;
-      bytes += c.length;
-      if (bytes > this.maxBytes) {
-        chunks.length = 0;
-        over = true;
-        up.body.destroy();
+    readAnswerWhole(ex, up, this.maxBytes, release, {
+      tooLarge: (finish) => {
         finish();
         ex.status = 502;
         ex.error = 'the upstream answer is larger than MAX_ANSWER_BODY_MB';
-        return writeOpenAiError(
-          ex.res,
-          502,
-          'UNAVAILABLE',
-          'The upstream answer is larger than this gateway translates.',
-        );
-      }
-      chunks.push(c);
-    });
-    up.body.once('end', () => {
-      if (over) return finish();
-      let out: Json;
-      try {
-        out = this.translate(JSON.parse(Buffer.concat(chunks).toString('utf8')) as Json, ex);
-      } catch {
+        writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer is larger than this gateway translates.');
+      },
+      end: (body, finish) => {
+        let out: Json;
+        try {
+          out = this.translate(JSON.parse(body.toString('utf8')) as Json, ex);
+        } catch {
+          ex.status = 502;
+          ex.error = 'the upstream answer could not be read';
+          // reported before the release, which settles the attempt as one failure of the key
+          broken(ex.error);
+          finish();
+          return writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer could not be read.');
+        }
+        finish();
+        ex.status = 200;
+        const text = JSON.stringify(out);
+        ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+        ex.res.end(text);
+      },
+      error: (e, finish) => {
+        // a break or the deadline is one failure of the key: reported before the release that settles the attempt
+        if (ex.deadlineHit) {
+          ex.status = 504;
+          ex.error = 'deadline exceeded after the headers: the answer was cut';
+          broken(ex.error);
+          finish();
+          return writeOpenAiError(ex.res, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer before the deadline.');
+        }
+        if (ex.abort.signal.aborted) return finish();
+        const reason = `upstream stream broke: ${e.code ?? e.name}`;
+        ex.error = reason;
         ex.status = 502;
-        ex.error = 'the upstream answer could not be read';
-        // reported before the release, which settles the attempt as one failure of the key
-        broken(ex.error);
+        broken(reason);
         finish();
-        return writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer could not be read.');
-      }
-      finish();
-      ex.status = 200;
-      const text = JSON.stringify(out);
-      ex.res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
-      ex.res.end(text);
-    });
-    up.body.once('error', (e: Error & { code?: string }) => {
-      if (over) return finish();
-      // a break or the deadline is one failure of the key: reported before the release that settles the attempt
-      if (ex.deadlineHit) {
-        ex.status = 504;
-        ex.error = 'deadline exceeded after the headers: the answer was cut';
-        broken(ex.error);
-        finish();
-        return writeOpenAiError(ex.res, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer before the deadline.');
-      }
-      if (ex.abort.signal.aborted) return finish();
-      const reason = `upstream stream broke: ${e.code ?? e.name}`;
-      ex.error = reason;
-      ex.status = 502;
-      broken(reason);
-      finish();
-      writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer broke off.');
+        writeOpenAiError(ex.res, 502, 'UNAVAILABLE', 'The upstream answer broke off.');
+      },
     });
   }
 }
@@ -143,7 +112,7 @@ export class ChatStreamResponder extends OpenAiResponder {
   ): void {
     const { res } = ex;
     const body = up.body;
-    const finish = once(release);
+    const finish = releaseOnce(release);
     const parser = new SseEventParser();
     const tr = new ChatStreamTranslator(this.model, this.includeUsage);
     let stopped = false;

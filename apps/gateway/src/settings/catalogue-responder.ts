@@ -1,4 +1,5 @@
 import type { Dispatcher } from 'undici';
+import { readAnswerWhole } from '../forward/answer-whole';
 import type { Exchange, Responder, UpstreamFailure } from '../forward/exchange';
 import type { ModelCatalogue } from './model-catalogue';
 
@@ -29,66 +30,47 @@ export class CatalogueListResponder implements Responder {
     release: () => void,
     broken: (reason: string) => void,
   ): void {
-    let released = false;
-    const finish = (): void => {
-      if (released) return;
-      released = true;
-      release();
-    };
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    ex.res.once('close', () => {
-      if (!up.body.destroyed) up.body.destroy();
-      finish();
-    });
-    const fail = (status: number, reason: string, message: string): void => {
+    const fail = (finish: () => void, status: number, reason: string, message: string): void => {
       ex.status = status;
       ex.error = reason;
       broken(reason);
       finish();
       this.errors(ex.res, status, status === 504 ? 'DEADLINE_EXCEEDED' : 'UNAVAILABLE', message);
     };
-    up.body.on('data', (c: Buffer) => {
-      if (ex.ttfbMs === null) ex.ttfbMs = Date.now() - ex.startedAt;
-      bytes += c.length;
-      if (bytes > this.maxBytes) {
-        up.body.destroy();
-        chunks.length = 0;
-        return fail(502, 'the upstream answer is larger than MAX_ANSWER_BODY_MB', 'The model list is too large.');
-      }
-      chunks.push(c);
-    });
-    up.body.once('end', () => {
-      if (bytes > this.maxBytes) return;
-      finish();
-      const raw = Buffer.concat(chunks);
-      let out: Buffer = raw;
-      try {
-        const page = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-        if (page && typeof page === 'object' && !Array.isArray(page)) {
-          out = Buffer.from(JSON.stringify(this.catalogue.listPage(page)));
+    readAnswerWhole(ex, up, this.maxBytes, release, {
+      tooLarge: (finish) =>
+        fail(finish, 502, 'the upstream answer is larger than MAX_ANSWER_BODY_MB', 'The model list is too large.'),
+      end: (raw, finish) => {
+        finish();
+        let out: Buffer = raw;
+        try {
+          const page = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
+          if (page && typeof page === 'object' && !Array.isArray(page)) {
+            out = Buffer.from(JSON.stringify(this.catalogue.listPage(page)));
+          }
+        } catch {
+          // not the JSON expected: passed on as it came
         }
-      } catch {
-        // not the JSON expected: passed on as it came
-      }
-      ex.status = up.statusCode;
-      const ct = up.headers['content-type'];
-      ex.res.writeHead(up.statusCode, {
-        'content-type': (Array.isArray(ct) ? ct[0] : ct) ?? 'application/json; charset=UTF-8',
-        'content-length': out.length,
-      });
-      ex.res.end(out);
-    });
-    up.body.once('error', () => {
-      if (bytes > this.maxBytes || ex.abort.signal.aborted) return finish();
-      if (ex.deadlineHit) {
-        return fail(
-          504,
-          'deadline exceeded after the headers: the answer was cut',
-          'The upstream did not answer in time.',
-        );
-      }
-      fail(502, 'upstream stream broke', 'The upstream answer broke off.');
+        ex.status = up.statusCode;
+        const ct = up.headers['content-type'];
+        ex.res.writeHead(up.statusCode, {
+          'content-type': (Array.isArray(ct) ? ct[0] : ct) ?? 'application/json; charset=UTF-8',
+          'content-length': out.length,
+        });
+        ex.res.end(out);
+      },
+      error: (_e, finish) => {
+        if (ex.abort.signal.aborted) return finish();
+        if (ex.deadlineHit) {
+          return fail(
+            finish,
+            504,
+            'deadline exceeded after the headers: the answer was cut',
+            'The upstream did not answer in time.',
+          );
+        }
+        fail(finish, 502, 'upstream stream broke', 'The upstream answer broke off.');
+      },
     });
   }
 }
