@@ -62,4 +62,14 @@ describe('CatalogueListResponder', () => {
     expect(order).toEqual(['broken: upstream stream broke', 'release', 'answer']);
     expect(errors).toHaveBeenCalledWith(ex.res, 502, 'UNAVAILABLE', 'The upstream answer broke off.');
   });
+
+  it('the deadline mid-body (the sweep marks it and aborts at once): the native 504, not silence', async () => {
+    const { ex, body, errors, order, settled } = start(100);
+    body.write('{"mod');
+    Object.assign(ex, { deadlineHit: true, abort: { signal: { aborted: true } } });
+    body.destroy(new Error('aborted'));
+    await settled;
+    expect(order).toEqual(['broken: deadline exceeded after the headers: the answer was cut', 'release', 'answer']);
+    expect(errors).toHaveBeenCalledWith(ex.res, 504, 'DEADLINE_EXCEEDED', 'The upstream did not answer in time.');
+  });
 });

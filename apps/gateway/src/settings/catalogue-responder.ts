@@ -60,7 +60,7 @@ export class CatalogueListResponder implements Responder {
         ex.res.end(out);
       },
       error: (_e, finish) => {
-        if (ex.abort.signal.aborted) return finish();
+        // the deadline sweep marks the hit and aborts in one step: it is asked first, or a cut list would get no answer
         if (ex.deadlineHit) {
           return fail(
             finish,
@@ -69,6 +69,7 @@ export class CatalogueListResponder implements Responder {
             'The upstream did not answer in time.',
           );
         }
+        if (ex.abort.signal.aborted) return finish();
         fail(finish, 502, 'upstream stream broke', 'The upstream answer broke off.');
       },
     });
