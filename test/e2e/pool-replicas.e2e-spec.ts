@@ -132,9 +132,10 @@ describe('one pool, several gateway replicas', () => {
   describe('other selection settings', () => {
     beforeAll(async () => {
       await Promise.all([
-        stack.spawn('gateway', 2, { KEY_SELECTION: 'round-robin' }),
-        stack.spawn('gateway', 3, { KEY_SELECTION: 'random' }),
-        stack.spawn('gateway', 4, { KEY_MAX_CONCURRENCY: '1' }),
+        // runtime settings come from key-pool; a replica keeps a value of its own only where it pins it
+        stack.spawn('gateway', 2, { KEY_SELECTION: 'round-robin', PINNED_SETTINGS: 'KEY_SELECTION' }),
+        stack.spawn('gateway', 3, { KEY_SELECTION: 'random', PINNED_SETTINGS: 'KEY_SELECTION' }),
+        stack.spawn('gateway', 4, { KEY_MAX_CONCURRENCY: '1', PINNED_SETTINGS: 'KEY_MAX_CONCURRENCY' }),
       ]);
     });
 

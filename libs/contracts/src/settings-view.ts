@@ -64,9 +64,14 @@ export function resolveSettings(env: SettingsEnv, stored: StoredSettings | null)
   };
 }
 
-export function settingsValues(view: SettingsView): SettingsValues {
+/**
+ * The values of a view. With `local` (the environment of the app applying a view another app sent), what that
+ * environment pins holds at its own value: PINNED_SETTINGS on one replica fixes the setting there, whatever is pushed.
+ */
+export function settingsValues(view: SettingsView, local?: SettingsEnv): SettingsValues {
   const out: Record<string, unknown> = {};
   for (const name of SETTING_NAMES) out[name] = view.settings[name].value;
+  for (const name of local?.pinned ?? []) out[name] = local?.defaults[name];
   return out as unknown as SettingsValues;
 }
 

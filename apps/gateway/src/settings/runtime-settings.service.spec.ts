@@ -38,4 +38,12 @@ describe('RuntimeSettings (gateway)', () => {
     settings.accept(viewAt(4, { maxAttempts: 7 }));
     expect(settings.values.maxAttempts).toBe(7);
   });
+
+  it("keeps what this gateway's own PINNED_SETTINGS fixes, whatever key-pool pushes", () => {
+    const local: SettingsEnv = { defaults: { ...env.defaults, keySelection: 'round-robin' }, pinned: ['keySelection'] };
+    const pinnedHere = new RuntimeSettings({ settings: local } as AppConfig, {} as RpcClient);
+    pinnedHere.accept(viewAt(2, { keySelection: 'random', maxAttempts: 2 }));
+    expect(pinnedHere.values.keySelection).toBe('round-robin');
+    expect(pinnedHere.values.maxAttempts).toBe(2);
+  });
 });

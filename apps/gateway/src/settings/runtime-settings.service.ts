@@ -15,7 +15,8 @@ export type SettingsListener = (values: SettingsValues) => void;
 
 /**
  * This gateway's copy of the runtime settings: the environment's defaults until key-pool's first answer, then
- * whatever key-pool pushes (`settings.changed`, on every change and every few seconds). The hot path reads plain
+ * whatever key-pool pushes (`settings.changed`, on every change and every few seconds), except what this gateway's own
+ * PINNED_SETTINGS fixes (one replica can keep its own value: a canary, a test). The hot path reads plain
  * fields of objects swapped on change: no await, no Redis, no lookup per request.
  */
 @Injectable()
@@ -32,7 +33,7 @@ export class RuntimeSettings implements OnApplicationBootstrap {
   private readonly listeners: SettingsListener[] = [];
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly rpc: RpcClient,
   ) {
     this.values = settingsValues(resolveSettings(config.settings, null));
@@ -67,7 +68,7 @@ export class RuntimeSettings implements OnApplicationBootstrap {
     const same = view.version === this.version;
     this.version = view.version;
     if (same) return;
-    this.values = settingsValues(view);
+    this.values = settingsValues(view, this.config.settings);
     this.catalogue = new ModelCatalogue(this.values);
     this.derive();
     for (const listener of this.listeners) listener(this.values);
