@@ -126,8 +126,23 @@ export class Stack {
     await waitFor(async () => (await fetch(url)).status === 200, timeoutMs, `gateway#${index} ready`);
   }
 
-  /** Start one app (again) and wait for its /readyz. */
+  /**
+   * Start one app (again) and wait for its /readyz. A port taken between its choice and the app's listen (the choice
+   * can only be a guess) is not the app's failure: it starts again on other ports, twice at most.
+   */
   async spawn(name: AppName, index = 0, extraEnv: Record<string, string> = {}): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        return await this.spawnOnce(name, index, extraEnv);
+      } catch (e) {
+        if (tries === 3 || !(e as Error).message.includes('EADDRINUSE')) throw e;
+        const i = this.procs.findIndex((x) => x.name === name && x.index === index);
+        if (i >= 0) this.procs.splice(i, 1);
+      }
+    }
+  }
+
+  private async spawnOnce(name: AppName, index: number, extraEnv: Record<string, string>): Promise<void> {
     const port = await freePort();
     const internal = name === 'gateway' || name === 'admin';
     const metricsPort = internal ? await freePort() : port;
@@ -160,16 +175,24 @@ export class Stack {
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     this.procs.push(proc);
+    let closed = false;
+    child.once('close', () => (closed = true));
     try {
+      // an app that exited ends the wait at once (its output says why), rather than at the timeout
       await waitFor(
         async () => {
-          if (child.exitCode !== null) throw new Error(`${name} exited with ${child.exitCode}`);
+          if (child.exitCode !== null || child.signalCode !== null) return true;
           const r = await fetch(`http://127.0.0.1:${metricsPort}/readyz`).catch(() => null);
           return r?.status === 200;
         },
         30_000,
         `${name} to be ready`,
       );
+      if (child.exitCode !== null || child.signalCode !== null) {
+        // its last words (EADDRINUSE, a config error) may still be in the pipe
+        if (!closed) await new Promise((r) => child.once('close', r));
+        throw new Error(`${name} exited with ${child.exitCode ?? child.signalCode}`);
+      }
     } catch (e) {
       throw new Error(`${(e as Error).message}\n--- ${name} output ---\n${proc.output.join('').slice(-4000)}`);
     }
