@@ -36,7 +36,8 @@ npx eslint --max-warnings=0 "${outside[@]}"
 [ -f bench/project.json ] || npx tsc -p bench/tsconfig.json --noEmit
 
 step "build, lint, typecheck, unit, integration and end-to-end tests of every project (nx run-many)"
-# int and e2e targets have "parallelism": false (nx.json): each runs alone, its files one at a time (--runInBand).
+# int and e2e targets have "parallelism": false (nx.json): each runs alone; int files one at a time (--runInBand),
+# e2e files two at a time (test/run-e2e.sh).
 # The output is kept to add up Jest's own counts (cached tasks replay theirs) into one closing line.
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

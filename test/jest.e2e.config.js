@@ -1,5 +1,5 @@
 // End-to-end tests (test/e2e, test/browser): real processes started from the built apps (GG_DIST_DIR, default
-// dist/out-tsc), one file at a time: `nx e2e e2e` builds what they start first.
+// dist/out-tsc), two files at a time (test/run-e2e.sh): `nx e2e e2e` builds what they start first.
 const preset = require('../jest.preset');
 
 module.exports = {
