@@ -20,6 +20,8 @@ import { controlPlane, type ControlPlaneResult } from './workloads/control-plane
 import { probe, SSE, UNARY } from './workloads/requests';
 import { runSlowStreams, type SlowResult } from './workloads/slow-streams';
 import { runRounds, type Runner, type Workload } from './workloads/throughput';
+import { cpuSplit, type CpuSplit } from './workloads/cpu-split';
+import { redisPid } from './lib/cpu';
 
 const ROOT = join(BENCH_DIST, '../../..');
 const number = { type: 'string' } as const;
@@ -138,6 +140,45 @@ async function main(): Promise<void> {
           log,
         });
 
+    // 2b. who pays for a request at c=32: CPU µs per request by process, the gateway's stack and the http floor
+    const split: CpuSplit[] = [];
+    if (!args['skip-rr']) {
+      const stackPid = (name: string): number | undefined => rig.stack.procs.find((p) => p.name === name)?.child.pid;
+      const shared = { redis: await redisPid(), mock: rig.mock.info.pid };
+      // /proc counts in 10 ms ticks: a run of at least 5 s keeps each figure within about 1 µs per request
+      const splitSeconds = Math.max(5, opts.seconds);
+      const httpFloor = rig.floors.find((f) => f.info.name === 'http')!;
+      split.push(
+        await cpuSplit(
+          run,
+          rig.gateway,
+          UNARY,
+          {
+            relay: rig.gatewayPid,
+            auth: stackPid('auth'),
+            'key-pool': stackPid('key-pool'),
+            admin: stackPid('admin'),
+            ...shared,
+          },
+          splitSeconds,
+        ),
+        await cpuSplit(
+          run,
+          rig.floorTargets.get('http')!,
+          UNARY,
+          { relay: httpFloor.info.pid, ...shared },
+          splitSeconds,
+        ),
+      );
+      for (const c of split) {
+        log(
+          `CPU per request, ${c.path}: ${Object.entries(c.usPerRequest)
+            .map(([k, v]) => `${k} ${v === undefined ? 'n/a' : v.toFixed(0)}`)
+            .join(', ')} µs (total ${c.totalUs.toFixed(0)})`,
+        );
+      }
+    }
+
     // 3. slow streams: direct (what the measurement itself adds), then through the gateway
     const slow: SlowResult[] = [];
     if (!args['skip-slow'] && opts.streams > 0) {
@@ -207,6 +248,7 @@ async function main(): Promise<void> {
       unaryBytes: shape.unaryBytes,
       sseChunks: shape.sseChunks,
       results,
+      split,
       slow,
       big,
       limits,

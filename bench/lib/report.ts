@@ -5,6 +5,7 @@ import { FLOORS } from './setup';
 import type { BigBodyResult } from '../workloads/big-body';
 import type { BodyLimitsResult } from '../workloads/body-limits';
 import type { CeilingFigure, ControlPlaneResult } from '../workloads/control-plane';
+import type { CpuSplit } from '../workloads/cpu-split';
 import type { SlowResult } from '../workloads/slow-streams';
 import { pairedMedian, type Results } from '../workloads/throughput';
 
@@ -14,6 +15,8 @@ export interface Report {
   unaryBytes: number;
   sseChunks: number;
   results: Results;
+  /** CPU µs per request by process at c=32 (gateway stack, http floor); empty when skipped */
+  split?: CpuSplit[];
   slow: SlowResult[];
   big: BigBodyResult[];
   /** four concurrent big bodies per route (issue 11 §4); absent when skipped */
@@ -237,6 +240,8 @@ export function renderReport(r: Report): string {
       `c=32 req/s per round — gateway: ${gw32.rounds.map((x) => fmtInt(x.rps)).join(', ')}; raw floor: ${floor32?.rounds.map((x) => fmtInt(x.rps)).join(', ')}.`,
     );
 
+  if (r.split?.length) out.push(...cpuSplitSection(r.split));
+
   if (r.slow.length) {
     out.push('', '## Slow streams (a chunk a second; delay = client receive time − mock `sentAt`, ms)', '');
     out.push(
@@ -340,6 +345,37 @@ export function renderReport(r: Report): string {
  * How many gateways one auth and one key-pool serve: each gateway request is one usage record, and at most one
  * outcome per attempt when Google fails (successes reach key-pool aggregated per key, a few events a second).
  */
+/** Who pays for a request: every process shares the 2 cores, so the totals bound the throughput ratio. */
+function cpuSplitSection(split: CpuSplit[]): string[] {
+  const parties = ['relay', 'auth', 'key-pool', 'admin', 'redis', 'mock'];
+  const us = (v: number | undefined): string => (v === undefined ? '–' : fmtInt(v));
+  const out = [
+    '',
+    '## Who pays for a request (unary c=32, one run after the rounds; CPU µs per request by process, from /proc)',
+    '',
+    row(['path', 'req/s', 'relay process', 'auth', 'key-pool', 'admin', 'redis', 'mock', 'total']),
+    row(['---', '---:', '---:', '---:', '---:', '---:', '---:', '---:', '---:']),
+  ];
+  for (const c of split) {
+    out.push(
+      row([
+        LABEL[c.path] ?? c.path,
+        fmtInt(c.rps),
+        ...parties.map((p) => (p in c.usPerRequest ? us(c.usPerRequest[p]) : '–')),
+        fmtInt(c.totalUs),
+      ]),
+    );
+  }
+  const [gw, floor] = split;
+  if (gw && floor && floor.totalUs > 0) {
+    out.push(
+      '',
+      `Both paths share this machine's 2 cores with the load generator (not counted here), so their throughput ratio at saturation is about the inverse ratio of their totals: ${fmt(floor.totalUs / gw.totalUs)} here (measured ${fmt(gw.rps / floor.rps)}). The gateway process alone costs ${fmt((gw.usPerRequest.relay ?? NaN) / (floor.usPerRequest.relay ?? NaN))} × the relay's CPU per request.`,
+    );
+  }
+  return out;
+}
+
 function controlPlaneSection(cp: ControlPlaneResult, gatewayRps: number): string[] {
   const out: string[] = ['', `## The control plane's ceiling (${cp.settings})`, ''];
   out.push(

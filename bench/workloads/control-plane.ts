@@ -18,6 +18,7 @@
  * GG_DIST_DIR must be absolute here (Stack resolves a relative one against the compiled tree). Prints JSON.
  */
 import { readFileSync } from 'node:fs';
+import { procTicks, redisPid, TICKS } from '../lib/cpu';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { Logger } from '@nestjs/common';
@@ -39,7 +40,7 @@ import {
   type UsageRecord,
 } from '@gg/contracts';
 import { redisTransport } from '@gg/nest-common';
-import { startMockGemini, Stack, testRedis, testRedisOptions, testRedisUrl } from '@gg/testing';
+import { startMockGemini, Stack, testRedisOptions, testRedisUrl } from '@gg/testing';
 import { sleep } from '../lib/stats';
 
 export interface ControlPlaneOptions {
@@ -353,21 +354,6 @@ async function measure(
   };
 }
 
-/** USER_HZ: 100 on every Linux the bench runs on */
-const TICKS = 100;
-
-function procTicks(pid: number | undefined): number | undefined {
-  if (!pid) return undefined;
-  try {
-    // fields after the command (which may hold spaces): state is field 3, utime 14, stime 15
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(f[11]) + Number(f[12]);
-  } catch {
-    return undefined; // not Linux, or Redis in another pid namespace
-  }
-}
-
 function cpuSample(pids: { auth?: number; keyPool?: number; redis?: number }) {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
   // user nice system idle iowait irq softirq steal: busy = all but idle and iowait
@@ -379,17 +365,6 @@ function cpuSample(pids: { auth?: number; keyPool?: number; redis?: number }) {
     bench: procTicks(process.pid),
     machineBusy,
   };
-}
-
-async function redisPid(): Promise<number | undefined> {
-  const redis = testRedis({ maxRetriesPerRequest: 1 });
-  try {
-    const info = await redis.info('server');
-    const pid = Number(/process_id:(\d+)/.exec(info)?.[1]);
-    return procTicks(pid) === undefined ? undefined : pid;
-  } finally {
-    redis.disconnect();
-  }
 }
 
 function costUs(cpu: CpuShare, perSec: number): CeilingFigure['costUs'] {
