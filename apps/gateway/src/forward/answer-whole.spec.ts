@@ -2,12 +2,12 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { readAnswerWhole } from './answer-whole';
-import type { Exchange } from './exchange';
+import { fakeExchange } from '../testing/fake-exchange';
 
 function start(maxBytes: number) {
   const res = new EventEmitter();
   const body = new PassThrough();
-  const ex = { res, ttfbMs: null, startedAt: Date.now() } as unknown as Exchange;
+  const ex = fakeExchange(res);
   const release = jest.fn();
   const h = {
     tooLarge: jest.fn((finish: () => void) => finish()),

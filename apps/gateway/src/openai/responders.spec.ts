@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Exchange } from '../forward/exchange';
+import { fakeExchange } from '../testing/fake-exchange';
 import { ChatStreamResponder, JsonResponder } from './responders';
 
 /** A ServerResponse that records what was written. */
@@ -33,16 +34,7 @@ class FakeRes extends EventEmitter {
 function run(): { ex: Exchange; res: FakeRes; body: PassThrough; release: jest.Mock; broken: jest.Mock } {
   const res = new FakeRes();
   const body = new PassThrough();
-  const ex = {
-    res,
-    status: 0,
-    ttfbMs: null,
-    startedAt: Date.now(),
-    abort: { signal: { aborted: false } },
-    deadlineHit: false,
-    promptTokens: 0,
-    outputTokens: 0,
-  } as unknown as Exchange;
+  const ex = fakeExchange(res);
   const release = jest.fn();
   const broken = jest.fn();
   new ChatStreamResponder('gemini-2.5-flash', false).success(
@@ -113,14 +105,7 @@ describe('JsonResponder', () => {
     const order: string[] = [];
     const res = new FakeRes();
     const body = new PassThrough();
-    const ex = {
-      res,
-      status: 0,
-      ttfbMs: null,
-      startedAt: Date.now(),
-      abort: { signal: { aborted: deadlineHit } },
-      deadlineHit,
-    } as unknown as Exchange;
+    const ex = fakeExchange(res, { abort: { signal: { aborted: deadlineHit } }, deadlineHit });
     new JsonResponder((g) => ({ got: g }), maxBytes).success(
       ex,
       { body } as unknown as Dispatcher.ResponseData,

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Exchange, Responder } from '../forward/exchange';
+import type { Responder } from '../forward/exchange';
+import { fakeExchange } from '../testing/fake-exchange';
 import { CatalogueListResponder } from './catalogue-responder';
 import type { ModelCatalogue } from './model-catalogue';
 
@@ -9,14 +10,7 @@ function start(maxBytes: number) {
   const order: string[] = [];
   const res = Object.assign(new EventEmitter(), { writeHead: jest.fn(), end: jest.fn() });
   const body = new PassThrough();
-  const ex = {
-    res,
-    status: 0,
-    ttfbMs: null,
-    startedAt: Date.now(),
-    abort: { signal: { aborted: false } },
-    deadlineHit: false,
-  } as unknown as Exchange;
+  const ex = fakeExchange(res);
   const errors = jest.fn(() => order.push('answer'));
   const native = { errors, upstreamError: jest.fn() } as unknown as Responder;
   const catalogue = { listPage: (p: Record<string, unknown>) => ({ ...p, shown: true }) } as unknown as ModelCatalogue;
