@@ -7,6 +7,7 @@ import { ALL_ENTITIES, AuditEntrySchema } from './entities';
 import { migrateSqlite } from './migrate';
 import { INITIAL_MIGRATION } from './migrations';
 import { SqliteDbManager } from './sqlite-db-manager';
+import { sqlite3Driver } from './sqlite3-driver';
 
 /** A later migration, as a future release would add one. */
 class AddNote1900000000000 implements MigrationInterface {
@@ -33,6 +34,9 @@ function source(
 ): DataSource {
   return new DataSource({
     type: 'sqlite',
+    // as the DbManager opens it: with sqlite3's verbose mode on, the module's prototypes would stay patched for the
+    // next test file of this worker (sqlite3-driver.int-spec checks they are not)
+    driver: sqlite3Driver,
     database: file,
     entities: opts.release1 ? RELEASE_1_ENTITIES : ALL_ENTITIES,
     synchronize: opts.synchronize ?? false,
