@@ -162,18 +162,24 @@ export class UsageReporterService implements OnApplicationShutdown {
     this.pendingWrites.add(p);
   }
 
-  /** RPUSH with retries while Redis is away (a duplicate entry from a retry is harmless: see the class comment). */
-  private async append(records: UsageRecord[]): Promise<boolean> {
+  /** RPUSH, tried again while Redis is away (a duplicate entry from a retry is harmless: see queueJob). */
+  private append(records: UsageRecord[]): Promise<boolean> {
     const entries = records.map((r) => JSON.stringify(r));
+    return this.persist(
+      () => this.redis.rpush(this.keys.journal, ...entries),
+      (e) => `dropping ${records.length} usage records after repeated failures: ${e.message}`,
+    );
+  }
+
+  /** Runs `op` until Redis takes it, waiting longer between tries (up to 2 s); false after MAX_ATTEMPTS, logged. */
+  private async persist(op: () => Promise<unknown>, givenUp: (e: Error) => string): Promise<boolean> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.redis.rpush(this.keys.journal, ...entries);
+        await op();
         return true;
       } catch (e) {
         if (attempt >= MAX_ATTEMPTS) {
-          this.logger.error(
-            `dropping ${records.length} usage records after repeated failures: ${(e as Error).message}`,
-          );
+          this.logger.error(givenUp(e as Error));
           return false;
         }
         await new Promise((r) => setTimeout(r, Math.min(200 * (attempt + 1), 2000)));
@@ -214,22 +220,12 @@ export class UsageReporterService implements OnApplicationShutdown {
       });
   }
 
-  private async add(job: UsageBatchJob): Promise<boolean> {
-    // Redis may be briefly away: keep trying rather than lose a count (the journal still holds them meanwhile).
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await this.queue.add(JobName.UsageBatch, job);
-        return true;
-      } catch (e) {
-        if (attempt >= MAX_ATTEMPTS) {
-          this.logger.error(
-            `could not queue ${job.records.length} usage records yet (they stay in the journal): ${(e as Error).message}`,
-          );
-          return false;
-        }
-        await new Promise((r) => setTimeout(r, Math.min(200 * (attempt + 1), 2000)));
-      }
-    }
+  /** Redis may be briefly away: keep trying rather than lose a count (the journal still holds them meanwhile). */
+  private add(job: UsageBatchJob): Promise<boolean> {
+    return this.persist(
+      () => this.queue.add(JobName.UsageBatch, job),
+      (e) => `could not queue ${job.records.length} usage records yet (they stay in the journal): ${e.message}`,
+    );
   }
 
   private async trim(count: number): Promise<void> {
