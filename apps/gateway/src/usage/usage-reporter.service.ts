@@ -147,11 +147,7 @@ export class UsageReporterService implements OnApplicationShutdown {
         // in the order Redis applied the writes (one connection: replies come in order)
         for (const r of records) this.journaled.push(r);
         for (const t of traces) this.journaledTraces.push(t);
-        if (this.journaled.length >= USAGE_JOB_MAX_RECORDS) this.queueJob();
-        else if (!this.jobTimer && !this.adding) {
-          this.jobTimer = setTimeout(() => this.queueJob(), USAGE_JOB_EVERY_MS);
-          this.jobTimer.unref();
-        }
+        this.scheduleJob();
       })
       .finally(() => {
         this.pendingWrites.delete(p);
@@ -212,12 +208,21 @@ export class UsageReporterService implements OnApplicationShutdown {
       })
       .finally(() => {
         this.adding = null;
-        if (this.journaled.length >= USAGE_JOB_MAX_RECORDS) this.queueJob();
-        else if (this.journaled.length > 0 && !this.jobTimer) {
-          this.jobTimer = setTimeout(() => this.queueJob(), USAGE_JOB_EVERY_MS);
-          this.jobTimer.unref();
-        }
+        this.scheduleJob();
       });
+  }
+
+  /**
+   * The next job: at once when a full one is journaled, else within USAGE_JOB_EVERY_MS. While one is being added,
+   * nothing (the end of that add asks again).
+   */
+  private scheduleJob(): void {
+    if (this.adding) return;
+    if (this.journaled.length >= USAGE_JOB_MAX_RECORDS) this.queueJob();
+    else if (this.journaled.length > 0 && !this.jobTimer) {
+      this.jobTimer = setTimeout(() => this.queueJob(), USAGE_JOB_EVERY_MS);
+      this.jobTimer.unref();
+    }
   }
 
   /** Redis may be briefly away: keep trying rather than lose a count (the journal still holds them meanwhile). */
